@@ -1,0 +1,202 @@
+//! The op set every model is written against, and the backends that execute it.
+//!
+//! A model allocates its parameters and workspaces as backend tensors and calls these ops; the
+//! CPU backend executes each op at once, the GPU backend records it into an open compute pass and
+//! submits only when the host must read (`download`). Fused ops (GEMM epilogues, loss with its
+//! gradient) are part of the op set, not GPU-only tricks: the CPU twin computes the same thing.
+//!
+//! Conventions: tensors are flat f32 arrays holding row-major matrices; shapes are given in the
+//! op's arguments; outputs come first, then inputs, then dimensions.
+
+pub mod cpu;
+mod math;
+pub mod timed;
+
+use crate::rng::RngKey;
+
+/// Element-wise activation applied in a GEMM epilogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// f(y) = y
+    Identity,
+    /// f(y) = σ(y) = 1 / (1 + e^(−y))
+    Sigmoid,
+}
+
+impl Activation {
+    /// f'(y) expressed through the activation's output o = f(y): 1 for identity, o(1 − o) for
+    /// the sigmoid.
+    #[inline(always)]
+    pub fn grad_from_output(self, o: f32) -> f32 {
+        match self {
+            Activation::Identity => 1.0,
+            Activation::Sigmoid => o * (1.0 - o),
+        }
+    }
+}
+
+/// Corruption applied to a clean batch before encoding.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Noise {
+    /// x̃ = x.
+    None,
+    /// Masking noise (Vincent et al. 2008): each element is zeroed with probability `p`, kept
+    /// otherwise; drawn from the counter-based RNG so every backend zeroes the same elements.
+    Mask {
+        /// Probability of zeroing an element, in [0, 1].
+        p: f32,
+    },
+}
+
+/// Shape and scaling of one GEMM: C = α·op(A)·op(B) + β·C, then the epilogue.
+/// op(A): [m, k] (A is stored [m, k], or [k, m] when `trans_a`); op(B): [k, n] (B is stored
+/// [k, n], or [n, k] when `trans_b`); C: [m, n].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GemmSpec {
+    /// Rows of op(A) and C.
+    pub m: usize,
+    /// Columns of op(B) and C.
+    pub n: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// A is stored [k, m] and used transposed (the weight gradient xᵀ·dH).
+    pub trans_a: bool,
+    /// B is stored [n, k] and used transposed (the tied decoder h·Wᵀ).
+    pub trans_b: bool,
+    /// Scale of the product; −lr turns the GEMM into a fused SGD weight update.
+    pub alpha: f32,
+    /// Scale of the previous C: 0 overwrites, 1 accumulates.
+    pub beta: f32,
+}
+
+impl GemmSpec {
+    /// C = op(A)·op(B) with no transposes, α = 1, β = 0.
+    pub fn new(m: usize, n: usize, k: usize) -> Self {
+        GemmSpec {
+            m,
+            n,
+            k,
+            trans_a: false,
+            trans_b: false,
+            alpha: 1.0,
+            beta: 0.0,
+        }
+    }
+    /// The same GEMM with A used transposed.
+    pub fn trans_a(self) -> Self {
+        GemmSpec {
+            trans_a: true,
+            ..self
+        }
+    }
+    /// The same GEMM with B used transposed.
+    pub fn trans_b(self) -> Self {
+        GemmSpec {
+            trans_b: true,
+            ..self
+        }
+    }
+    /// The same GEMM with the given α and β.
+    pub fn scaled(self, alpha: f32, beta: f32) -> Self {
+        GemmSpec {
+            alpha,
+            beta,
+            ..self
+        }
+    }
+}
+
+/// What a GEMM does to each element of C after C = α·op(A)·op(B) + β·C.
+pub enum Epilogue<'a, T> {
+    /// Nothing.
+    None,
+    /// C[i, j] = act(C[i, j] + bias[j]); bias: [n]. The forward pass of a layer.
+    BiasAct {
+        /// Per-column bias, [n].
+        bias: &'a T,
+        /// Activation applied after the bias.
+        act: Activation,
+    },
+    /// C[i, j] *= act'(·) computed from the layer's saved output: C[i, j] · g(out[i, j]) with
+    /// g = `Activation::grad_from_output`; out: [m, n]. Backpropagation through an activation.
+    ActGrad {
+        /// The activation's output saved by the forward pass, [m, n].
+        out: &'a T,
+        /// The activation whose derivative is applied.
+        act: Activation,
+    },
+}
+
+/// The op set. Each backend implements it; `backend::cpu::Cpu` is the reference.
+pub trait Backend {
+    /// A flat f32 array living where the backend computes.
+    type Tensor;
+    /// A set of u8 images living where the backend computes: [n, dim].
+    type Images;
+
+    /// A short description for logs and `run.json`, e.g. "cpu (2 threads)".
+    fn describe(&self) -> String;
+
+    /// A tensor of `len` zeros.
+    fn zeros(&self, len: usize) -> Self::Tensor;
+    /// A tensor holding a copy of `host`.
+    fn upload(&self, host: &[f32]) -> Self::Tensor;
+    /// A host copy of `t` (waits for all recorded work).
+    fn download(&self, t: &Self::Tensor) -> Vec<f32>;
+    /// Uploads `pixels: [n, dim]` once; batches are then taken by offset with `load_batch`.
+    fn upload_images(&self, pixels: &[u8], dim: usize) -> Self::Images;
+
+    /// x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
+    /// constant 1/255 (correctly rounded everywhere, so every backend loads the same bits).
+    fn load_batch(&self, x: &mut Self::Tensor, images: &Self::Images, first: usize, rows: usize);
+
+    /// out = corrupt(x) element-wise with `noise` drawn under `key`; out, x: [len].
+    fn corrupt(
+        &self,
+        out: &mut Self::Tensor,
+        x: &Self::Tensor,
+        len: usize,
+        noise: Noise,
+        key: RngKey,
+    );
+
+    /// C = epilogue(α·op(A)·op(B) + β·C), see `GemmSpec` and `Epilogue`.
+    fn gemm(
+        &self,
+        c: &mut Self::Tensor,
+        a: &Self::Tensor,
+        b: &Self::Tensor,
+        spec: GemmSpec,
+        epilogue: Epilogue<'_, Self::Tensor>,
+    );
+
+    /// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both
+    /// [rows, cols], and z = σ(a):
+    /// - grad = (z − x) · scale  (∂/∂a of the cost below, for scale = 1/rows);
+    /// - costs[slot] = scale · Σ_rows Σ_k [softplus(a) − x·a], which equals
+    ///   −Σ[x log z + (1 − x) log(1 − z)] without ever forming log σ.
+    #[allow(clippy::too_many_arguments)]
+    fn xent_logits(
+        &self,
+        grad: &mut Self::Tensor,
+        costs: &mut Self::Tensor,
+        slot: usize,
+        logits: &Self::Tensor,
+        target: &Self::Tensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    );
+
+    /// out[j] = α·Σ_i a[i, j] + β·out[j]; a: [rows, cols], out: [cols]. With α = −lr, β = 1 it
+    /// is the fused SGD update of a bias from its layer's delta.
+    fn col_sum(
+        &self,
+        out: &mut Self::Tensor,
+        a: &Self::Tensor,
+        rows: usize,
+        cols: usize,
+        alpha: f32,
+        beta: f32,
+    );
+}

@@ -1,0 +1,158 @@
+//! What a run reports: progress on the terminal, `metrics.csv` (one row per epoch) and
+//! `run.json` (configuration, backend, seed, timings). Files are rewritten atomically after every
+//! epoch, so an interrupted run leaves complete files for the epochs it finished.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::TrainError;
+use crate::output::write_atomic;
+
+/// One epoch of a training run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EpochRow {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training cost over the epoch's minibatches.
+    pub cost: f32,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+}
+
+/// Writes `rows` as CSV with the header `epoch,cost,seconds`.
+pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
+    let mut csv = String::from("epoch,cost,seconds\n");
+    for r in rows {
+        csv.push_str(&format!("{},{},{:.3}\n", r.epoch, r.cost, r.seconds));
+    }
+    write_atomic(path, csv.as_bytes()).map_err(|source| TrainError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The record of a run, saved as `run.json`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunRecord {
+    /// The program and its version, e.g. "gpu-dae 0.1.0".
+    pub program: String,
+    /// The command line.
+    pub command: Vec<String>,
+    /// The model name (`da`, ...).
+    pub model: String,
+    /// Every setting of the run, as given to the trainer.
+    pub config: serde_json::Value,
+    /// The backend and device, e.g. "cpu (2 threads)".
+    pub backend: String,
+    /// Where the data came from.
+    pub data: String,
+    /// Examples in the train / valid / test splits.
+    pub split_sizes: [usize; 3],
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// Steps taken so far.
+    pub steps: u64,
+    /// Seconds before the first epoch (upload, initialisation).
+    pub setup_seconds: f64,
+    /// Seconds from start to end of the run.
+    pub total_seconds: f64,
+    /// Achieved GEMM throughput over the training epochs, GFLOP/s.
+    pub gflops: f64,
+    /// One row per finished epoch.
+    pub epochs: Vec<EpochRow>,
+}
+
+impl RunRecord {
+    /// Writes the record as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
+        let json = serde_json::to_vec_pretty(self).expect("a RunRecord always serialises");
+        write_atomic(path, &json).map_err(|source| TrainError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Receives progress from a training loop.
+pub trait Progress {
+    /// An epoch of `steps` steps begins.
+    fn start_epoch(&self, epoch: usize, epochs: usize, steps: usize);
+    /// `done` steps of the current epoch are finished.
+    fn step(&self, done: usize);
+    /// The epoch is finished.
+    fn end_epoch(&self, row: &EpochRow);
+}
+
+/// Reports nothing (tests, benchmarks).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start_epoch(&self, _: usize, _: usize, _: usize) {}
+    fn step(&self, _: usize) {}
+    fn end_epoch(&self, _: &EpochRow) {}
+}
+
+/// A progress bar per epoch on a terminal, plain lines otherwise; one summary line per epoch on
+/// standard error either way.
+pub struct Console {
+    tty: bool,
+    bar: std::cell::RefCell<Option<ProgressBar>>,
+    epochs: std::cell::Cell<usize>,
+}
+
+impl Console {
+    /// A reporter that draws bars only when standard error is a terminal.
+    pub fn new() -> Self {
+        let tty = std::io::stderr().is_terminal();
+        Console {
+            tty,
+            bar: Default::default(),
+            epochs: Default::default(),
+        }
+    }
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for Console {
+    fn start_epoch(&self, epoch: usize, epochs: usize, steps: usize) {
+        self.epochs.set(epochs);
+        if self.tty {
+            let bar = ProgressBar::new(steps as u64).with_style(
+                ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{epoch}/{epochs}"));
+            *self.bar.borrow_mut() = Some(bar);
+        }
+    }
+
+    fn step(&self, done: usize) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_position(done as u64);
+        }
+    }
+
+    fn end_epoch(&self, row: &EpochRow) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "epoch {:>3}/{}  cost {:.4}  {:.2} s",
+            row.epoch,
+            self.epochs.get(),
+            row.cost,
+            row.seconds
+        );
+    }
+}

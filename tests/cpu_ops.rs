@@ -1,0 +1,255 @@
+//! The CPU backend's ops against naive loops in f64, on awkward shapes.
+
+use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::rng::RngKey;
+
+use crate::util::{Tol, assert_close, uniforms};
+
+/// Shapes (m, n, k) where no tile divides: 1, 7, 33, 784 as in the issue.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (7, 33, 1),
+    (1, 7, 33),
+    (33, 7, 784),
+    (7, 784, 33),
+    (20, 500, 784),
+];
+
+fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
+    for i in 0..s.m {
+        for j in 0..s.n {
+            let mut acc = 0.0f64;
+            for p in 0..s.k {
+                let av = if s.trans_a {
+                    a[p * s.m + i]
+                } else {
+                    a[i * s.k + p]
+                };
+                let bv = if s.trans_b {
+                    b[j * s.k + p]
+                } else {
+                    b[p * s.n + j]
+                };
+                acc += av as f64 * bv as f64;
+            }
+            let prev = if s.beta == 0.0 {
+                0.0
+            } else {
+                s.beta as f64 * c[i * s.n + j] as f64
+            };
+            c[i * s.n + j] = (s.alpha as f64 * acc + prev) as f32;
+        }
+    }
+}
+
+/// f32 dot products of length k against f64: rounding error grows like √k.
+fn gemm_tol(k: usize) -> Tol {
+    Tol {
+        rel: 1e-5,
+        abs: 1e-5 * (k as f64).sqrt(),
+    }
+}
+
+fn sigmoid64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[test]
+fn gemm_matches_naive_loops_for_every_transpose_and_scaling() {
+    let be = Cpu::new();
+    for &(m, n, k) in SHAPES {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (alpha, beta) in [(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)] {
+                let spec = GemmSpec {
+                    m,
+                    n,
+                    k,
+                    trans_a: ta,
+                    trans_b: tb,
+                    alpha,
+                    beta,
+                };
+                let a = uniforms(1, m * k, -1.0, 1.0);
+                let b = uniforms(2, k * n, -1.0, 1.0);
+                let c0 = if beta == 0.0 {
+                    vec![f32::NAN; m * n]
+                } else {
+                    uniforms(3, m * n, -1.0, 1.0)
+                };
+                let mut want = c0.clone();
+                naive_gemm(&mut want, &a, &b, spec);
+                let mut got = c0;
+                be.gemm(&mut got, &a, &b, spec, Epilogue::None);
+                assert_close(&format!("gemm {spec:?}"), &got, &want, gemm_tol(k));
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_epilogues_match_naive_loops() {
+    let be = Cpu::new();
+    for &(m, n, k) in SHAPES {
+        let spec = GemmSpec::new(m, n, k);
+        let a = uniforms(4, m * k, -1.0, 1.0);
+        let b = uniforms(5, k * n, -1.0, 1.0);
+        let bias = uniforms(6, n, -2.0, 2.0);
+        let mut plain = vec![0.0; m * n];
+        naive_gemm(&mut plain, &a, &b, spec);
+        for act in [Activation::Identity, Activation::Sigmoid] {
+            let want: Vec<f32> = plain
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let y = v as f64 + bias[i % n] as f64;
+                    (if act == Activation::Sigmoid {
+                        sigmoid64(y)
+                    } else {
+                        y
+                    }) as f32
+                })
+                .collect();
+            let mut got = vec![0.0; m * n];
+            be.gemm(
+                &mut got,
+                &a,
+                &b,
+                spec,
+                Epilogue::BiasAct { bias: &bias, act },
+            );
+            assert_close(
+                &format!("bias+{act:?} {m}x{n}x{k}"),
+                &got,
+                &want,
+                gemm_tol(k),
+            );
+        }
+        let out = uniforms(7, m * n, 0.0, 1.0);
+        let want: Vec<f32> = plain
+            .iter()
+            .zip(&out)
+            .map(|(&v, &o)| (v as f64 * o as f64 * (1.0 - o as f64)) as f32)
+            .collect();
+        let mut got = vec![0.0; m * n];
+        be.gemm(
+            &mut got,
+            &a,
+            &b,
+            spec,
+            Epilogue::ActGrad {
+                out: &out,
+                act: Activation::Sigmoid,
+            },
+        );
+        assert_close(&format!("act-grad {m}x{n}x{k}"), &got, &want, gemm_tol(k));
+    }
+}
+
+#[test]
+fn xent_logits_matches_the_log_sigmoid_formula_in_f64() {
+    let be = Cpu::new();
+    for (rows, cols) in [(1, 1), (7, 33), (3, 784), (20, 784)] {
+        // Logits across the sigmoid's whole useful range, including saturated values.
+        let a = uniforms(8, rows * cols, -30.0, 30.0);
+        let x = uniforms(9, rows * cols, 0.0, 1.0);
+        let scale = 1.0 / rows as f32;
+        let mut grad = vec![0.0; rows * cols];
+        let mut costs = vec![0.0; 3];
+        be.xent_logits(&mut grad, &mut costs, 1, &a, &x, rows, cols, scale);
+        let mut want_cost = 0.0f64;
+        let mut want_grad = Vec::new();
+        for (&a, &x) in a.iter().zip(&x) {
+            let (a, x) = (a as f64, x as f64);
+            // −[x log σ(a) + (1 − x) log(1 − σ(a))], with log σ(a) = −ln(1 + e^−a).
+            let log_z = -(-a).exp().ln_1p();
+            let log_1mz = -a.exp().ln_1p();
+            want_cost -= x * log_z + (1.0 - x) * log_1mz;
+            want_grad.push(((sigmoid64(a) - x) * scale as f64) as f32);
+        }
+        want_cost *= scale as f64;
+        assert_close(
+            "xent grad",
+            &grad,
+            &want_grad,
+            Tol {
+                rel: 1e-5,
+                abs: 1e-7,
+            },
+        );
+        assert_close(
+            "xent cost",
+            &costs[1..2],
+            &[want_cost as f32],
+            Tol {
+                rel: 1e-5,
+                abs: 1e-6,
+            },
+        );
+        assert_eq!(
+            (costs[0], costs[2]),
+            (0.0, 0.0),
+            "only the given slot is written"
+        );
+    }
+}
+
+#[test]
+fn col_sum_matches_naive_loops() {
+    let be = Cpu::new();
+    for (rows, cols) in [(1, 1), (7, 33), (33, 7), (20, 784)] {
+        let a = uniforms(10, rows * cols, -1.0, 1.0);
+        for (alpha, beta) in [(1.0f32, 0.0f32), (-0.1, 1.0)] {
+            let out0 = uniforms(11, cols, -1.0, 1.0);
+            let want: Vec<f32> = (0..cols)
+                .map(|j| {
+                    let s: f64 = (0..rows).map(|i| a[i * cols + j] as f64).sum();
+                    (alpha as f64 * s + beta as f64 * out0[j] as f64) as f32
+                })
+                .collect();
+            let mut got = out0.clone();
+            be.col_sum(&mut got, &a, rows, cols, alpha, beta);
+            assert_close("col_sum", &got, &want, Tol::F32_REORDERED);
+        }
+    }
+}
+
+#[test]
+fn load_batch_scales_the_chosen_rows_to_unit_interval() {
+    let be = Cpu::new();
+    let dim = 7;
+    let pixels: Vec<u8> = (0..5 * dim).map(|i| (i * 37 % 256) as u8).collect();
+    let images = be.upload_images(&pixels, dim);
+    let mut x = vec![0.0; 2 * dim];
+    be.load_batch(&mut x, &images, 2, 2);
+    // Defined as p · f32(1/255), a correctly rounded product on every backend; within 1 ulp of p/255.
+    let want: Vec<f32> = pixels[2 * dim..4 * dim]
+        .iter()
+        .map(|&p| p as f32 * (1.0 / 255.0))
+        .collect();
+    assert_eq!(x, want);
+    for (&got, &p) in x.iter().zip(&pixels[2 * dim..4 * dim]) {
+        let exact = p as f64 / 255.0;
+        assert!(
+            (got as f64 - exact).abs() <= f32::EPSILON as f64 * exact,
+            "pixel {p} → {got}"
+        );
+    }
+}
+
+#[test]
+fn masking_noise_zeroes_exactly_the_dropped_elements() {
+    let be = Cpu::new();
+    let n = 784 * 7;
+    let x = uniforms(12, n, 0.1, 1.0);
+    let key = RngKey::new(5, 9);
+    let mut out = vec![0.0; n];
+    be.corrupt(&mut out, &x, n, Noise::Mask { p: 0.3 }, key);
+    let t = gpu_dae::rng::drop_threshold(0.3);
+    for i in 0..n {
+        let kept = key.bits(i as u32) >> 8 >= t;
+        assert_eq!(out[i], if kept { x[i] } else { 0.0 }, "element {i}");
+    }
+    be.corrupt(&mut out, &x, n, Noise::None, key);
+    assert_eq!(out, x);
+}

@@ -1,0 +1,112 @@
+//! The counter-based RNG: determinism, independence of streams, mask statistics.
+
+use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::{Backend, Noise};
+use gpu_dae::rng::{HostRng, RngKey, drop_threshold, mix32};
+
+/// Pinned outputs: every run's noise, and so its results, depends on these bits, and the WGSL
+/// twin is checked against this code; a change to the RNG must be deliberate.
+#[test]
+fn rng_outputs_are_pinned() {
+    let mixed: Vec<u32> = [0u32, 1, 2, 0xdead_beef, u32::MAX].map(mix32).to_vec();
+    assert_eq!(
+        mixed,
+        [
+            0x0000_0000,
+            0x6889_90c0,
+            0xd113_2181,
+            0xe628_c683,
+            0x6768_824a
+        ]
+    );
+    let key = RngKey::new(123, 0);
+    assert_eq!((key.k0, key.k1), (0xc065_d1ce, 0x1cca_767c));
+    let bits: Vec<u32> = (0..4).map(|i| key.bits(i)).collect();
+    assert_eq!(bits, [0x3e20_4dee, 0x775b_cf7f, 0xed05_d2f6, 0x5742_c574]);
+}
+
+#[test]
+fn same_seed_and_stream_give_the_same_bits() {
+    let a: Vec<u32> = (0..1000).map(|i| RngKey::new(42, 7).bits(i)).collect();
+    let b: Vec<u32> = (0..1000).map(|i| RngKey::new(42, 7).bits(i)).collect();
+    assert_eq!(a, b);
+    let mut h1 = HostRng::new(42, 3);
+    let mut h2 = HostRng::new(42, 3);
+    for _ in 0..100 {
+        assert_eq!(h1.next_u32(), h2.next_u32());
+    }
+}
+
+#[test]
+fn different_seeds_or_streams_give_different_bits() {
+    let base: Vec<u32> = (0..64).map(|i| RngKey::new(42, 7).bits(i)).collect();
+    for key in [
+        RngKey::new(43, 7),
+        RngKey::new(42, 8),
+        RngKey::new(42 | 1 << 40, 7),
+        RngKey::new(42, 7 | 1 << 40),
+    ] {
+        let other: Vec<u32> = (0..64).map(|i| key.bits(i)).collect();
+        let same = base.iter().zip(&other).filter(|(a, b)| a == b).count();
+        assert!(
+            same <= 1,
+            "{key:?} repeats {same} of 64 words of the base stream"
+        );
+    }
+}
+
+#[test]
+fn uniforms_have_the_right_mean_and_variance() {
+    let key = RngKey::new(1, 2);
+    let n = 200_000;
+    let xs: Vec<f64> = (0..n).map(|i| key.uniform(i) as f64).collect();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+    // Standard error of the mean of U(0,1): sqrt(1/12/n) ≈ 6.5e-4; allow 4σ.
+    assert!(
+        (mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n as f64).sqrt(),
+        "mean {mean}"
+    );
+    assert!((var - 1.0 / 12.0).abs() < 2e-3, "variance {var}");
+    assert!(xs.iter().all(|&x| (0.0..1.0).contains(&x)));
+}
+
+#[test]
+fn masks_keep_one_minus_p_within_four_sigma() {
+    let be = Cpu::new();
+    let n = 784 * 200;
+    let x = vec![1.0f32; n];
+    let mut out = vec![0.0; n];
+    for (stream, p) in [
+        (0u64, 0.0f32),
+        (1, 0.1),
+        (2, 0.3),
+        (3, 0.5),
+        (4, 0.9),
+        (5, 1.0),
+    ] {
+        be.corrupt(&mut out, &x, n, Noise::Mask { p }, RngKey::new(123, stream));
+        let kept = out.iter().filter(|&&v| v == 1.0).count() as f64 / n as f64;
+        let q = 1.0 - p as f64;
+        let sigma = (q * (1.0 - q) / n as f64).sqrt();
+        assert!(
+            (kept - q).abs() <= 4.0 * sigma + 1e-12,
+            "p {p}: kept {kept}, expected {q} ± {}",
+            4.0 * sigma
+        );
+    }
+    assert_eq!(drop_threshold(0.0), 0);
+    assert_eq!(drop_threshold(1.0), 1 << 24);
+}
+
+#[test]
+fn neighbouring_mask_elements_are_uncorrelated() {
+    // Lag-1 agreement of keep decisions must be q² + (1−q)² for independent draws.
+    let key = RngKey::new(9, 0);
+    let t = drop_threshold(0.5);
+    let n = 100_000u32;
+    let keep: Vec<bool> = (0..n).map(|i| key.bits(i) >> 8 >= t).collect();
+    let agree = keep.windows(2).filter(|w| w[0] == w[1]).count() as f64 / (n - 1) as f64;
+    let sigma = (0.25 / n as f64).sqrt();
+    assert!((agree - 0.5).abs() < 4.0 * sigma, "lag-1 agreement {agree}");
+}
