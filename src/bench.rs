@@ -48,16 +48,7 @@ pub fn bench_da<B: Backend>(
         for _ in 0..steps {
             let i = step % n_batches;
             let key = RngKey::new(1, step as u64);
-            ae.train_step(
-                be,
-                &mut ws,
-                &dev_images,
-                i * batch,
-                key,
-                0.01,
-                &mut costs,
-                i,
-            );
+            ae.train_step(be, &mut ws, &dev_images, i * batch, key, 0.01, &mut costs, i);
             step += 1;
         }
         be.download(&costs);

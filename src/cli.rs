@@ -92,10 +92,10 @@ pub struct TrainArgs {
     pub hidden: usize,
     /// Masking-noise level: probability of zeroing each input pixel, in [0, 1]; 0 trains the
     /// plain autoencoder.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
     pub corruption: f32,
     /// SGD learning rate (per minibatch-mean gradient).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub lr: f32,
     /// Examples per minibatch.
     #[arg(long, default_value_t = 20)]

@@ -1,5 +1,6 @@
 //! The subcommands, built on the library: load data, pick a backend, run, report.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -17,18 +18,11 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let data = load_data(args.data.as_deref(), args.limit)?;
     let n_vis = data.train.images.dim();
     let run = args.da_run(data.train.len(), n_vis)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(args.model.name()));
+    let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model.name()));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
     let be = Cpu::new();
-    eprintln!(
-        "backend: {} ({})",
-        be.describe(),
-        backend_reason(args.device.backend)
-    );
+    eprintln!("backend: {} ({})", be.describe(), backend_reason(args.device.backend));
     eprintln!(
         "data: {} — train {}, valid {}, test {}",
         data.source,
@@ -62,49 +56,48 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let data = data::load_embedded(None)?;
     let images = &data.train.images;
-    let config = AutoencoderConfig {
-        n_vis: images.dim(),
-        n_hid: 500,
-        corruption: 0.3,
-    };
-    println!(
-        "dA {}-{} on {} training images, {:.0} s per case",
+    let config = AutoencoderConfig { n_vis: images.dim(), n_hid: 500, corruption: 0.3 };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "dA {}-{} on {} training images, {:.1} s per case",
         config.n_vis, config.n_hid, images.n, args.seconds
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<24} {:>6} {:>10} {:>12} {:>9} {:>12}",
         "backend", "batch", "ms/step", "samples/s", "GFLOP/s", "s/epoch(50k)"
-    );
+    )?;
     let be = Cpu::new();
     for &batch in &args.batch {
         let row = bench::bench_da(&be, images, &config, batch, args.seconds);
-        print_row(&be.describe(), &row);
+        print_row(&mut out, &be.describe(), &row)?;
     }
-    println!("\nwhere the CPU time goes (share of a step, timed op by op):");
+    writeln!(out, "\nwhere the CPU time goes (share of a step, timed op by op):")?;
     for &batch in &args.batch {
         let timed = Timed::new(Cpu::new());
         let row = bench::bench_da(&timed, images, &config, batch, args.seconds.min(1.0));
         let totals = timed.totals();
         let all: f64 = totals.iter().map(|t| t.1).sum();
-        let parts: Vec<String> = totals
-            .iter()
-            .map(|(name, s, _)| format!("{name} {:.0}%", 100.0 * s / all))
-            .collect();
-        println!(
+        let parts: Vec<String> =
+            totals.iter().map(|(name, s, _)| format!("{name} {:.0}%", 100.0 * s / all)).collect();
+        writeln!(
+            out,
             "  batch {:>4} ({:.3} ms/step): {}",
             batch,
             row.ms_per_step,
             parts.join(", ")
-        );
+        )?;
     }
     Ok(())
 }
 
-fn print_row(backend: &str, r: &BenchRow) {
-    println!(
+fn print_row(out: &mut impl Write, backend: &str, r: &BenchRow) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<24} {:>6} {:>10.3} {:>12.0} {:>9.1} {:>12.2}",
         backend, r.batch, r.ms_per_step, r.samples_per_s, r.gflops, r.s_per_epoch
-    );
+    )
 }
 
 /// `gpu-dae devices`: every adapter wgpu sees.

@@ -26,11 +26,7 @@ fn check(
     if ok {
         Ok(())
     } else {
-        Err(ConfigError {
-            flag,
-            value: value.to_string(),
-            expected: expected.to_string(),
-        })
+        Err(ConfigError { flag, value: value.to_string(), expected: expected.to_string() })
     }
 }
 
@@ -38,12 +34,7 @@ impl TrainArgs {
     /// The denoising-autoencoder run these flags describe, for a training split of `n_train`
     /// examples of `n_vis` pixels.
     pub fn da_run(&self, n_train: usize, n_vis: usize) -> Result<DaRun, ConfigError> {
-        check(
-            self.lr.is_finite() && self.lr > 0.0,
-            "lr",
-            self.lr,
-            "a finite number > 0",
-        )?;
+        check(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "a finite number > 0")?;
         check(
             (0.0..=1.0).contains(&self.corruption),
             "corruption",
@@ -59,11 +50,7 @@ impl TrainArgs {
         check(self.hidden >= 1, "hidden", self.hidden, "at least 1")?;
         check(self.epochs >= 1, "epochs", self.epochs, "at least 1")?;
         Ok(DaRun {
-            model: AutoencoderConfig {
-                n_vis,
-                n_hid: self.hidden,
-                corruption: self.corruption,
-            },
+            model: AutoencoderConfig { n_vis, n_hid: self.hidden, corruption: self.corruption },
             lr: self.lr,
             batch: self.batch,
             epochs: self.epochs,

@@ -10,6 +10,8 @@ use gpu_dae::cli::{Cli, Command};
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
+        // A closed pipe (`gpu-dae bench | head`) is the reader's choice, not a failure.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("gpu-dae: error: {err:#}");
             ExitCode::from(2)
@@ -25,4 +27,12 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Devices => commands::devices(),
     }?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -73,10 +73,7 @@ pub struct HostRng {
 impl HostRng {
     /// A generator for stream `stream` of the run seeded with `seed`.
     pub fn new(seed: u64, stream: u64) -> Self {
-        HostRng {
-            key: RngKey::new(seed, stream),
-            next: 0,
-        }
+        HostRng { key: RngKey::new(seed, stream), next: 0 }
     }
 
     /// The next 32 random bits.

@@ -95,20 +95,12 @@ fn blank_grid(
     let height = side(img_h, spacing.0, tile_rows)?;
     let width = side(img_w, spacing.1, tile_cols)?;
     let pixels = vec![0; height.checked_mul(width)?];
-    Some(GrayImage {
-        width,
-        height,
-        pixels,
-    })
+    Some(GrayImage { width, height, pixels })
 }
 
 /// The 0×0 picture returned for degenerate shapes.
 fn empty() -> GrayImage {
-    GrayImage {
-        width: 0,
-        height: 0,
-        pixels: Vec::new(),
-    }
+    GrayImage { width: 0, height: 0, pixels: Vec::new() }
 }
 
 /// Converts a value in [0, 1] to a pixel: `round(clamp(v, 0, 1) * 255)`, NaN → 0.
@@ -182,20 +174,9 @@ pub fn tile_raster_images(
     };
     let (tile_rows, tile_cols) = tile_shape;
     let pic_len = img_shape.0 * img_shape.1; // cannot overflow: it fits in the grid
-    for (k, pic) in x
-        .chunks_exact(pic_len)
-        .take(tile_rows * tile_cols)
-        .enumerate()
-    {
+    for (k, pic) in x.chunks_exact(pic_len).take(tile_rows * tile_cols).enumerate() {
         let pos = (k / tile_cols, k % tile_cols);
-        draw_tile(
-            &mut out,
-            pic,
-            img_shape,
-            spacing,
-            pos,
-            scale_rows_to_unit_interval,
-        );
+        draw_tile(&mut out, pic, img_shape, spacing, pos, scale_rows_to_unit_interval);
     }
     out
 }
@@ -237,14 +218,7 @@ pub fn filters_image(
         for (i, dst) in column.iter_mut().enumerate() {
             *dst = w[i * n_hid + j];
         }
-        draw_tile(
-            &mut out,
-            &column,
-            img_shape,
-            spacing,
-            (j / tile_cols, j % tile_cols),
-            true,
-        );
+        draw_tile(&mut out, &column, img_shape, spacing, (j / tile_cols, j % tile_cols), true);
     }
     out
 }
@@ -266,11 +240,7 @@ pub fn image_rows(rows: &[&[f32]], img_shape: (usize, usize), spacing: usize) ->
     if pic_len == 0 {
         return empty();
     }
-    let cols = rows
-        .iter()
-        .map(|row| row.len() / pic_len)
-        .max()
-        .unwrap_or(0);
+    let cols = rows.iter().map(|row| row.len() / pic_len).max().unwrap_or(0);
     let spacing = (spacing, spacing);
     let Some(mut out) = blank_grid(img_shape, (rows.len(), cols), spacing) else {
         return empty();

@@ -7,37 +7,19 @@ use gpu_dae::rng::RngKey;
 use crate::util::{Tol, assert_close, uniforms};
 
 /// Shapes (m, n, k) where no tile divides: 1, 7, 33, 784 as in the issue.
-const SHAPES: &[(usize, usize, usize)] = &[
-    (1, 1, 1),
-    (7, 33, 1),
-    (1, 7, 33),
-    (33, 7, 784),
-    (7, 784, 33),
-    (20, 500, 784),
-];
+const SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (20, 500, 784)];
 
 fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
     for i in 0..s.m {
         for j in 0..s.n {
             let mut acc = 0.0f64;
             for p in 0..s.k {
-                let av = if s.trans_a {
-                    a[p * s.m + i]
-                } else {
-                    a[i * s.k + p]
-                };
-                let bv = if s.trans_b {
-                    b[j * s.k + p]
-                } else {
-                    b[p * s.n + j]
-                };
+                let av = if s.trans_a { a[p * s.m + i] } else { a[i * s.k + p] };
+                let bv = if s.trans_b { b[j * s.k + p] } else { b[p * s.n + j] };
                 acc += av as f64 * bv as f64;
             }
-            let prev = if s.beta == 0.0 {
-                0.0
-            } else {
-                s.beta as f64 * c[i * s.n + j] as f64
-            };
+            let prev = if s.beta == 0.0 { 0.0 } else { s.beta as f64 * c[i * s.n + j] as f64 };
             c[i * s.n + j] = (s.alpha as f64 * acc + prev) as f32;
         }
     }
@@ -45,10 +27,7 @@ fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
 
 /// f32 dot products of length k against f64: rounding error grows like √k.
 fn gemm_tol(k: usize) -> Tol {
-    Tol {
-        rel: 1e-5,
-        abs: 1e-5 * (k as f64).sqrt(),
-    }
+    Tol { rel: 1e-5, abs: 1e-5 * (k as f64).sqrt() }
 }
 
 fn sigmoid64(x: f64) -> f64 {
@@ -61,22 +40,11 @@ fn gemm_matches_naive_loops_for_every_transpose_and_scaling() {
     for &(m, n, k) in SHAPES {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             for (alpha, beta) in [(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)] {
-                let spec = GemmSpec {
-                    m,
-                    n,
-                    k,
-                    trans_a: ta,
-                    trans_b: tb,
-                    alpha,
-                    beta,
-                };
+                let spec = GemmSpec { m, n, k, trans_a: ta, trans_b: tb, alpha, beta };
                 let a = uniforms(1, m * k, -1.0, 1.0);
                 let b = uniforms(2, k * n, -1.0, 1.0);
-                let c0 = if beta == 0.0 {
-                    vec![f32::NAN; m * n]
-                } else {
-                    uniforms(3, m * n, -1.0, 1.0)
-                };
+                let c0 =
+                    if beta == 0.0 { vec![f32::NAN; m * n] } else { uniforms(3, m * n, -1.0, 1.0) };
                 let mut want = c0.clone();
                 naive_gemm(&mut want, &a, &b, spec);
                 let mut got = c0;
@@ -103,27 +71,12 @@ fn gemm_epilogues_match_naive_loops() {
                 .enumerate()
                 .map(|(i, &v)| {
                     let y = v as f64 + bias[i % n] as f64;
-                    (if act == Activation::Sigmoid {
-                        sigmoid64(y)
-                    } else {
-                        y
-                    }) as f32
+                    (if act == Activation::Sigmoid { sigmoid64(y) } else { y }) as f32
                 })
                 .collect();
             let mut got = vec![0.0; m * n];
-            be.gemm(
-                &mut got,
-                &a,
-                &b,
-                spec,
-                Epilogue::BiasAct { bias: &bias, act },
-            );
-            assert_close(
-                &format!("bias+{act:?} {m}x{n}x{k}"),
-                &got,
-                &want,
-                gemm_tol(k),
-            );
+            be.gemm(&mut got, &a, &b, spec, Epilogue::BiasAct { bias: &bias, act });
+            assert_close(&format!("bias+{act:?} {m}x{n}x{k}"), &got, &want, gemm_tol(k));
         }
         let out = uniforms(7, m * n, 0.0, 1.0);
         let want: Vec<f32> = plain
@@ -132,16 +85,7 @@ fn gemm_epilogues_match_naive_loops() {
             .map(|(&v, &o)| (v as f64 * o as f64 * (1.0 - o as f64)) as f32)
             .collect();
         let mut got = vec![0.0; m * n];
-        be.gemm(
-            &mut got,
-            &a,
-            &b,
-            spec,
-            Epilogue::ActGrad {
-                out: &out,
-                act: Activation::Sigmoid,
-            },
-        );
+        be.gemm(&mut got, &a, &b, spec, Epilogue::ActGrad { out: &out, act: Activation::Sigmoid });
         assert_close(&format!("act-grad {m}x{n}x{k}"), &got, &want, gemm_tol(k));
     }
 }
@@ -168,29 +112,9 @@ fn xent_logits_matches_the_log_sigmoid_formula_in_f64() {
             want_grad.push(((sigmoid64(a) - x) * scale as f64) as f32);
         }
         want_cost *= scale as f64;
-        assert_close(
-            "xent grad",
-            &grad,
-            &want_grad,
-            Tol {
-                rel: 1e-5,
-                abs: 1e-7,
-            },
-        );
-        assert_close(
-            "xent cost",
-            &costs[1..2],
-            &[want_cost as f32],
-            Tol {
-                rel: 1e-5,
-                abs: 1e-6,
-            },
-        );
-        assert_eq!(
-            (costs[0], costs[2]),
-            (0.0, 0.0),
-            "only the given slot is written"
-        );
+        assert_close("xent grad", &grad, &want_grad, Tol { rel: 1e-5, abs: 1e-7 });
+        assert_close("xent cost", &costs[1..2], &[want_cost as f32], Tol { rel: 1e-5, abs: 1e-6 });
+        assert_eq!((costs[0], costs[2]), (0.0, 0.0), "only the given slot is written");
     }
 }
 
@@ -223,17 +147,12 @@ fn load_batch_scales_the_chosen_rows_to_unit_interval() {
     let mut x = vec![0.0; 2 * dim];
     be.load_batch(&mut x, &images, 2, 2);
     // Defined as p · f32(1/255), a correctly rounded product on every backend; within 1 ulp of p/255.
-    let want: Vec<f32> = pixels[2 * dim..4 * dim]
-        .iter()
-        .map(|&p| p as f32 * (1.0 / 255.0))
-        .collect();
+    let want: Vec<f32> =
+        pixels[2 * dim..4 * dim].iter().map(|&p| p as f32 * (1.0 / 255.0)).collect();
     assert_eq!(x, want);
     for (&got, &p) in x.iter().zip(&pixels[2 * dim..4 * dim]) {
         let exact = p as f64 / 255.0;
-        assert!(
-            (got as f64 - exact).abs() <= f32::EPSILON as f64 * exact,
-            "pixel {p} → {got}"
-        );
+        assert!((got as f64 - exact).abs() <= f32::EPSILON as f64 * exact, "pixel {p} → {got}");
     }
 }
 

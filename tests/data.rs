@@ -33,9 +33,7 @@ fn embedded() -> &'static DataSet {
 /// Decompressed content of a gz file.
 fn gunzip_file(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
+    GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
     out
 }
 
@@ -77,10 +75,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(n_train: u32, n_test: u32, gz: bool) -> Fixture {
-        let f = Fixture {
-            dir: TempDir::new().unwrap(),
-            gz,
-        };
+        let f = Fixture { dir: TempDir::new().unwrap(), gz };
         f.write(TRAIN_IMAGES, &idx_images(n_train, 4, 3));
         f.write(TRAIN_LABELS, &idx_labels(n_train));
         f.write(TEST_IMAGES, &idx_images(n_test, 4, 3));
@@ -90,11 +85,7 @@ impl Fixture {
 
     /// Path of the standard file `name` (with `.gz` if the fixture is compressed).
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(if self.gz {
-            format!("{name}.gz")
-        } else {
-            name.to_owned()
-        })
+        self.dir.path().join(if self.gz { format!("{name}.gz") } else { name.to_owned() })
     }
 
     /// Replaces file `name` by `raw` (compressed first if the fixture is gz).
@@ -114,9 +105,7 @@ impl Fixture {
 
     /// Loads, expecting an error whose message names `name`'s file; returns the error.
     fn load_err(&self, limit: Option<usize>, name: &str) -> DataError {
-        let err = self
-            .load(limit)
-            .expect_err("malformed data must be rejected");
+        let err = self.load(limit).expect_err("malformed data must be rejected");
         let file = self.path(name).display().to_string();
         assert!(
             err.to_string().contains(&file),
@@ -146,16 +135,10 @@ fn embedded_assets_decompress_to_the_known_md5s() {
 fn embedded_mnist_splits_50000_10000_10000() {
     let set = embedded();
     assert_eq!(set.source, "embedded MNIST");
-    assert_eq!(
-        (set.train.len(), set.valid.len(), set.test.len()),
-        (50_000, 10_000, 10_000)
-    );
+    assert_eq!((set.train.len(), set.valid.len(), set.test.len()), (50_000, 10_000, 10_000));
     for split in [&set.train, &set.valid, &set.test] {
         let im = &split.images;
-        assert_eq!(
-            (im.n, im.rows, im.cols, im.dim()),
-            (split.len(), 28, 28, 784)
-        );
+        assert_eq!((im.n, im.rows, im.cols, im.dim()), (split.len(), 28, 28, 784));
         assert_eq!(im.pixels.len(), split.len() * 784);
         assert!(split.labels.iter().all(|&l| l <= 9));
     }
@@ -177,16 +160,8 @@ fn embedded_valid_is_the_last_10000_training_images() {
     // The raw parse agrees with the file bytes: image i starts at 16 + 784 i.
     assert_eq!(full.image(59_999), &raw[16 + 784 * 59_999..]);
     for i in [0, 1, 4_321, 9_998, 9_999] {
-        assert_eq!(
-            set.valid.images.image(i),
-            full.image(50_000 + i),
-            "valid {i}"
-        );
-        assert_eq!(
-            set.valid.labels[i],
-            labels[8 + 50_000 + i],
-            "valid label {i}"
-        );
+        assert_eq!(set.valid.images.image(i), full.image(50_000 + i), "valid {i}");
+        assert_eq!(set.valid.labels[i], labels[8 + 50_000 + i], "valid label {i}");
     }
     for i in [0, 1, 25_000, 49_999] {
         assert_eq!(set.train.images.image(i), full.image(i), "train {i}");
@@ -197,10 +172,7 @@ fn embedded_valid_is_the_last_10000_training_images() {
 #[test]
 fn embedded_with_limit_600_splits_500_100_and_test_600() {
     let set = load_embedded(Some(600)).unwrap();
-    assert_eq!(
-        (set.train.len(), set.valid.len(), set.test.len()),
-        (500, 100, 600)
-    );
+    assert_eq!((set.train.len(), set.valid.len(), set.test.len()), (500, 100, 600));
     assert_eq!(set.train.images.pixels.len(), 500 * 784);
     assert_eq!(set.valid.images.pixels.len(), 100 * 784);
     assert_eq!(set.test.images.pixels.len(), 600 * 784);
@@ -217,10 +189,7 @@ fn fashion_mnist_loads_with_the_mnist_sizes() {
     assert!(dir.is_dir(), "{FASHION} must exist (it does in CI)");
     let set = load_dir(dir, None).unwrap();
     assert_eq!(set.source, dir.display().to_string());
-    assert_eq!(
-        (set.train.len(), set.valid.len(), set.test.len()),
-        (50_000, 10_000, 10_000)
-    );
+    assert_eq!((set.train.len(), set.valid.len(), set.test.len()), (50_000, 10_000, 10_000));
     assert_eq!((set.train.images.rows, set.train.images.cols), (28, 28));
     assert_eq!((set.test.images.rows, set.test.images.cols), (28, 28));
     // Not the MNIST digits.
@@ -233,37 +202,15 @@ fn small_raw_and_gz_directories_load_and_split() {
         let f = Fixture::new(13, 6, gz);
         let set = f.load(None).unwrap();
         // ⌊13/6⌋ = 2 validation images.
-        assert_eq!(
-            (set.train.len(), set.valid.len(), set.test.len()),
-            (11, 2, 6)
-        );
-        assert_eq!(
-            set.valid.images.image(1),
-            &idx_images(13, 4, 3)[16 + 12 * 12..]
-        );
+        assert_eq!((set.train.len(), set.valid.len(), set.test.len()), (11, 2, 6));
+        assert_eq!(set.valid.images.image(1), &idx_images(13, 4, 3)[16 + 12 * 12..]);
         assert_eq!(set.valid.labels, [1, 2]);
         let set = f.load(Some(12)).unwrap_err();
-        assert!(
-            matches!(
-                set,
-                DataError::LimitTooLarge {
-                    limit: 12,
-                    available: 6,
-                    ..
-                }
-            ),
-            "{set}"
-        );
+        assert!(matches!(set, DataError::LimitTooLarge { limit: 12, available: 6, .. }), "{set}");
         let set = f.load(Some(5)).unwrap_err();
-        assert!(
-            matches!(set, DataError::TooFewImages { n: 5, min: 6, .. }),
-            "{set}"
-        );
+        assert!(matches!(set, DataError::TooFewImages { n: 5, min: 6, .. }), "{set}");
         let set = f.load(Some(6)).unwrap();
-        assert_eq!(
-            (set.train.len(), set.valid.len(), set.test.len()),
-            (5, 1, 6)
-        );
+        assert_eq!((set.train.len(), set.valid.len(), set.test.len()), (5, 1, 6));
     }
 }
 
@@ -276,16 +223,7 @@ fn gz_is_preferred_when_both_exist() {
     // Without the .gz, the raw file is read (and rejected).
     std::fs::remove_file(f.path(TRAIN_IMAGES)).unwrap();
     let err = f.load(None).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::Magic {
-                found: 0x6761_7262,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Magic { found: 0x6761_7262, .. }), "{err}");
 }
 
 #[test]
@@ -295,10 +233,7 @@ fn read_images_and_labels_read_raw_and_gz_files() {
         let im = read_images(&f.path(TRAIN_IMAGES)).unwrap();
         assert_eq!((im.n, im.rows, im.cols, im.dim()), (7, 4, 3, 12));
         assert_eq!(im.pixels, idx_images(7, 4, 3)[16..]);
-        assert_eq!(
-            read_labels(&f.path(TRAIN_LABELS)).unwrap(),
-            [0, 1, 2, 3, 4, 5, 6]
-        );
+        assert_eq!(read_labels(&f.path(TRAIN_LABELS)).unwrap(), [0, 1, 2, 3, 4, 5, 6]);
     }
 }
 
@@ -323,33 +258,12 @@ fn wrong_magic_is_rejected() {
     // A labels file where the images belong.
     f.write(TEST_IMAGES, &idx_labels(3));
     let err = f.load_err(None, TEST_IMAGES);
-    assert!(
-        matches!(
-            err,
-            DataError::Magic {
-                found: 0x801,
-                expected: 0x803,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Magic { found: 0x801, expected: 0x803, .. }), "{err}");
     f.write(TEST_IMAGES, &idx_labels(30));
     let err = f.load_err(None, TEST_IMAGES);
+    assert!(matches!(err, DataError::Magic { found: 0x801, expected: 0x803, .. }), "{err}");
     assert!(
-        matches!(
-            err,
-            DataError::Magic {
-                found: 0x801,
-                expected: 0x803,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .ends_with("wrong magic 0x00000801, expected 0x00000803 (IDX images)"),
+        err.to_string().ends_with("wrong magic 0x00000801, expected 0x00000803 (IDX images)"),
         "{err}"
     );
 }
@@ -359,22 +273,8 @@ fn image_label_count_mismatch_names_both_files() {
     let f = Fixture::new(12, 3, false);
     f.write(TRAIN_LABELS, &idx_labels(11));
     let err = f.load_err(None, TRAIN_IMAGES);
-    assert!(
-        matches!(
-            err,
-            DataError::CountMismatch {
-                images: 12,
-                labels: 11,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains(&f.path(TRAIN_LABELS).display().to_string()),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::CountMismatch { images: 12, labels: 11, .. }), "{err}");
+    assert!(err.to_string().contains(&f.path(TRAIN_LABELS).display().to_string()), "{err}");
 }
 
 #[test]
@@ -384,22 +284,8 @@ fn label_10_is_rejected_with_its_index() {
     labels[8 + 3] = 10;
     f.write(TRAIN_LABELS, &labels);
     let err = f.load_err(None, TRAIN_LABELS);
-    assert!(
-        matches!(
-            err,
-            DataError::BadLabel {
-                index: 3,
-                label: 10,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .ends_with(".gz: label 10 at index 3, expected 0..=9"),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::BadLabel { index: 3, label: 10, .. }), "{err}");
+    assert!(err.to_string().ends_with(".gz: label 10 at index 3, expected 0..=9"), "{err}");
 }
 
 #[test]
@@ -420,31 +306,11 @@ fn short_header_is_rejected() {
         let f = Fixture::new(12, 3, gz);
         f.write(TRAIN_LABELS, &idx_labels(12)[..5]);
         let err = f.load_err(None, TRAIN_LABELS);
-        assert!(
-            matches!(
-                err,
-                DataError::ShortHeader {
-                    found: 5,
-                    expected: 8,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, DataError::ShortHeader { found: 5, expected: 8, .. }), "{err}");
         // Too short even for the magic.
         f.write(TRAIN_LABELS, &[0, 0]);
         let err = f.load_err(None, TRAIN_LABELS);
-        assert!(
-            matches!(
-                err,
-                DataError::ShortHeader {
-                    found: 2,
-                    expected: 8,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, DataError::ShortHeader { found: 2, expected: 8, .. }), "{err}");
     }
 }
 
@@ -456,15 +322,7 @@ fn header_claiming_more_images_than_a_raw_file_holds_is_rejected() {
     f.write(TEST_IMAGES, &bytes);
     let err = f.load_err(None, TEST_IMAGES);
     assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                count: 10_000,
-                expected: 120_000,
-                found: 36,
-                ..
-            }
-        ),
+        matches!(err, DataError::Truncated { count: 10_000, expected: 120_000, found: 36, .. }),
         "{err}"
     );
     assert!(
@@ -495,17 +353,7 @@ fn header_claiming_more_than_a_gz_file_holds_is_rejected_without_allocating_the_
     labels[4..8].copy_from_slice(&60_000u32.to_be_bytes());
     f.write(TEST_LABELS, &labels);
     let err = f.load_err(None, TEST_LABELS);
-    assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                count: 60_000,
-                found: 3,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Truncated { count: 60_000, found: 3, .. }), "{err}");
 }
 
 #[test]
@@ -519,12 +367,7 @@ fn trailing_bytes_are_rejected() {
         assert!(
             matches!(
                 err,
-                DataError::TrailingBytes {
-                    expected: 144,
-                    trailing: 5,
-                    at_least: false,
-                    ..
-                }
+                DataError::TrailingBytes { expected: 144, trailing: 5, at_least: false, .. }
             ),
             "{err}"
         );
@@ -533,10 +376,7 @@ fn trailing_bytes_are_rejected() {
         f.write(TEST_LABELS, &labels);
         f.write(TRAIN_IMAGES, &idx_images(12, 4, 3));
         let err = f.load_err(None, TEST_LABELS);
-        assert!(
-            matches!(err, DataError::TrailingBytes { trailing: 1, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, DataError::TrailingBytes { trailing: 1, .. }), "{err}");
     }
 }
 
@@ -574,36 +414,15 @@ fn train_and_test_image_sizes_must_agree() {
     let f = Fixture::new(12, 3, false);
     f.write(TEST_IMAGES, &idx_images(3, 3, 4));
     let err = f.load_err(None, TEST_IMAGES);
-    assert!(
-        matches!(
-            err,
-            DataError::ShapeMismatch {
-                test_rows: 3,
-                test_cols: 4,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains(&f.path(TRAIN_IMAGES).display().to_string()),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::ShapeMismatch { test_rows: 3, test_cols: 4, .. }), "{err}");
+    assert!(err.to_string().contains(&f.path(TRAIN_IMAGES).display().to_string()), "{err}");
 }
 
 #[test]
 fn limit_too_large_names_the_value_and_the_maximum() {
     let err = load_embedded(Some(60_001)).unwrap_err();
     assert!(
-        matches!(
-            err,
-            DataError::LimitTooLarge {
-                limit: 60_001,
-                available: 60_000,
-                ..
-            }
-        ),
+        matches!(err, DataError::LimitTooLarge { limit: 60_001, available: 60_000, .. }),
         "{err}"
     );
     assert_eq!(
@@ -613,47 +432,25 @@ fn limit_too_large_names_the_value_and_the_maximum() {
     // Fits the training file but not the test file.
     let err = load_embedded(Some(10_001)).unwrap_err();
     assert!(
-        matches!(
-            err,
-            DataError::LimitTooLarge {
-                limit: 10_001,
-                available: 10_000,
-                ..
-            }
-        ),
+        matches!(err, DataError::LimitTooLarge { limit: 10_001, available: 10_000, .. }),
         "{err}"
     );
-    assert!(
-        err.to_string().contains("t10k-images-idx3-ubyte.gz"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("t10k-images-idx3-ubyte.gz"), "{err}");
 }
 
 #[test]
 fn too_few_images_to_split_is_rejected() {
     for limit in [0, 1, 5] {
         let err = load_embedded(Some(limit)).unwrap_err();
-        assert!(
-            matches!(err, DataError::TooFewImages { n, min: 6, .. } if n == limit),
-            "{err}"
-        );
-        assert!(
-            err.to_string().contains("train-images-idx3-ubyte.gz"),
-            "{err}"
-        );
+        assert!(matches!(err, DataError::TooFewImages { n, min: 6, .. } if n == limit), "{err}");
+        assert!(err.to_string().contains("train-images-idx3-ubyte.gz"), "{err}");
     }
     let f = Fixture::new(5, 3, false);
     let err = f.load_err(None, TRAIN_IMAGES);
-    assert!(
-        matches!(err, DataError::TooFewImages { n: 5, min: 6, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::TooFewImages { n: 5, min: 6, .. }), "{err}");
     let f = Fixture::new(6, 0, false);
     let err = f.load_err(None, TEST_IMAGES);
-    assert!(
-        matches!(err, DataError::TooFewImages { n: 0, min: 1, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::TooFewImages { n: 0, min: 1, .. }), "{err}");
 }
 
 #[test]
@@ -666,11 +463,7 @@ fn parse_errors_name_the_given_name() {
     );
     let err = read_images(Path::new("/nonexistent/x.gz")).unwrap_err();
     assert!(matches!(err, DataError::Io { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .starts_with("/nonexistent/x.gz: cannot read:"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("/nonexistent/x.gz: cannot read:"), "{err}");
 }
 
 // ---- robustness ----------------------------------------------------------------------------
@@ -680,9 +473,8 @@ fn random_bytes_never_panic() {
     // 64-bit LCG (Knuth's MMIX constants); the high byte as output.
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 56) as u8
     };
     let headers: [&[u8]; 4] = [
@@ -703,11 +495,7 @@ fn random_bytes_never_panic() {
         }
         if case % 7 == 0 {
             // A complete valid file: 2 images of 3×2 with random pixels.
-            bytes = headers[2]
-                .iter()
-                .copied()
-                .chain((0..12).map(|_| next()))
-                .collect();
+            bytes = headers[2].iter().copied().chain((0..12).map(|_| next())).collect();
         }
         if case % 5 == 0 {
             bytes = gz(&bytes);
@@ -723,10 +511,7 @@ fn random_bytes_never_panic() {
         let images = parse_images("fuzz", &bytes);
         let labels = parse_labels("fuzz", &bytes);
         if case % 7 == 0 && case % 10 != 0 {
-            assert_eq!(
-                images.as_ref().map(|im| (im.n, im.rows, im.cols)).ok(),
-                Some((2, 3, 2))
-            );
+            assert_eq!(images.as_ref().map(|im| (im.n, im.rows, im.cols)).ok(), Some((2, 3, 2)));
         }
         parsed += usize::from(images.is_ok()) + usize::from(labels.is_ok());
         for e in [images.err(), labels.err()].into_iter().flatten() {

@@ -21,15 +21,8 @@ fn da_cost_f64(
         let xr = &x[r * v..(r + 1) * v];
         let hid: Vec<f64> = (0..h)
             .map(|j| {
-                let s: f64 = (0..v)
-                    .map(|i| {
-                        if keep[r * v + i] {
-                            xr[i] * w[i * h + j]
-                        } else {
-                            0.0
-                        }
-                    })
-                    .sum();
+                let s: f64 =
+                    (0..v).map(|i| if keep[r * v + i] { xr[i] * w[i * h + j] } else { 0.0 }).sum();
                 1.0 / (1.0 + (-(s + b[j])).exp())
             })
             .collect();
@@ -46,18 +39,11 @@ fn da_cost_f64(
 fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let (rows, v, h) = (3, 7, 5);
     let be = Cpu::new();
-    let config = AutoencoderConfig {
-        n_vis: v,
-        n_hid: h,
-        corruption: 0.3,
-    };
+    let config = AutoencoderConfig { n_vis: v, n_hid: h, corruption: 0.3 };
     let w0 = uniforms(20, v * h, -1.0, 1.0);
     let b0 = uniforms(21, h, -0.5, 0.5);
     let bp0 = uniforms(22, v, -0.5, 0.5);
-    let pixels: Vec<u8> = uniforms(23, rows * v, 0.0, 256.0)
-        .iter()
-        .map(|&p| p as u8)
-        .collect();
+    let pixels: Vec<u8> = uniforms(23, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let key = RngKey::new(77, 3);
 
     // Analytic gradient: one SGD step with lr = 1 moves each parameter by minus its gradient.
@@ -69,39 +55,21 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let (w1, b1, bp1) = ae.download(&be);
     let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
         .iter()
-        .flat_map(|(old, new)| {
-            old.iter()
-                .zip(new.iter())
-                .map(|(&o, &n)| o as f64 - n as f64)
-        })
+        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
         .collect();
 
     let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
     let t = drop_threshold(0.3);
-    let keep: Vec<bool> = (0..rows * v)
-        .map(|i| key.bits(i as u32) >> 8 >= t)
-        .collect();
-    assert!(
-        keep.iter().any(|k| !k),
-        "the test must exercise dropped inputs"
-    );
-    let mut params: Vec<f64> = w0
-        .iter()
-        .chain(&b0)
-        .chain(&bp0)
-        .map(|&p| p as f64)
-        .collect();
+    let keep: Vec<bool> = (0..rows * v).map(|i| key.bits(i as u32) >> 8 >= t).collect();
+    assert!(keep.iter().any(|k| !k), "the test must exercise dropped inputs");
+    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
     let cost = |p: &[f64]| {
         let (w, rest) = p.split_at(v * h);
         let (b, bp) = rest.split_at(h);
         da_cost_f64((w, b, bp), &x, &keep, (rows, v, h))
     };
     let c0 = cost(&params);
-    assert!(
-        (costs[0] as f64 - c0).abs() <= 1e-5 * c0,
-        "step cost {} vs f64 cost {c0}",
-        costs[0]
-    );
+    assert!((costs[0] as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", costs[0]);
 
     let eps = 1e-6;
     let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));

@@ -9,16 +9,7 @@ use gpu_dae::rng::{HostRng, RngKey, drop_threshold, mix32};
 #[test]
 fn rng_outputs_are_pinned() {
     let mixed: Vec<u32> = [0u32, 1, 2, 0xdead_beef, u32::MAX].map(mix32).to_vec();
-    assert_eq!(
-        mixed,
-        [
-            0x0000_0000,
-            0x6889_90c0,
-            0xd113_2181,
-            0xe628_c683,
-            0x6768_824a
-        ]
-    );
+    assert_eq!(mixed, [0x0000_0000, 0x6889_90c0, 0xd113_2181, 0xe628_c683, 0x6768_824a]);
     let key = RngKey::new(123, 0);
     assert_eq!((key.k0, key.k1), (0xc065_d1ce, 0x1cca_767c));
     let bits: Vec<u32> = (0..4).map(|i| key.bits(i)).collect();
@@ -48,10 +39,7 @@ fn different_seeds_or_streams_give_different_bits() {
     ] {
         let other: Vec<u32> = (0..64).map(|i| key.bits(i)).collect();
         let same = base.iter().zip(&other).filter(|(a, b)| a == b).count();
-        assert!(
-            same <= 1,
-            "{key:?} repeats {same} of 64 words of the base stream"
-        );
+        assert!(same <= 1, "{key:?} repeats {same} of 64 words of the base stream");
     }
 }
 
@@ -63,10 +51,7 @@ fn uniforms_have_the_right_mean_and_variance() {
     let mean = xs.iter().sum::<f64>() / n as f64;
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
     // Standard error of the mean of U(0,1): sqrt(1/12/n) ≈ 6.5e-4; allow 4σ.
-    assert!(
-        (mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n as f64).sqrt(),
-        "mean {mean}"
-    );
+    assert!((mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n as f64).sqrt(), "mean {mean}");
     assert!((var - 1.0 / 12.0).abs() < 2e-3, "variance {var}");
     assert!(xs.iter().all(|&x| (0.0..1.0).contains(&x)));
 }
@@ -77,14 +62,7 @@ fn masks_keep_one_minus_p_within_four_sigma() {
     let n = 784 * 200;
     let x = vec![1.0f32; n];
     let mut out = vec![0.0; n];
-    for (stream, p) in [
-        (0u64, 0.0f32),
-        (1, 0.1),
-        (2, 0.3),
-        (3, 0.5),
-        (4, 0.9),
-        (5, 1.0),
-    ] {
+    for (stream, p) in [(0u64, 0.0f32), (1, 0.1), (2, 0.3), (3, 0.5), (4, 0.9), (5, 1.0)] {
         be.corrupt(&mut out, &x, n, Noise::Mask { p }, RngKey::new(123, stream));
         let kept = out.iter().filter(|&&v| v == 1.0).count() as f64 / n as f64;
         let q = 1.0 - p as f64;

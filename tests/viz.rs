@@ -5,12 +5,7 @@ use gpu_dae::viz::{GrayImage, filters_image, image_rows, tile_raster_images};
 
 /// Pixel at row `r`, column `c`.
 fn px(img: &GrayImage, r: usize, c: usize) -> u8 {
-    assert!(
-        r < img.height && c < img.width,
-        "({r}, {c}) outside {}x{}",
-        img.height,
-        img.width
-    );
+    assert!(r < img.height && c < img.width, "({r}, {c}) outside {}x{}", img.height, img.width);
     img.pixels[r * img.width + c]
 }
 
@@ -69,18 +64,9 @@ fn output_size_follows_the_formula() {
     for (img_shape, tile_shape, spacing, (h, w)) in cases {
         let n = tile_shape.0 * tile_shape.1 * img_shape.0 * img_shape.1;
         for scale in [false, true] {
-            let img = tile_raster_images(
-                &values(n, 1, 0.0, 1.0),
-                img_shape,
-                tile_shape,
-                spacing,
-                scale,
-            );
-            assert_eq!(
-                (img.height, img.width),
-                (h, w),
-                "{img_shape:?} {tile_shape:?} {spacing:?}"
-            );
+            let img =
+                tile_raster_images(&values(n, 1, 0.0, 1.0), img_shape, tile_shape, spacing, scale);
+            assert_eq!((img.height, img.width), (h, w), "{img_shape:?} {tile_shape:?} {spacing:?}");
             assert_eq!(img.pixels.len(), h * w);
         }
         // The size does not depend on how many pictures there are.
@@ -98,22 +84,12 @@ fn spacing_pixels_are_black_and_tiles_are_filled() {
     let img = tile_raster_images(&vec![1.0; n], img_shape, tile_shape, spacing, false);
     for r in 0..img.height {
         for c in 0..img.width {
-            let expected = if in_spacing(r, c, img_shape, spacing) {
-                0
-            } else {
-                255
-            };
+            let expected = if in_spacing(r, c, img_shape, spacing) { 0 } else { 255 };
             assert_eq!(px(&img, r, c), expected, "pixel ({r}, {c})");
         }
     }
     // Random pictures rescaled per tile: spacing stays 0.
-    let img = tile_raster_images(
-        &values(n, 7, -3.0, 9.0),
-        img_shape,
-        tile_shape,
-        spacing,
-        true,
-    );
+    let img = tile_raster_images(&values(n, 7, -3.0, 9.0), img_shape, tile_shape, spacing, true);
     for r in 0..img.height {
         for c in 0..img.width {
             if in_spacing(r, c, img_shape, spacing) {
@@ -156,17 +132,11 @@ fn tiles_are_laid_out_row_by_row() {
     let n = 10; // fewer than the 12 tiles
     // Picture k is constant (k + 1) / 20: recognisable without rescaling.
     let level = |k: usize| (k + 1) as f32 / 20.0;
-    let x: Vec<f32> = (0..n)
-        .flat_map(|k| std::iter::repeat_n(level(k), pic_len))
-        .collect();
+    let x: Vec<f32> = (0..n).flat_map(|k| std::iter::repeat_n(level(k), pic_len)).collect();
     let img = tile_raster_images(&x, img_shape, tile_shape, spacing, false);
     for k in 0..12 {
         let pos = (k / 4, k % 4);
-        let expected = if k < n {
-            (level(k) * 255.0).round() as u8
-        } else {
-            0
-        };
+        let expected = if k < n { (level(k) * 255.0).round() as u8 } else { 0 };
         assert_eq!(
             tile(&img, img_shape, spacing, pos),
             vec![expected; pic_len],
@@ -254,20 +224,15 @@ fn filters_image_takes_the_columns_of_w() {
     for j in 0..4 {
         let mut expected = vec![0u8; n_vis];
         expected[mark(j)] = 255;
-        assert_eq!(
-            tile(&img, img_shape, (1, 1), (j / 2, j % 2)),
-            expected,
-            "filter {j}"
-        );
+        assert_eq!(tile(&img, img_shape, (1, 1), (j / 2, j % 2)), expected, "filter {j}");
     }
     // Spacing of one black pixel: row 2 and column 3.
     assert!((0..img.width).all(|c| px(&img, 2, c) == 0));
     assert!((0..img.height).all(|r| px(&img, r, 3) == 0));
 
     // Fewer filters than tiles: the rest of the grid stays black.
-    let w3: Vec<f32> = (0..n_vis * 3)
-        .map(|idx| if idx / 3 == idx % 3 { 1.0 } else { 0.0 })
-        .collect();
+    let w3: Vec<f32> =
+        (0..n_vis * 3).map(|idx| if idx / 3 == idx % 3 { 1.0 } else { 0.0 }).collect();
     let img = filters_image(&w3, n_vis, 3, img_shape, tile_shape);
     for j in 0..3 {
         let mut expected = vec![0u8; n_vis];
@@ -294,11 +259,7 @@ fn filters_image_is_tile_raster_images_of_w_transposed() {
     // Every tile is scaled on its own: each reaches both 0 and 255.
     for k in 0..100 {
         let t = tile(&filters, (28, 28), (1, 1), (k / 10, k % 10));
-        assert_eq!(
-            (t.iter().min(), t.iter().max()),
-            (Some(&0), Some(&255)),
-            "tile {k}"
-        );
+        assert_eq!((t.iter().min(), t.iter().max()), (Some(&0), Some(&255)), "tile {k}");
     }
 }
 
@@ -322,18 +283,8 @@ fn filters_image_with_bad_shapes_does_not_panic() {
         }
     }
     // n_hid = 0 or an empty w: black grid.
-    assert!(
-        filters_image(&[], 6, 0, (2, 3), (2, 2))
-            .pixels
-            .iter()
-            .all(|&p| p == 0)
-    );
-    assert!(
-        filters_image(&[], 6, 4, (2, 3), (2, 2))
-            .pixels
-            .iter()
-            .all(|&p| p == 0)
-    );
+    assert!(filters_image(&[], 6, 0, (2, 3), (2, 2)).pixels.iter().all(|&p| p == 0));
+    assert!(filters_image(&[], 6, 4, (2, 3), (2, 2)).pixels.iter().all(|&p| p == 0));
 }
 
 #[test]
@@ -348,16 +299,8 @@ fn image_rows_puts_one_group_per_row_clamped_not_rescaled() {
     assert_eq!((img.height, img.width), ((2 + 1) * 3 - 1, (3 + 1) * 4 - 1));
     for c in 0..4 {
         let level = ((0.2 + 0.1 * c as f32) * 255.0).round() as u8;
-        assert_eq!(
-            tile(&img, img_shape, (1, 1), (0, c)),
-            vec![level; 6],
-            "original {c}"
-        );
-        assert_eq!(
-            tile(&img, img_shape, (1, 1), (1, c)),
-            vec![0; 6],
-            "corrupted {c}"
-        );
+        assert_eq!(tile(&img, img_shape, (1, 1), (0, c)), vec![level; 6], "original {c}");
+        assert_eq!(tile(&img, img_shape, (1, 1), (1, c)), vec![0; 6], "corrupted {c}");
     }
     let mut first = vec![77u8; 6]; // 0.3 * 255 = 76.5 → 77, not stretched to 0..255
     first[0] = 0;
@@ -392,11 +335,7 @@ fn image_rows_with_ragged_or_empty_input() {
 fn encode_png_round_trips() {
     let (width, height) = (7, 5);
     let pixels: Vec<u8> = (0..width * height).map(|i| (i * 37 % 256) as u8).collect();
-    let img = GrayImage {
-        width,
-        height,
-        pixels,
-    };
+    let img = GrayImage { width, height, pixels };
     let bytes = img.encode_png().expect("encodes");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     let (info, decoded) = decode(&bytes);
@@ -406,13 +345,7 @@ fn encode_png_round_trips() {
     assert_eq!(decoded, img.pixels);
 
     // A real filters picture round-trips too.
-    let filters = filters_image(
-        &values(784 * 100, 2, -1.0, 1.0),
-        784,
-        100,
-        (28, 28),
-        (10, 10),
-    );
+    let filters = filters_image(&values(784 * 100, 2, -1.0, 1.0), 784, 100, (28, 28), (10, 10));
     let (info, decoded) = decode(&filters.encode_png().expect("encodes"));
     assert_eq!((info.width, info.height), (289, 289));
     assert_eq!(decoded, filters.pixels);
@@ -420,11 +353,7 @@ fn encode_png_round_trips() {
 
 #[test]
 fn encode_png_rejects_inconsistent_pixels() {
-    let img = GrayImage {
-        width: 3,
-        height: 2,
-        pixels: vec![0; 5],
-    };
+    let img = GrayImage { width: 3, height: 2, pixels: vec![0; 5] };
     let err = img.encode_png().expect_err("5 pixels for 3x2");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
@@ -436,17 +365,10 @@ fn save_writes_a_decodable_png_and_no_temp_file() {
     let img = tile_raster_images(&values(4 * 12, 9, 0.0, 1.0), (3, 4), (2, 2), (1, 1), true);
     img.save(&path).expect("saves");
     let (info, decoded) = decode(&std::fs::read(&path).expect("reads back"));
-    assert_eq!(
-        (info.width as usize, info.height as usize),
-        (img.width, img.height)
-    );
+    assert_eq!((info.width as usize, info.height as usize), (img.width, img.height));
     assert_eq!(decoded, img.pixels);
     // Overwriting works and still leaves exactly one file behind.
-    let black = GrayImage {
-        width: 2,
-        height: 2,
-        pixels: vec![0; 4],
-    };
+    let black = GrayImage { width: 2, height: 2, pixels: vec![0; 4] };
     black.save(&path).expect("overwrites");
     assert_eq!(decode(&std::fs::read(&path).expect("reads back")).1, [0; 4]);
     let names: Vec<_> = std::fs::read_dir(dir.path())

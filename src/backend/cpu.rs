@@ -109,13 +109,9 @@ impl Cpu {
 /// Applies `f` to every row of `c: [rows, cols]` (with the row index), in parallel when large.
 fn for_rows(c: &mut [f32], cols: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     if c.len() >= PAR_MIN {
-        c.par_chunks_mut(cols)
-            .enumerate()
-            .for_each(|(i, row)| f(i, row));
+        c.par_chunks_mut(cols).enumerate().for_each(|(i, row)| f(i, row));
     } else {
-        c.chunks_mut(cols)
-            .enumerate()
-            .for_each(|(i, row)| f(i, row));
+        c.chunks_mut(cols).enumerate().for_each(|(i, row)| f(i, row));
     }
 }
 
@@ -140,10 +136,7 @@ impl Backend for Cpu {
     }
 
     fn upload_images(&self, pixels: &[u8], dim: usize) -> CpuImages {
-        CpuImages {
-            pixels: pixels.to_vec(),
-            dim,
-        }
+        CpuImages { pixels: pixels.to_vec(), dim }
     }
 
     fn load_batch(&self, x: &mut Vec<f32>, images: &CpuImages, first: usize, rows: usize) {
@@ -213,9 +206,7 @@ impl Backend for Cpu {
                 let out = &out[..m * n];
                 for_rows(c, n, |i, row| {
                     let o = &out[i * n..(i + 1) * n];
-                    row.iter_mut()
-                        .zip(o)
-                        .for_each(|(v, &o)| *v *= act.grad_from_output(o));
+                    row.iter_mut().zip(o).for_each(|(v, &o)| *v *= act.grad_from_output(o));
                 });
             }
         }
@@ -241,15 +232,9 @@ impl Backend for Cpu {
         };
         let grad = &mut grad[..len];
         if len >= PAR_MIN {
-            grad.par_chunks_mut(cols)
-                .zip(row_costs.par_iter_mut())
-                .enumerate()
-                .for_each(row_pass);
+            grad.par_chunks_mut(cols).zip(row_costs.par_iter_mut()).enumerate().for_each(row_pass);
         } else {
-            grad.chunks_mut(cols)
-                .zip(row_costs.iter_mut())
-                .enumerate()
-                .for_each(row_pass);
+            grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
         }
         costs[slot] = scale * row_costs.iter().sum::<f32>();
     }
@@ -268,11 +253,7 @@ impl Backend for Cpu {
             acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
         }
         for (o, s) in out[..cols].iter_mut().zip(acc) {
-            *o = if beta == 0.0 {
-                alpha * s
-            } else {
-                alpha * s + beta * *o
-            };
+            *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
         }
     }
 }

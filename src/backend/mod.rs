@@ -9,6 +9,7 @@
 //! op's arguments; outputs come first, then inputs, then dimensions.
 
 pub mod cpu;
+pub mod gpu;
 mod math;
 pub mod timed;
 
@@ -72,37 +73,19 @@ pub struct GemmSpec {
 impl GemmSpec {
     /// C = op(A)·op(B) with no transposes, α = 1, β = 0.
     pub fn new(m: usize, n: usize, k: usize) -> Self {
-        GemmSpec {
-            m,
-            n,
-            k,
-            trans_a: false,
-            trans_b: false,
-            alpha: 1.0,
-            beta: 0.0,
-        }
+        GemmSpec { m, n, k, trans_a: false, trans_b: false, alpha: 1.0, beta: 0.0 }
     }
     /// The same GEMM with A used transposed.
     pub fn trans_a(self) -> Self {
-        GemmSpec {
-            trans_a: true,
-            ..self
-        }
+        GemmSpec { trans_a: true, ..self }
     }
     /// The same GEMM with B used transposed.
     pub fn trans_b(self) -> Self {
-        GemmSpec {
-            trans_b: true,
-            ..self
-        }
+        GemmSpec { trans_b: true, ..self }
     }
     /// The same GEMM with the given α and β.
     pub fn scaled(self, alpha: f32, beta: f32) -> Self {
-        GemmSpec {
-            alpha,
-            beta,
-            ..self
-        }
+        GemmSpec { alpha, beta, ..self }
     }
 }
 

@@ -17,10 +17,7 @@ pub struct Timed<B> {
 impl<B: Backend> Timed<B> {
     /// Times the ops of `inner`.
     pub fn new(inner: B) -> Self {
-        Timed {
-            inner,
-            totals: RefCell::new(Vec::new()),
-        }
+        Timed { inner, totals: RefCell::new(Vec::new()) }
     }
 
     /// (op name, seconds, calls) in order of first use.
@@ -75,9 +72,7 @@ impl<B: Backend> Backend for Timed<B> {
         self.inner.upload_images(pixels, dim)
     }
     fn load_batch(&self, x: &mut B::Tensor, images: &B::Images, first: usize, rows: usize) {
-        self.time("load_batch", || {
-            self.inner.load_batch(x, images, first, rows)
-        })
+        self.time("load_batch", || self.inner.load_batch(x, images, first, rows))
     }
     fn corrupt(&self, out: &mut B::Tensor, x: &B::Tensor, len: usize, noise: Noise, key: RngKey) {
         self.time("corrupt", || self.inner.corrupt(out, x, len, noise, key))
@@ -104,8 +99,7 @@ impl<B: Backend> Backend for Timed<B> {
         scale: f32,
     ) {
         self.time("xent_logits", || {
-            self.inner
-                .xent_logits(grad, costs, slot, logits, target, rows, cols, scale)
+            self.inner.xent_logits(grad, costs, slot, logits, target, rows, cols, scale)
         })
     }
     fn col_sum(
@@ -117,8 +111,6 @@ impl<B: Backend> Backend for Timed<B> {
         alpha: f32,
         beta: f32,
     ) {
-        self.time("col_sum", || {
-            self.inner.col_sum(out, a, rows, cols, alpha, beta)
-        })
+        self.time("col_sum", || self.inner.col_sum(out, a, rows, cols, alpha, beta))
     }
 }

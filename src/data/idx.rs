@@ -70,9 +70,7 @@ fn be_u32(h: &[u8], at: usize) -> u32 {
 /// decompressed file: empty, magic (as soon as 4 bytes are there), complete, dimensions.
 fn parse_header(name: &str, kind: Kind, h: &[u8]) -> Result<Header, DataError> {
     if h.is_empty() {
-        return Err(DataError::Empty {
-            file: name.to_owned(),
-        });
+        return Err(DataError::Empty { file: name.to_owned() });
     }
     if h.len() >= 4 {
         let magic = be_u32(h, 0);
@@ -86,11 +84,7 @@ fn parse_header(name: &str, kind: Kind, h: &[u8]) -> Result<Header, DataError> {
     }
     let hl = kind.header_len();
     if h.len() < hl {
-        return Err(DataError::ShortHeader {
-            file: name.to_owned(),
-            found: h.len(),
-            expected: hl,
-        });
+        return Err(DataError::ShortHeader { file: name.to_owned(), found: h.len(), expected: hl });
     }
     let count = be_u32(h, 4);
     let (content, rows, cols) = match kind {
@@ -98,11 +92,7 @@ fn parse_header(name: &str, kind: Kind, h: &[u8]) -> Result<Header, DataError> {
         Kind::Images => {
             let (rows, cols) = (be_u32(h, 8), be_u32(h, 12));
             if rows == 0 || cols == 0 {
-                return Err(DataError::ZeroDimension {
-                    file: name.to_owned(),
-                    rows,
-                    cols,
-                });
+                return Err(DataError::ZeroDimension { file: name.to_owned(), rows, cols });
             }
             (Content::Images { rows, cols }, rows, cols)
         }
@@ -111,13 +101,7 @@ fn parse_header(name: &str, kind: Kind, h: &[u8]) -> Result<Header, DataError> {
         .checked_mul(u128::from(rows))
         .and_then(|b| b.checked_mul(u128::from(cols)))
         .unwrap_or(u128::MAX);
-    Ok(Header {
-        count,
-        content,
-        rows,
-        cols,
-        expected,
-    })
+    Ok(Header { count, content, rows, cols, expected })
 }
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read.
@@ -167,10 +151,7 @@ fn decode_raw(name: &str, kind: Kind, bytes: &[u8]) -> Result<(Header, Vec<u8>),
 /// Header and payload of a gzip-compressed IDX file, decompressed incrementally: the buffer
 /// grows only as decompressed bytes arrive, never to the header's claim up front.
 fn decode_gz(name: &str, kind: Kind, bytes: &[u8]) -> Result<(Header, Vec<u8>), DataError> {
-    let gz_err = |source: io::Error| DataError::Gzip {
-        file: name.to_owned(),
-        source,
-    };
+    let gz_err = |source: io::Error| DataError::Gzip { file: name.to_owned(), source };
     let mut dec = MultiGzDecoder::new(bytes);
     let hl = kind.header_len();
     let mut h = [0u8; 16];
@@ -178,15 +159,10 @@ fn decode_gz(name: &str, kind: Kind, bytes: &[u8]) -> Result<(Header, Vec<u8>), 
     let header = parse_header(name, kind, &h[..got])?;
     // One byte more than claimed, to detect trailing data; saturates for absurd claims (which
     // then end as `Truncated` once the real stream runs out).
-    let take = u64::try_from(header.expected)
-        .ok()
-        .and_then(|e| e.checked_add(1))
-        .unwrap_or(u64::MAX);
+    let take =
+        u64::try_from(header.expected).ok().and_then(|e| e.checked_add(1)).unwrap_or(u64::MAX);
     let mut payload = Vec::new();
-    (&mut dec)
-        .take(take)
-        .read_to_end(&mut payload)
-        .map_err(gz_err)?;
+    (&mut dec).take(take).read_to_end(&mut payload).map_err(gz_err)?;
     let found = payload.len() as u64;
     if u128::from(found) < header.expected {
         return Err(DataError::Truncated {
@@ -234,22 +210,13 @@ pub fn parse_images(name: &str, bytes: &[u8]) -> Result<Images, DataError> {
     let (header, pixels) = decode(name, Kind::Images, bytes)?;
     let (rows, cols) = (header.rows, header.cols);
     // rows·cols fits in u64; on 32-bit targets it may not fit in usize.
-    let too_large = || DataError::ImageTooLarge {
-        file: name.to_owned(),
-        rows,
-        cols,
-    };
+    let too_large = || DataError::ImageTooLarge { file: name.to_owned(), rows, cols };
     usize::try_from(u64::from(rows) * u64::from(cols)).map_err(|_| too_large())?;
     // The payload holds count·rows·cols bytes, so count, rows and cols fit in usize.
     let n = usize::try_from(header.count).map_err(|_| too_large())?;
     let rows = usize::try_from(rows).map_err(|_| too_large())?;
     let cols = usize::try_from(cols).map_err(|_| too_large())?;
-    Ok(Images {
-        pixels,
-        n,
-        rows,
-        cols,
-    })
+    Ok(Images { pixels, n, rows, cols })
 }
 
 /// Parses an IDX labels file, gz or raw, into labels `[n]`, each checked to lie in 0..=9.
@@ -257,21 +224,14 @@ pub fn parse_images(name: &str, bytes: &[u8]) -> Result<Images, DataError> {
 pub fn parse_labels(name: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     let (_, labels) = decode(name, Kind::Labels, bytes)?;
     if let Some((index, &label)) = labels.iter().enumerate().find(|&(_, &l)| l > 9) {
-        return Err(DataError::BadLabel {
-            file: name.to_owned(),
-            index,
-            label,
-        });
+        return Err(DataError::BadLabel { file: name.to_owned(), index, label });
     }
     Ok(labels)
 }
 
 /// Reads the whole file at `path` (`DataError::Io` naming the path if that fails).
 fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    fs::read(path).map_err(|source| DataError::Io {
-        file: path.display().to_string(),
-        source,
-    })
+    fs::read(path).map_err(|source| DataError::Io { file: path.display().to_string(), source })
 }
 
 /// Reads an IDX images file (gz or raw) from `path`, then [`parse_images`] with the path as name.

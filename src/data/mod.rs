@@ -60,11 +60,7 @@ impl Images {
 impl fmt::Debug for Images {
     /// Shape only: printing millions of pixels helps no one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Images {{ n: {}, rows: {}, cols: {} }}",
-            self.n, self.rows, self.cols
-        )
+        write!(f, "Images {{ n: {}, rows: {}, cols: {} }}", self.n, self.rows, self.cols)
     }
 }
 
@@ -106,10 +102,7 @@ impl Split {
             cols: self.images.cols,
         };
         self.images.n = at;
-        Split {
-            images,
-            labels: self.labels.split_off(at),
-        }
+        Split { images, labels: self.labels.split_off(at) }
     }
 }
 
@@ -135,17 +128,11 @@ fn locate(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
             Ok(_) => return Ok(candidate),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(source) => {
-                return Err(DataError::Io {
-                    file: candidate.display().to_string(),
-                    source,
-                });
+                return Err(DataError::Io { file: candidate.display().to_string(), source });
             }
         }
     }
-    Err(DataError::Missing {
-        file: name.to_owned(),
-        dir: dir.display().to_string(),
-    })
+    Err(DataError::Missing { file: name.to_owned(), dir: dir.display().to_string() })
 }
 
 /// Loads the four standard files from `dir` (train-images-idx3-ubyte, train-labels-idx1-ubyte,
@@ -156,53 +143,24 @@ fn locate(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
 pub fn load_dir(dir: &Path, limit: Option<usize>) -> Result<DataSet, DataError> {
     // All four located first, so a missing file is reported before any decompression.
     let [ti, tl, si, sl] = FILE_NAMES;
-    let paths = [
-        locate(dir, ti)?,
-        locate(dir, tl)?,
-        locate(dir, si)?,
-        locate(dir, sl)?,
-    ];
+    let paths = [locate(dir, ti)?, locate(dir, tl)?, locate(dir, si)?, locate(dir, sl)?];
     let named = |p: &PathBuf| p.display().to_string();
     split::assemble(
         dir.display().to_string(),
-        Named {
-            file: named(&paths[0]),
-            value: read_images(&paths[0])?,
-        },
-        Named {
-            file: named(&paths[1]),
-            value: read_labels(&paths[1])?,
-        },
-        Named {
-            file: named(&paths[2]),
-            value: read_images(&paths[2])?,
-        },
-        Named {
-            file: named(&paths[3]),
-            value: read_labels(&paths[3])?,
-        },
+        Named { file: named(&paths[0]), value: read_images(&paths[0])? },
+        Named { file: named(&paths[1]), value: read_labels(&paths[1])? },
+        Named { file: named(&paths[2]), value: read_images(&paths[2])? },
+        Named { file: named(&paths[3]), value: read_labels(&paths[3])? },
         limit,
     )
 }
 
 /// The MNIST files shipped in the binary (assets/mnist/*.gz), gz-compressed.
 const EMBEDDED: [(&str, &[u8]); 4] = [
-    (
-        "train-images-idx3-ubyte.gz",
-        include_bytes!("../../assets/mnist/train-images-idx3-ubyte.gz"),
-    ),
-    (
-        "train-labels-idx1-ubyte.gz",
-        include_bytes!("../../assets/mnist/train-labels-idx1-ubyte.gz"),
-    ),
-    (
-        "t10k-images-idx3-ubyte.gz",
-        include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz"),
-    ),
-    (
-        "t10k-labels-idx1-ubyte.gz",
-        include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz"),
-    ),
+    ("train-images-idx3-ubyte.gz", include_bytes!("../../assets/mnist/train-images-idx3-ubyte.gz")),
+    ("train-labels-idx1-ubyte.gz", include_bytes!("../../assets/mnist/train-labels-idx1-ubyte.gz")),
+    ("t10k-images-idx3-ubyte.gz", include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz")),
+    ("t10k-labels-idx1-ubyte.gz", include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz")),
 ];
 
 /// The MNIST copy shipped in the binary (assets/mnist/*.gz via `include_bytes!`), split as
@@ -212,22 +170,10 @@ pub fn load_embedded(limit: Option<usize>) -> Result<DataSet, DataError> {
     let [(ti, tib), (tl, tlb), (si, sib), (sl, slb)] = EMBEDDED;
     split::assemble(
         "embedded MNIST".to_owned(),
-        Named {
-            file: ti.to_owned(),
-            value: parse_images(ti, tib)?,
-        },
-        Named {
-            file: tl.to_owned(),
-            value: parse_labels(tl, tlb)?,
-        },
-        Named {
-            file: si.to_owned(),
-            value: parse_images(si, sib)?,
-        },
-        Named {
-            file: sl.to_owned(),
-            value: parse_labels(sl, slb)?,
-        },
+        Named { file: ti.to_owned(), value: parse_images(ti, tib)? },
+        Named { file: tl.to_owned(), value: parse_labels(tl, tlb)? },
+        Named { file: si.to_owned(), value: parse_images(si, sib)? },
+        Named { file: sl.to_owned(), value: parse_labels(sl, slb)? },
         limit,
     )
 }

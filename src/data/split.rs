@@ -24,10 +24,7 @@ fn pair(images: Named<Images>, labels: Named<Vec<u8>>) -> Result<Split, DataErro
             labels: labels.value.len(),
         });
     }
-    Ok(Split {
-        images: images.value,
-        labels: labels.value,
-    })
+    Ok(Split { images: images.value, labels: labels.value })
 }
 
 /// Keeps the first `limit` items of `split` (`limit` ≤ its length, else `LimitTooLarge`).
@@ -88,10 +85,5 @@ pub(super) fn assemble(
     }
     let n_valid = full.len() / 6;
     let valid = full.split_off(full.len() - n_valid);
-    Ok(DataSet {
-        source,
-        train: full,
-        valid,
-        test,
-    })
+    Ok(DataSet { source, train: full, valid, test })
 }

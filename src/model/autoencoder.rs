@@ -77,19 +77,10 @@ impl<B: Backend> Autoencoder<B> {
         b: &[f32],
         b_prime: &[f32],
     ) -> Self {
-        assert_eq!(
-            w.len(),
-            config.n_vis * config.n_hid,
-            "w must be [n_vis, n_hid]"
-        );
+        assert_eq!(w.len(), config.n_vis * config.n_hid, "w must be [n_vis, n_hid]");
         assert_eq!(b.len(), config.n_hid, "b must be [n_hid]");
         assert_eq!(b_prime.len(), config.n_vis, "b_prime must be [n_vis]");
-        Autoencoder {
-            w: be.upload(w),
-            b: be.upload(b),
-            b_prime: be.upload(b_prime),
-            config,
-        }
+        Autoencoder { w: be.upload(w), b: be.upload(b), b_prime: be.upload(b_prime), config }
     }
 
     /// Workspaces for batches of `rows` examples.
@@ -122,9 +113,7 @@ impl<B: Backend> Autoencoder<B> {
     ) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         let noise = if self.config.corruption > 0.0 {
-            Noise::Mask {
-                p: self.config.corruption,
-            }
+            Noise::Mask { p: self.config.corruption }
         } else {
             Noise::None
         };
@@ -138,10 +127,7 @@ impl<B: Backend> Autoencoder<B> {
             &ws.x_tilde,
             &self.w,
             GemmSpec::new(rows, h, v),
-            Epilogue::BiasAct {
-                bias: &self.b,
-                act: sigmoid,
-            },
+            Epilogue::BiasAct { bias: &self.b, act: sigmoid },
         );
         // a = hWᵀ + b′: [B, V]
         be.gemm(
@@ -149,10 +135,7 @@ impl<B: Backend> Autoencoder<B> {
             &ws.h,
             &self.w,
             GemmSpec::new(rows, v, h).trans_b(),
-            Epilogue::BiasAct {
-                bias: &self.b_prime,
-                act: Activation::Identity,
-            },
+            Epilogue::BiasAct { bias: &self.b_prime, act: Activation::Identity },
         );
         // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
         let scale = 1.0 / rows as f32;
@@ -163,10 +146,7 @@ impl<B: Backend> Autoencoder<B> {
             &ws.da,
             &self.w,
             GemmSpec::new(rows, h, v),
-            Epilogue::ActGrad {
-                out: &ws.h,
-                act: sigmoid,
-            },
+            Epilogue::ActGrad { out: &ws.h, act: sigmoid },
         );
         // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H]
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
@@ -179,11 +159,7 @@ impl<B: Backend> Autoencoder<B> {
 
     /// Host copies of (W, b, b′).
     pub fn download(&self, be: &B) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        (
-            be.download(&self.w),
-            be.download(&self.b),
-            be.download(&self.b_prime),
-        )
+        (be.download(&self.w), be.download(&self.b), be.download(&self.b_prime))
     }
 }
 

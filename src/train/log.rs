@@ -28,10 +28,8 @@ pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
     for r in rows {
         csv.push_str(&format!("{},{},{:.3}\n", r.epoch, r.cost, r.seconds));
     }
-    write_atomic(path, csv.as_bytes()).map_err(|source| TrainError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    write_atomic(path, csv.as_bytes())
+        .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
 }
 
 /// The record of a run, saved as `run.json`.
@@ -69,10 +67,8 @@ impl RunRecord {
     /// Writes the record as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
         let json = serde_json::to_vec_pretty(self).expect("a RunRecord always serialises");
-        write_atomic(path, &json).map_err(|source| TrainError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
+        write_atomic(path, &json)
+            .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
     }
 }
 
@@ -107,11 +103,7 @@ impl Console {
     /// A reporter that draws bars only when standard error is a terminal.
     pub fn new() -> Self {
         let tty = std::io::stderr().is_terminal();
-        Console {
-            tty,
-            bar: Default::default(),
-            epochs: Default::default(),
-        }
+        Console { tty, bar: Default::default(), epochs: Default::default() }
     }
 }
 

@@ -93,36 +93,18 @@ pub fn train_da<B: Backend>(
         progress.start_epoch(epoch, run.epochs, n_batches);
         for i in 0..n_batches {
             let key = RngKey::new(run.seed, step);
-            ae.train_step(
-                be,
-                &mut ws,
-                &gpu_images,
-                i * run.batch,
-                key,
-                run.lr,
-                &mut costs,
-                i,
-            );
+            ae.train_step(be, &mut ws, &gpu_images, i * run.batch, key, run.lr, &mut costs, i);
             step += 1;
             progress.step(i + 1);
         }
         let per_step = be.download(&costs);
         let cost = mean(&per_step);
         let seconds = t0.elapsed().as_secs_f64();
-        let row = EpochRow {
-            epoch,
-            cost,
-            seconds,
-        };
+        let row = EpochRow { epoch, cost, seconds };
         progress.end_epoch(&row);
         if !cost.is_finite() {
             let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            return Err(TrainError::Diverged {
-                epoch,
-                step: bad + 1,
-                cost,
-                lr: run.lr,
-            });
+            return Err(TrainError::Diverged { epoch, step: bad + 1, cost, lr: run.lr });
         }
         rows.push(row);
         log::write_metrics(&out.join("metrics.csv"), &rows)?;

@@ -1,0 +1,32 @@
+// load_batch: x[rows, dim] = images[first .. first + rows] / 255, read from the u8 image set
+// that lives on the device for the whole run (packed four pixels to a u32 word, little-endian).
+// Twin of `Cpu::load_batch`; bit-identical (one correctly rounded f32 multiply per element).
+
+struct Params {
+    // Index of the first pixel of the batch: first · dim.
+    first: u32,
+    // Elements to write: rows · dim.
+    len: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;     // [rows, dim]
+@group(0) @binding(2) var<storage, read> pixels: array<u32>;      // [n, dim] u8, packed
+
+// 1/255 rounded to f32, the constant `Cpu::load_batch` multiplies by.
+const INV_255: f32 = 1.0 / 255.0;
+
+@compute @workgroup_size(256)
+fn load_batch(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+    if i >= p.len {
+        return;
+    }
+    let byte = p.first + i;
+    let v = (pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
+    x[i] = f32(v) * INV_255;
+}

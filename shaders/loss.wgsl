@@ -1,0 +1,80 @@
+// xent_logits: cross-entropy from logits with its gradient, fused; needs math.wgsl.
+// Twin of `Cpu::xent_logits`. With a = logits, x = target, both [rows, cols], z = σ(a):
+//   grad = (z − x) · scale;
+//   costs[slot] = scale · Σ [softplus(a) − x·a]   (= −Σ[x log z + (1 − x) log(1 − z)]).
+// Deterministic fixed-order reduction, no float atomics: workgroup g owns the elements
+// g·per_thread·256 + j·256 + lane (j < per_thread); each lane sums its elements in order, then a
+// fixed tree sums the 256 lanes. With one workgroup it writes costs[slot] itself; otherwise it
+// writes partials[g] and `xent_finish` (one workgroup) reduces the partials the same way.
+
+struct Params {
+    // Elements: rows · cols.
+    len: u32,
+    // Elements per lane of a workgroup.
+    per_thread: u32,
+    // Workgroups of the first pass; 1 means it writes costs[slot] directly.
+    groups: u32,
+    slot: u32,
+    scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> grad: array<f32>;      // [rows, cols]
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;  // [groups]
+@group(0) @binding(3) var<storage, read_write> costs: array<f32>;     // [≥ slot + 1]
+@group(0) @binding(4) var<storage, read> logits: array<f32>;          // [rows, cols]
+@group(0) @binding(5) var<storage, read> targets: array<f32>;         // [rows, cols]
+
+var<workgroup> tree: array<f32, 256>;
+
+// Sums tree[0..256] into tree[0] in a fixed order. Call in uniform control flow.
+fn tree_sum(lane: u32) {
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if lane < s {
+            tree[lane] += tree[lane + s];
+        }
+        workgroupBarrier();
+    }
+}
+
+@compute @workgroup_size(256)
+fn xent_logits(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let base = wid.x * p.per_thread * 256u;
+    var sum = 0.0;
+    for (var j = 0u; j < p.per_thread; j++) {
+        let i = base + j * 256u + lane;
+        if i < p.len {
+            let a = logits[i];
+            let x = targets[i];
+            let zs = sigmoid_softplus(a);
+            grad[i] = (zs.x - x) * p.scale;
+            sum += zs.y - x * a;
+        }
+    }
+    tree[lane] = sum;
+    tree_sum(lane);
+    if lane == 0u {
+        if p.groups == 1u {
+            costs[p.slot] = p.scale * tree[0];
+        } else {
+            partials[wid.x] = tree[0];
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn xent_finish(@builtin(local_invocation_index) lane: u32) {
+    var sum = 0.0;
+    for (var g = lane; g < p.groups; g += 256u) {
+        sum += partials[g];
+    }
+    tree[lane] = sum;
+    tree_sum(lane);
+    if lane == 0u {
+        costs[p.slot] = p.scale * tree[0];
+    }
+}

@@ -1,0 +1,233 @@
+// gemm: C = epilogue(α·op(A)·op(B) + β·C); needs math.wgsl. Twin of `Cpu::gemm`; see
+// `backend::GemmSpec` and `backend::Epilogue`.
+//   op(A): [m, k] (A stored [m, k], or [k, m] when TRANS_A)
+//   op(B): [k, n] (B stored [k, n], or [n, k] when TRANS_B)
+//   C: [m, n]
+// Register-tiled: a 16×16 workgroup computes a 64×64 tile of C, each thread a 4×4 block held in
+// four vec4 accumulators; K advances 16 at a time through two 16×64 tiles of op(A) and op(B) in
+// workgroup memory. Tiles are zero-filled past the edges, so any m, n, k (1, 7, 33, 500, 784 …)
+// works. A and B are bound as vec4 arrays: when a matrix's contiguous dimension is a multiple of
+// 4 (VEC_A / VEC_B) its tile is read with one vec4 load per thread, otherwise with four scalar
+// loads. β = 0 never reads C, so whatever C held (even NaN) is ignored.
+
+// Pipeline-overridable constants: each combination is its own compiled pipeline.
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+// A's (B's) contiguous dimension is a multiple of 4: k (m) for A, n (k) for B.
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+// 0: none; 1: C = C + bias[j]; 2: C = σ(C + bias[j]); 3: C = C · o(1 − o), o = out[i, j].
+override EPILOGUE: u32 = 0u;
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    alpha: f32,
+    beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;     // [m, k] or [k, m]
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;     // [k, n] or [n, k]
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;     // [m, n]
+@group(0) @binding(4) var<storage, read> e: array<f32>;           // bias [n] or out [m, n]
+
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const BK: u32 = 16u;
+
+// op(A) tile, k-major: tile_a[kk · 16 + r / 4][r % 4] = op(A)[i0 + r, k0 + kk].
+var<workgroup> tile_a: array<vec4<f32>, 256>;
+// op(B) tile, k-major: tile_b[kk · 16 + c / 4][c % 4] = op(B)[k0 + kk, j0 + c].
+var<workgroup> tile_b: array<vec4<f32>, 256>;
+
+fn a_at(i: u32) -> f32 {
+    return a[i >> 2u][i & 3u];
+}
+
+fn b_at(i: u32) -> f32 {
+    return b[i >> 2u][i & 3u];
+}
+
+// Stores op(A)[i0 + r, k0 + kk] = v into the tile.
+fn put_a(r: u32, kk: u32, v: f32) {
+    tile_a[kk * 16u + (r >> 2u)][r & 3u] = v;
+}
+
+// Stores op(B)[k0 + kk, j0 + c] = v into the tile.
+fn put_b(kk: u32, col: u32, v: f32) {
+    tile_b[kk * 16u + (col >> 2u)][col & 3u] = v;
+}
+
+// Thread t (of 256) loads its share of op(A)[i0 .. i0 + 64, k0 .. k0 + 16].
+fn load_a(t: u32, i0: u32, k0: u32) {
+    if !TRANS_A {
+        // A: [m, k], contiguous along k.
+        if VEC_A {
+            let r = t >> 2u;
+            let q = (t & 3u) * 4u;
+            let gi = i0 + r;
+            let gk = k0 + q;
+            var v = vec4<f32>(0.0);
+            if gi < p.m && gk < p.k {
+                v = a[(gi * p.k + gk) >> 2u];
+            }
+            put_a(r, q, v.x);
+            put_a(r, q + 1u, v.y);
+            put_a(r, q + 2u, v.z);
+            put_a(r, q + 3u, v.w);
+        } else {
+            for (var s = 0u; s < 4u; s++) {
+                let idx = t + 256u * s;
+                let r = idx >> 4u;
+                let kk = idx & 15u;
+                let gi = i0 + r;
+                let gk = k0 + kk;
+                var v = 0.0;
+                if gi < p.m && gk < p.k {
+                    v = a_at(gi * p.k + gk);
+                }
+                put_a(r, kk, v);
+            }
+        }
+    } else {
+        // A: [k, m], contiguous along m.
+        if VEC_A {
+            let kk = t >> 4u;
+            let q = t & 15u;
+            let gk = k0 + kk;
+            let gi = i0 + q * 4u;
+            var v = vec4<f32>(0.0);
+            if gk < p.k && gi < p.m {
+                v = a[(gk * p.m + gi) >> 2u];
+            }
+            tile_a[kk * 16u + q] = v;
+        } else {
+            for (var s = 0u; s < 4u; s++) {
+                let idx = t + 256u * s;
+                let kk = idx >> 6u;
+                let r = idx & 63u;
+                let gk = k0 + kk;
+                let gi = i0 + r;
+                var v = 0.0;
+                if gk < p.k && gi < p.m {
+                    v = a_at(gk * p.m + gi);
+                }
+                put_a(r, kk, v);
+            }
+        }
+    }
+}
+
+// Thread t (of 256) loads its share of op(B)[k0 .. k0 + 16, j0 .. j0 + 64].
+fn load_b(t: u32, j0: u32, k0: u32) {
+    if !TRANS_B {
+        // B: [k, n], contiguous along n.
+        if VEC_B {
+            let kk = t >> 4u;
+            let q = t & 15u;
+            let gk = k0 + kk;
+            let gj = j0 + q * 4u;
+            var v = vec4<f32>(0.0);
+            if gk < p.k && gj < p.n {
+                v = b[(gk * p.n + gj) >> 2u];
+            }
+            tile_b[kk * 16u + q] = v;
+        } else {
+            for (var s = 0u; s < 4u; s++) {
+                let idx = t + 256u * s;
+                let kk = idx >> 6u;
+                let col = idx & 63u;
+                let gk = k0 + kk;
+                let gj = j0 + col;
+                var v = 0.0;
+                if gk < p.k && gj < p.n {
+                    v = b_at(gk * p.n + gj);
+                }
+                put_b(kk, col, v);
+            }
+        }
+    } else {
+        // B: [n, k], contiguous along k.
+        if VEC_B {
+            let col = t >> 2u;
+            let q = (t & 3u) * 4u;
+            let gj = j0 + col;
+            let gk = k0 + q;
+            var v = vec4<f32>(0.0);
+            if gj < p.n && gk < p.k {
+                v = b[(gj * p.k + gk) >> 2u];
+            }
+            put_b(q, col, v.x);
+            put_b(q + 1u, col, v.y);
+            put_b(q + 2u, col, v.z);
+            put_b(q + 3u, col, v.w);
+        } else {
+            for (var s = 0u; s < 4u; s++) {
+                let idx = t + 256u * s;
+                let col = idx >> 4u;
+                let kk = idx & 15u;
+                let gj = j0 + col;
+                let gk = k0 + kk;
+                var v = 0.0;
+                if gj < p.n && gk < p.k {
+                    v = b_at(gj * p.k + gk);
+                }
+                put_b(kk, col, v);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn gemm(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let i0 = wid.y * BM;
+    let j0 = wid.x * BN;
+    // acc[r][cc] = Σ_k op(A)[i0 + 4·ty + r, k] · op(B)[k, j0 + 4·tx + cc]
+    var acc: array<vec4<f32>, 4>;
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        load_a(t, i0, k0);
+        load_b(t, j0, k0);
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            let av = tile_a[kk * 16u + lid.y];
+            let bv = tile_b[kk * 16u + lid.x];
+            acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+            acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+            acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+            acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+        }
+        workgroupBarrier();
+    }
+    for (var r = 0u; r < 4u; r++) {
+        let i = i0 + lid.y * 4u + r;
+        if i >= p.m {
+            break;
+        }
+        for (var cc = 0u; cc < 4u; cc++) {
+            let j = j0 + lid.x * 4u + cc;
+            if j >= p.n {
+                break;
+            }
+            let idx = i * p.n + j;
+            var v = p.alpha * acc[r][cc];
+            if p.beta != 0.0 {
+                v = fma(p.beta, c[idx], v);
+            }
+            if EPILOGUE == 1u {
+                v = v + e[j];
+            } else if EPILOGUE == 2u {
+                v = sigmoid(v + e[j]);
+            } else if EPILOGUE == 3u {
+                let o = e[idx];
+                v = v * (o * (1.0 - o));
+            }
+            c[idx] = v;
+        }
+    }
+}

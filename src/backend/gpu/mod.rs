@@ -1,0 +1,494 @@
+//! The GPU backend: the op set of `backend::Backend` as WGSL compute shaders (`shaders/`) run
+//! through wgpu on Vulkan, Metal, DX12 or GL.
+//!
+//! Recording model. Ops do not run when called: each is recorded as one or two dispatches into
+//! an open command encoder and compute pass, and the work is submitted only when the host must
+//! read (`download`, `sync`) or after `RING_SLOTS` dispatches, which bounds the memory a long run
+//! of recorded work takes. A dA step is about ten dispatches, so a 2 500-step epoch is a handful
+//! of submits and one readback (the per-step costs).
+//!
+//! Per-dispatch parameters (sizes, offsets, α/β, RNG keys, cost slot) live in a uniform ring: a
+//! dispatch appends its parameter block to a host-side array at the next slot (slots are
+//! `min_uniform_buffer_offset_alignment` apart) and binds it with a dynamic offset; the array is
+//! written with one `queue.write_buffer` just before the submit. That path is core WebGPU, so the
+//! same code runs on every adapter (lavapipe included) with no optional feature.
+//!
+//! Buffers are never created per step: tensors are created by the model once, the training set
+//! is uploaded once as packed u8 (`load_batch` takes a batch by offset), bind groups are cached by
+//! buffer ids (and dropped with their buffers), pipelines are compiled once per kernel variant.
+//! `counters` reports dispatches, submits, readbacks and bytes moved for `gpu-dae bench`.
+
+mod batch;
+mod context;
+mod kernels;
+mod loss;
+mod matmul;
+mod noise;
+mod reduce;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
+pub use kernels::{ShaderModuleSource, shader_modules};
+
+use super::{Backend, Epilogue, GemmSpec, Noise};
+use crate::rng::RngKey;
+use kernels::{Family, Kernel, Kernels, PARAMS_BYTES};
+
+/// Dispatches recorded before a submit is forced; also the number of parameter slots in the
+/// uniform ring (≤ 4096 × 256 B = 1 MiB).
+const RING_SLOTS: usize = 4096;
+
+/// Storage buffers are allocated in multiples of this (the kernels read tensors as vec4 arrays).
+const BUFFER_ALIGN: u64 = 16;
+
+/// Counts for `gpu-dae bench`, since the `Gpu` was created or `reset_counters` was last called.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuCounters {
+    /// Compute dispatches recorded.
+    pub dispatches: u64,
+    /// Command buffers submitted to the queue.
+    pub submits: u64,
+    /// Buffers read back to the host (`download`).
+    pub readbacks: u64,
+    /// Bytes written host → device: uploads, the image set and the parameter ring.
+    pub bytes_up: u64,
+    /// The part of `bytes_up` that is per-dispatch parameter blocks (one aligned slot each,
+    /// usually 256 B), as opposed to data.
+    pub param_bytes: u64,
+    /// Bytes read device → host.
+    pub bytes_down: u64,
+}
+
+/// A device buffer with an id for the bind-group cache; dropping it retires the bind groups that
+/// use it.
+struct Buf {
+    raw: wgpu::Buffer,
+    id: u64,
+    dead: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        if let Ok(mut dead) = self.dead.lock() {
+            dead.push(self.id);
+        }
+    }
+}
+
+/// A flat f32 array in device memory.
+pub struct GpuTensor {
+    buf: Buf,
+    len: usize,
+}
+
+impl GpuTensor {
+    /// Number of f32 elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if the tensor holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A u8 image set in device memory, four pixels to a u32 word: [n, dim].
+pub struct GpuImages {
+    buf: Buf,
+    n: usize,
+    dim: usize,
+}
+
+/// The GPU backend: one wgpu device, its compiled kernels and the open command recorder.
+pub struct Gpu {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: AdapterRow,
+    /// The uniform ring of per-dispatch parameter blocks, `stride` bytes apart.
+    ring: wgpu::Buffer,
+    stride: usize,
+    /// Bound where a kernel has a binding the op does not use (e.g. a GEMM without epilogue).
+    dummy: Buf,
+    /// Ids of dropped buffers whose bind groups are still cached.
+    dead: Arc<Mutex<Vec<u64>>>,
+    next_id: AtomicU64,
+    state: Mutex<State>,
+}
+
+/// Everything an op mutates, behind one lock.
+struct State {
+    kernels: Kernels,
+    bind_groups: HashMap<(Family, [u64; 5]), wgpu::BindGroup>,
+    rec: Recorder,
+    counters: GpuCounters,
+    /// `xent_logits` per-workgroup partial sums.
+    partials: Option<Arc<Buf>>,
+    /// MAP_READ buffer for `download`, grown as needed.
+    staging: Option<wgpu::Buffer>,
+}
+
+/// The open command encoder and compute pass, and this submit's parameter blocks.
+#[derive(Default)]
+struct Recorder {
+    pass: Option<wgpu::ComputePass<'static>>,
+    encoder: Option<wgpu::CommandEncoder>,
+    params: Vec<u8>,
+    last_submit: Option<wgpu::SubmissionIndex>,
+}
+
+impl Recorder {
+    fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        // A pass locks its encoder; end it before recording anything else.
+        self.pass = None;
+        self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ops") })
+        })
+    }
+
+    fn pass(&mut self, device: &wgpu::Device) -> &mut wgpu::ComputePass<'static> {
+        if self.pass.is_none() {
+            let pass = self
+                .encoder(device)
+                .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("ops"),
+                    timestamp_writes: None,
+                })
+                .forget_lifetime();
+            self.pass = Some(pass);
+        }
+        self.pass.as_mut().expect("pass just opened")
+    }
+}
+
+/// Workgroups for `len` elements at 256 per workgroup, as (x, y) under the 65 535 per-dimension
+/// limit; the 1-D kernels compute their index as (wid.y · nwg.x + wid.x) · 256 + lane.
+fn grid_1d(len: usize) -> [u32; 3] {
+    let groups = len.div_ceil(256).max(1);
+    let x = groups.min(65_535);
+    [x as u32, groups.div_ceil(x) as u32, 1]
+}
+
+/// `v` as a u32 kernel parameter; the kernels index with u32.
+fn u32_of(v: usize, what: &str) -> u32 {
+    u32::try_from(v).unwrap_or_else(|_| panic!("{what} = {v} exceeds the GPU kernels' u32 range"))
+}
+
+impl Gpu {
+    /// Opens the adapter chosen by `opts` (see `GpuOptions`) and prepares the uniform ring.
+    pub fn new(opts: &GpuOptions) -> Result<Gpu, DeviceError> {
+        let context::Device { info, device, queue } = context::open(opts)?;
+        let align = device.limits().min_uniform_buffer_offset_alignment as usize;
+        let stride = (PARAMS_BYTES as usize).next_multiple_of(align);
+        let ring = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params ring"),
+            size: (RING_SLOTS * stride) as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let dead = Arc::new(Mutex::new(Vec::new()));
+        let dummy = Buf {
+            raw: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("unused binding"),
+                size: BUFFER_ALIGN,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            }),
+            id: 0,
+            dead: Arc::clone(&dead),
+        };
+        let state = State {
+            kernels: Kernels::default(),
+            bind_groups: HashMap::new(),
+            rec: Recorder::default(),
+            counters: GpuCounters::default(),
+            partials: None,
+            staging: None,
+        };
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            ring,
+            stride,
+            dummy,
+            dead,
+            next_id: AtomicU64::new(1),
+            state: Mutex::new(state),
+        })
+    }
+
+    /// The adapter this backend runs on.
+    pub fn adapter_info(&self) -> AdapterRow {
+        self.info.clone()
+    }
+
+    /// Counts since creation or the last `reset_counters`.
+    pub fn counters(&self) -> GpuCounters {
+        self.lock().counters
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_counters(&self) {
+        self.lock().counters = GpuCounters::default();
+    }
+
+    /// Submits all recorded work and waits until the device has finished it (for timing).
+    pub fn sync(&self) {
+        let mut st = self.lock();
+        self.submit(&mut st);
+        self.wait();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait(&self) {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("GPU device lost while waiting");
+    }
+
+    /// A storage buffer of at least `bytes` (rounded up to 16), zeroed unless `init` is given.
+    fn buffer(&self, label: &str, bytes: usize, init: Option<&[u8]>) -> Buf {
+        let size = (bytes as u64).next_multiple_of(BUFFER_ALIGN).max(BUFFER_ALIGN);
+        let raw = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: init.is_some(),
+        });
+        if let Some(data) = init {
+            let mut padded = data.to_vec();
+            padded.resize(size as usize, 0);
+            raw.get_mapped_range_mut(..).expect("fresh mapped buffer").copy_from_slice(&padded);
+            raw.unmap();
+            self.lock().counters.bytes_up += size;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        Buf { raw, id, dead: Arc::clone(&self.dead) }
+    }
+
+    /// The cached bind group of `family` over `bufs` (binding 0 is the ring).
+    fn bind_group(&self, st: &mut State, family: Family, bufs: &[&Buf]) -> wgpu::BindGroup {
+        let dead: Vec<u64> =
+            std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
+        if !dead.is_empty() {
+            st.bind_groups
+                .retain(|(_, ids), _| !ids.iter().any(|id| *id != 0 && dead.contains(id)));
+        }
+        let mut ids = [0u64; 5];
+        for (slot, b) in ids.iter_mut().zip(bufs) {
+            *slot = b.id;
+        }
+        if let Some(bg) = st.bind_groups.get(&(family, ids)) {
+            return bg.clone();
+        }
+        let ring = wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &self.ring,
+                offset: 0,
+                size: wgpu::BufferSize::new(PARAMS_BYTES),
+            }),
+        };
+        let entries: Vec<_> = std::iter::once(ring)
+            .chain(bufs.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: b.raw.as_entire_binding(),
+            }))
+            .collect();
+        let layout = st.kernels.bind_group_layout(&self.device, family);
+        let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout,
+            entries: &entries,
+        });
+        st.bind_groups.insert((family, ids), bg.clone());
+        bg
+    }
+
+    /// Records one dispatch of `kernel` over `bufs` (the family's storage bindings in order) with
+    /// the parameter block `params` (u32 words; f32 as `to_bits`).
+    fn dispatch(
+        &self,
+        st: &mut State,
+        kernel: Kernel,
+        bufs: &[&Buf],
+        params: &[u32],
+        groups: [u32; 3],
+    ) {
+        let family = kernel.family();
+        assert_eq!(bufs.len(), family.arity(), "{kernel:?}: wrong number of buffers");
+        assert!(params.len() * 4 <= PARAMS_BYTES as usize, "{kernel:?}: parameter block too big");
+        if st.rec.params.len() == RING_SLOTS * self.stride {
+            self.submit(st);
+        }
+        let offset = st.rec.params.len();
+        st.rec.params.extend_from_slice(bytemuck::cast_slice(params));
+        st.rec.params.resize(offset + self.stride, 0);
+        let bind_group = self.bind_group(st, family, bufs);
+        let pipeline = st.kernels.pipeline(&self.device, kernel).clone();
+        let pass = st.rec.pass(&self.device);
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[offset as u32]);
+        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+        st.counters.dispatches += 1;
+    }
+
+    /// Submits the recorded work (parameter ring first). At most two submits are in flight: this
+    /// waits for the previous one, which bounds how far the host runs ahead of the device.
+    fn submit(&self, st: &mut State) {
+        st.rec.pass = None;
+        let Some(encoder) = st.rec.encoder.take() else {
+            return;
+        };
+        if !st.rec.params.is_empty() {
+            self.queue.write_buffer(&self.ring, 0, &st.rec.params);
+            st.counters.bytes_up += st.rec.params.len() as u64;
+            st.counters.param_bytes += st.rec.params.len() as u64;
+            st.rec.params.clear();
+        }
+        if let Some(previous) = st.rec.last_submit.take() {
+            self.device
+                .poll(wgpu::PollType::Wait { submission_index: Some(previous), timeout: None })
+                .expect("GPU device lost while waiting");
+        }
+        st.rec.last_submit = Some(self.queue.submit([encoder.finish()]));
+        st.counters.submits += 1;
+    }
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        // End the pass before its encoder goes; unsubmitted work is discarded.
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        st.rec.pass = None;
+    }
+}
+
+impl Backend for Gpu {
+    type Tensor = GpuTensor;
+    type Images = GpuImages;
+
+    fn describe(&self) -> String {
+        let soft = if self.info.is_software { ", software" } else { "" };
+        format!("gpu ({}, {}{soft})", self.info.name, self.info.backend)
+    }
+
+    fn zeros(&self, len: usize) -> GpuTensor {
+        GpuTensor { buf: self.buffer("tensor", len * 4, None), len }
+    }
+
+    fn upload(&self, host: &[f32]) -> GpuTensor {
+        let buf = self.buffer("tensor", host.len() * 4, Some(bytemuck::cast_slice(host)));
+        GpuTensor { buf, len: host.len() }
+    }
+
+    fn download(&self, t: &GpuTensor) -> Vec<f32> {
+        let bytes = (t.len * 4) as u64;
+        let mut st = self.lock();
+        if bytes == 0 {
+            self.submit(&mut st);
+            return Vec::new();
+        }
+        let staging = match &st.staging {
+            Some(s) if s.size() >= bytes => s.clone(),
+            _ => {
+                let s = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes.next_power_of_two().max(256),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                st.staging = Some(s.clone());
+                s
+            }
+        };
+        st.rec.encoder(&self.device).copy_buffer_to_buffer(&t.buf.raw, 0, &staging, 0, bytes);
+        self.submit(&mut st);
+        let slice = staging.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait();
+        rx.recv().expect("map callback ran").expect("mapping the readback buffer");
+        let out = {
+            let view = slice.get_mapped_range().expect("mapped readback range");
+            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        };
+        staging.unmap();
+        st.counters.readbacks += 1;
+        st.counters.bytes_down += bytes;
+        out
+    }
+
+    fn upload_images(&self, pixels: &[u8], dim: usize) -> GpuImages {
+        assert!(
+            dim > 0 && pixels.len().is_multiple_of(dim),
+            "upload_images: {} bytes is not [n, {dim}]",
+            pixels.len()
+        );
+        u32_of(pixels.len(), "image set bytes");
+        let max = self.device.limits().max_storage_buffer_binding_size;
+        assert!(
+            pixels.len() as u64 <= max,
+            "upload_images: {} bytes exceed the adapter's largest storage binding ({max} bytes)",
+            pixels.len()
+        );
+        let buf = self.buffer("images", pixels.len(), Some(pixels));
+        GpuImages { buf, n: pixels.len() / dim, dim }
+    }
+
+    fn load_batch(&self, x: &mut GpuTensor, images: &GpuImages, first: usize, rows: usize) {
+        self.record_load_batch(x, images, first, rows);
+    }
+
+    fn corrupt(&self, out: &mut GpuTensor, x: &GpuTensor, len: usize, noise: Noise, key: RngKey) {
+        self.record_corrupt(out, x, len, noise, key);
+    }
+
+    fn gemm(
+        &self,
+        c: &mut GpuTensor,
+        a: &GpuTensor,
+        b: &GpuTensor,
+        spec: GemmSpec,
+        epilogue: Epilogue<'_, GpuTensor>,
+    ) {
+        self.record_gemm(c, a, b, spec, epilogue);
+    }
+
+    fn xent_logits(
+        &self,
+        grad: &mut GpuTensor,
+        costs: &mut GpuTensor,
+        slot: usize,
+        logits: &GpuTensor,
+        target: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        self.record_xent_logits(grad, costs, slot, logits, target, rows, cols, scale);
+    }
+
+    fn col_sum(
+        &self,
+        out: &mut GpuTensor,
+        a: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        alpha: f32,
+        beta: f32,
+    ) {
+        self.record_col_sum(out, a, rows, cols, alpha, beta);
+    }
+}

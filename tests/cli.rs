@@ -1,0 +1,220 @@
+//! The real binary, driven as a user would: a fresh temp directory per test; failures print the
+//! command, its exit status, stdout and stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `gpu-dae args…` in `dir` and returns its output.
+fn gpu_dae(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the gpu-dae binary runs")
+}
+
+fn describe(args: &[&str], out: &Output) -> String {
+    format!(
+        "gpu-dae {}\nstatus: {}\n--- stdout\n{}\n--- stderr\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs and asserts success.
+fn ok(dir: &Path, args: &[&str]) -> Output {
+    let out = gpu_dae(dir, args);
+    assert!(out.status.success(), "expected success:\n{}", describe(args, &out));
+    out
+}
+
+/// Runs and asserts failure with a one-line error containing every one of `needles`.
+fn fails_with(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = gpu_dae(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure:\n{}", describe(args, &out));
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(error_lines.len(), 1, "expected one error line:\n{}", describe(args, &out));
+    for needle in needles {
+        assert!(
+            error_lines[0].contains(needle),
+            "error lacks {needle:?}:\n{}",
+            describe(args, &out)
+        );
+    }
+    assert!(!stderr.contains("panicked"), "panicked:\n{}", describe(args, &out));
+}
+
+fn mnist_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist")
+}
+
+#[test]
+fn one_epoch_on_a_200_image_subset_writes_every_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--model",
+        "da",
+        "--backend",
+        "cpu",
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--hidden",
+        "100",
+        "--out",
+        "run",
+    ];
+    let out = ok(tmp.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("epoch   1/1"), "no epoch line:\n{}", describe(&args, &out));
+    let run = tmp.path().join("run");
+
+    // filters.png: 10×10 tiles of 28×28 with 1-pixel spacing.
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(run.join("filters.png")).unwrap(),
+    ));
+    let reader = decoder.read_info().expect("filters.png decodes");
+    assert_eq!((reader.info().width, reader.info().height), (289, 289));
+
+    // metrics.csv: the header and one row for epoch 1 with a finite positive cost.
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "epoch,cost,seconds");
+    assert_eq!(lines.len(), 2, "{csv}");
+    let fields: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(fields[0], "1");
+    let cost: f64 = fields[1].parse().unwrap();
+    assert!(cost.is_finite() && cost > 0.0, "{csv}");
+
+    // run.json: the configuration, seed, backend and timings.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["model"], "da");
+    assert_eq!(json["seed"], 123);
+    assert_eq!(json["config"]["batch"], 20);
+    assert_eq!(json["config"]["model"]["n_hid"], 100);
+    assert!(json["config"]["lr"].as_f64().is_some_and(|lr| (lr - 0.1).abs() < 1e-6));
+    assert!(json["backend"].as_str().unwrap().starts_with("cpu"));
+    assert_eq!(json["split_sizes"], serde_json::json!([167, 33, 200]));
+    assert_eq!(json["steps"], 167 / 20);
+    assert!(json["total_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(json["epochs"][0]["epoch"], 1);
+
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_costs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let common = ["train", "--backend", "cpu", "--limit", "120", "--epochs", "2", "--hidden", "16"];
+    for out in ["a", "b"] {
+        ok(tmp.path(), &[&common[..], &["--out", out]].concat());
+    }
+    let read = |d: &str| {
+        let csv = std::fs::read_to_string(tmp.path().join(d).join("metrics.csv")).unwrap();
+        csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(read("a"), read("b"));
+}
+
+#[test]
+fn data_from_a_directory_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = mnist_dir();
+    let args = [
+        "train",
+        "--backend",
+        "cpu",
+        "--data",
+        dir.to_str().unwrap(),
+        "--limit",
+        "60",
+        "--epochs",
+        "1",
+        "--hidden",
+        "8",
+        "--batch",
+        "10",
+        "--out",
+        "run",
+    ];
+    let out = ok(tmp.path(), &args);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("train 50, valid 10, test 60"),
+        "{}",
+        describe(&args, &out)
+    );
+}
+
+#[test]
+fn bad_flags_are_rejected_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["train", "--backend", "cpu", "--limit", "60", "--out", "run"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--lr", "-0.1"], &["--lr", "-0.1", "> 0"]),
+        (&["--lr", "NaN"], &["--lr", "NaN"]),
+        (&["--corruption", "1.5"], &["--corruption", "1.5", "[0, 1]"]),
+        (&["--batch", "0"], &["--batch", "0", "1 to 50"]),
+        (&["--batch", "51"], &["--batch", "51", "1 to 50"]),
+        (&["--hidden", "0"], &["--hidden", "0"]),
+        (&["--epochs", "0"], &["--epochs", "0"]),
+    ];
+    for (extra, needles) in cases {
+        fails_with(tmp.path(), &[&base[..], extra].concat(), needles);
+    }
+    assert!(!tmp.path().join("run").exists(), "no output directory for a rejected run");
+}
+
+#[test]
+fn a_missing_or_malformed_data_directory_gives_one_line_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_with(
+        tmp.path(),
+        &["train", "--backend", "cpu", "--data", "nowhere"],
+        &["train-images-idx3-ubyte", "nowhere"],
+    );
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::copy(mnist_dir().join(format!("{name}.gz")), bad.join(format!("{name}.gz")))
+            .unwrap();
+    }
+    // Truncate the training images: the gzip stream ends early.
+    let path = bad.join("train-images-idx3-ubyte.gz");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    fails_with(
+        tmp.path(),
+        &["train", "--backend", "cpu", "--data", "bad"],
+        &["train-images-idx3-ubyte.gz", "gzip"],
+    );
+}
+
+#[test]
+fn bench_prints_the_throughput_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "--backend", "cpu", "--batch", "20", "--seconds", "0.2"];
+    let out = ok(tmp.path(), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for column in ["ms/step", "samples/s", "GFLOP/s", "s/epoch"] {
+        assert!(stdout.contains(column), "no {column} column:\n{}", describe(&args, &out));
+    }
+    let row = stdout.lines().find(|l| l.starts_with("cpu")).expect("a cpu row");
+    let numbers: Vec<f64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert!(numbers.len() >= 5 && numbers.iter().all(|n| *n > 0.0), "{row}");
+}

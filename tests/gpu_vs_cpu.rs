@@ -1,0 +1,541 @@
+//! Every GPU kernel against its CPU twin (`backend::cpu::Cpu`, the reference) on seeded data at
+//! awkward shapes (1, 7, 33, 784: no tile divides them), plus determinism, the recording model
+//! (ring wrap-around, buffers dropped while recorded) and adapter selection.
+//!
+//! The GPU is any adapter wgpu finds, software ones included (lavapipe on CI). Without one the
+//! tests print a skip line and pass, unless `GPU_DAE_REQUIRE_GPU=1`, where they fail. Shapes are
+//! small: a software adapter is ~100× slower than a GPU.
+
+use std::sync::OnceLock;
+
+use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::gpu::{DeviceError, Gpu, GpuOptions, GpuTensor, list_adapters};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::rng::RngKey;
+
+use crate::util::{Tol, assert_close, uniforms};
+
+/// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
+/// the dA's [20, 784] × [784, 500].
+const GEMM_SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (65, 63, 17), (20, 500, 784)];
+
+/// (α, β) pairs: overwrite (C starts as NaN and must be ignored), the fused SGD update, and a
+/// general scaling.
+const SCALINGS: &[(f32, f32)] = &[(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
+
+/// A GEMM accumulates k products in another order than faer: error grows like √k.
+fn gemm_tol(k: usize) -> Tol {
+    Tol { rel: 1e-5, abs: 1e-5 * (k as f64).sqrt() }
+}
+
+/// Element-wise transcendental results (σ, softplus): the same polynomials, a few ulp apart.
+const ELEMENTWISE: Tol = Tol { rel: 1e-5, abs: 1e-7 };
+
+/// The shared GPU for the kernel tests, or why there is none.
+fn gpu_or_err() -> &'static Result<Gpu, String> {
+    static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let opts = GpuOptions { adapter: None, allow_software: true };
+        let gpu = Gpu::new(&opts).map_err(|e| e.to_string());
+        if let Ok(g) = &gpu {
+            println!("gpu_vs_cpu: on {}", g.describe());
+        }
+        gpu
+    })
+}
+
+fn require_gpu() -> bool {
+    std::env::var("GPU_DAE_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// The GPU for `test`, or None after printing a skip line (a failure under
+/// `GPU_DAE_REQUIRE_GPU=1`).
+fn gpu(test: &str) -> Option<&'static Gpu> {
+    match gpu_or_err() {
+        Ok(g) => Some(g),
+        Err(e) if require_gpu() => panic!("{test}: GPU_DAE_REQUIRE_GPU=1 but no GPU: {e}"),
+        Err(e) => {
+            println!("SKIP gpu_vs_cpu::{test}: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
+/// A GPU of its own for tests that read the counters (the shared one is used concurrently).
+fn own_gpu(test: &str) -> Option<Gpu> {
+    gpu(test)?;
+    Some(
+        Gpu::new(&GpuOptions { adapter: None, allow_software: true }).expect("opened once already"),
+    )
+}
+
+fn assert_bit_identical(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    let bad: Vec<String> = got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .filter(|(_, (g, w))| g.to_bits() != w.to_bits())
+        .take(5)
+        .map(|(i, (g, w))| format!("[{i}] got {g:e} want {w:e}"))
+        .collect();
+    assert!(bad.is_empty(), "{what}: not bit-identical; first: {}", bad.join(", "));
+}
+
+/// Seeded u8 pixels.
+fn pixels(seed: u64, n: usize) -> Vec<u8> {
+    uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
+}
+
+#[test]
+fn load_batch_is_bit_identical() {
+    let Some(gpu) = gpu("load_batch_is_bit_identical") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // dim 7 puts rows across u32 word boundaries; 784 is MNIST.
+    for (n, dim, first, rows) in [(1, 1, 0, 1), (13, 7, 3, 5), (13, 7, 12, 1), (5, 784, 1, 3)] {
+        let px = pixels(n as u64 * 31 + dim as u64, n * dim);
+        let (gi, ci) = (gpu.upload_images(&px, dim), cpu.upload_images(&px, dim));
+        let mut gx = gpu.upload(&vec![f32::NAN; rows * dim]);
+        let mut cx = vec![f32::NAN; rows * dim];
+        gpu.load_batch(&mut gx, &gi, first, rows);
+        cpu.load_batch(&mut cx, &ci, first, rows);
+        assert_bit_identical(
+            &format!("load_batch n={n} dim={dim} first={first} rows={rows}"),
+            &gpu.download(&gx),
+            &cx,
+        );
+    }
+}
+
+#[test]
+fn corrupt_masks_are_bit_identical() {
+    let Some(gpu) = gpu("corrupt_masks_are_bit_identical") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    for len in [1, 7, 33, 784, 20 * 784] {
+        let x = uniforms(len as u64, len, 0.01, 1.0);
+        let gx = gpu.upload(&x);
+        for (i, noise) in [
+            Noise::None,
+            Noise::Mask { p: 0.0 },
+            Noise::Mask { p: 0.3 },
+            Noise::Mask { p: 0.5 },
+            Noise::Mask { p: 1.0 },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let key = RngKey::new(0xdae, 17 + i as u64);
+            let mut g = gpu.upload(&vec![f32::NAN; len]);
+            let mut c = vec![f32::NAN; len];
+            gpu.corrupt(&mut g, &gx, len, noise, key);
+            cpu.corrupt(&mut c, &x, len, noise, key);
+            assert_bit_identical(&format!("corrupt len={len} {noise:?}"), &gpu.download(&g), &c);
+        }
+    }
+}
+
+/// Runs one GEMM on both backends from the same inputs and compares C.
+fn check_gemm(gpu: &Gpu, spec: GemmSpec, epi: &str, seed: u64) {
+    let GemmSpec { m, n, k, .. } = spec;
+    let cpu = Cpu::new();
+    let a = uniforms(seed, m * k, -1.0, 1.0);
+    let b = uniforms(seed + 1, k * n, -1.0, 1.0);
+    let c0 =
+        if spec.beta == 0.0 { vec![f32::NAN; m * n] } else { uniforms(seed + 2, m * n, -1.0, 1.0) };
+    let bias = uniforms(seed + 3, n, -2.0, 2.0);
+    let out = uniforms(seed + 4, m * n, 0.0, 1.0);
+    let (ga, gb, gbias, gout) =
+        (gpu.upload(&a), gpu.upload(&b), gpu.upload(&bias), gpu.upload(&out));
+    let mut gc = gpu.upload(&c0);
+    let mut cc = c0;
+    let (ge, ce) = match epi {
+        "none" => (Epilogue::None, Epilogue::None),
+        "bias+identity" => (
+            Epilogue::BiasAct { bias: &gbias, act: Activation::Identity },
+            Epilogue::BiasAct { bias: &bias, act: Activation::Identity },
+        ),
+        "bias+sigmoid" => (
+            Epilogue::BiasAct { bias: &gbias, act: Activation::Sigmoid },
+            Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid },
+        ),
+        "grad identity" => (
+            Epilogue::ActGrad { out: &gout, act: Activation::Identity },
+            Epilogue::ActGrad { out: &out, act: Activation::Identity },
+        ),
+        "grad sigmoid" => (
+            Epilogue::ActGrad { out: &gout, act: Activation::Sigmoid },
+            Epilogue::ActGrad { out: &out, act: Activation::Sigmoid },
+        ),
+        other => panic!("unknown epilogue {other}"),
+    };
+    gpu.gemm(&mut gc, &ga, &gb, spec, ge);
+    cpu.gemm(&mut cc, &a, &b, spec, ce);
+    assert_close(&format!("gemm {spec:?} epilogue {epi}"), &gpu.download(&gc), &cc, gemm_tol(k));
+}
+
+#[test]
+fn gemm_matches_cpu_for_every_transpose_and_scaling() {
+    let Some(gpu) = gpu("gemm_matches_cpu_for_every_transpose_and_scaling") else {
+        return;
+    };
+    for (s, &(m, n, k)) in GEMM_SHAPES.iter().enumerate() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for &(alpha, beta) in SCALINGS {
+                let spec = GemmSpec { m, n, k, trans_a: ta, trans_b: tb, alpha, beta };
+                check_gemm(gpu, spec, "none", 100 + s as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_epilogues_match_cpu() {
+    let Some(gpu) = gpu("gemm_epilogues_match_cpu") else {
+        return;
+    };
+    for (s, &(m, n, k)) in GEMM_SHAPES.iter().enumerate() {
+        // The dA's uses: encoder (none), decoder (trans_b), backprop through σ (none), and the
+        // scaled variants with the epilogue applied after β·C.
+        let specs = [
+            GemmSpec::new(m, n, k),
+            GemmSpec::new(m, n, k).trans_b(),
+            GemmSpec::new(m, n, k).trans_a().scaled(0.5, -2.0),
+        ];
+        for spec in specs {
+            for epi in ["bias+identity", "bias+sigmoid", "grad identity", "grad sigmoid"] {
+                check_gemm(gpu, spec, epi, 200 + s as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_sigmoid_saturates_like_cpu() {
+    let Some(gpu) = gpu("gemm_sigmoid_saturates_like_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // k = 1, A = 1: C = σ(B + bias) with pre-activations out to ±200.
+    let n = 41;
+    let b: Vec<f32> = (0..n).map(|j| (j as f32 - 20.0) * 10.0).collect();
+    let bias = vec![0.25; n];
+    let (ga, gb, gbias) = (gpu.upload(&[1.0]), gpu.upload(&b), gpu.upload(&bias));
+    let mut gc = gpu.zeros(n);
+    let mut cc = vec![0.0; n];
+    let act = Activation::Sigmoid;
+    gpu.gemm(&mut gc, &ga, &gb, GemmSpec::new(1, n, 1), Epilogue::BiasAct { bias: &gbias, act });
+    cpu.gemm(
+        &mut cc,
+        &vec![1.0],
+        &b,
+        GemmSpec::new(1, n, 1),
+        Epilogue::BiasAct { bias: &bias, act },
+    );
+    let got = gpu.download(&gc);
+    assert!(
+        got.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+        "σ out of [0, 1]: {got:?}"
+    );
+    assert_close("σ saturation", &got, &cc, ELEMENTWISE);
+}
+
+#[test]
+fn xent_logits_matches_cpu() {
+    let Some(gpu) = gpu("xent_logits_matches_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // (100, 784) has more than 65 536 elements: the two-pass reduction.
+    for (rows, cols) in [(1, 1), (7, 33), (20, 784), (100, 784)] {
+        let len = rows * cols;
+        let mut logits = uniforms(len as u64, len, -12.0, 12.0);
+        // Extremes where a naive log σ overflows.
+        for (i, v) in [(0, 100.0), (len / 2, -100.0), (len - 1, 88.0)] {
+            logits[i] = v;
+        }
+        let target = uniforms(len as u64 + 1, len, 0.0, 1.0);
+        let scale = 1.0 / rows as f32;
+        let costs0 = vec![7.0, 8.0, 9.0, 10.0];
+        let (gl, gt) = (gpu.upload(&logits), gpu.upload(&target));
+        let mut ggrad = gpu.upload(&vec![f32::NAN; len]);
+        let mut gcosts = gpu.upload(&costs0);
+        let mut cgrad = vec![f32::NAN; len];
+        let mut ccosts = costs0.clone();
+        gpu.xent_logits(&mut ggrad, &mut gcosts, 2, &gl, &gt, rows, cols, scale);
+        cpu.xent_logits(&mut cgrad, &mut ccosts, 2, &logits, &target, rows, cols, scale);
+        let what = format!("xent_logits [{rows}, {cols}]");
+        assert_close(&format!("{what} grad"), &gpu.download(&ggrad), &cgrad, ELEMENTWISE);
+        let got = gpu.download(&gcosts);
+        assert_bit_identical(
+            &format!("{what} other slots"),
+            &[got[0], got[1], got[3]],
+            &[7.0, 8.0, 10.0],
+        );
+        // Sums of thousands of terms in another order.
+        assert_close(
+            &format!("{what} cost"),
+            &got[2..3],
+            &ccosts[2..3],
+            Tol { rel: 1e-5, abs: 1e-5 },
+        );
+    }
+}
+
+#[test]
+fn col_sum_matches_cpu() {
+    let Some(gpu) = gpu("col_sum_matches_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    for (rows, cols) in [(1, 1), (7, 33), (20, 500), (33, 784), (1000, 7)] {
+        let a = uniforms(rows as u64 * 7 + cols as u64, rows * cols, -1.0, 1.0);
+        let ga = gpu.upload(&a);
+        for &(alpha, beta) in SCALINGS {
+            let out0 =
+                if beta == 0.0 { vec![f32::NAN; cols] } else { uniforms(5, cols, -1.0, 1.0) };
+            let mut gout = gpu.upload(&out0);
+            let mut cout = out0;
+            gpu.col_sum(&mut gout, &ga, rows, cols, alpha, beta);
+            cpu.col_sum(&mut cout, &a, rows, cols, alpha, beta);
+            let tol = Tol { rel: 1e-5, abs: 1e-6 * (rows as f64).sqrt() };
+            let what = format!("col_sum [{rows}, {cols}] α={alpha} β={beta}");
+            assert_close(&what, &gpu.download(&gout), &cout, tol);
+        }
+    }
+}
+
+/// The tensors of one dA (784 → 500 shrunk to `vis` → `hid`) and its workspaces.
+struct Da<T> {
+    w: T,
+    b: T,
+    b_prime: T,
+    x: T,
+    x_tilde: T,
+    h: T,
+    z: T,
+    dz: T,
+    dh: T,
+    costs: T,
+}
+
+/// The dA's SGD steps exactly as the model records them: returns (W, b, b′, costs).
+fn da_steps<B: Backend>(
+    be: &B,
+    vis: usize,
+    hid: usize,
+    batch: usize,
+    steps: usize,
+) -> [Vec<f32>; 4] {
+    let n = batch * steps;
+    let images = be.upload_images(&pixels(3, n * vis), vis);
+    let r = 4.0 * (6.0 / (vis + hid) as f32).sqrt();
+    let mut t: Da<B::Tensor> = Da {
+        w: be.upload(&uniforms(9, vis * hid, -r, r)),
+        b: be.zeros(hid),
+        b_prime: be.zeros(vis),
+        x: be.zeros(batch * vis),
+        x_tilde: be.zeros(batch * vis),
+        h: be.zeros(batch * hid),
+        z: be.zeros(batch * vis),
+        dz: be.zeros(batch * vis),
+        dh: be.zeros(batch * hid),
+        costs: be.zeros(steps),
+    };
+    let lr = 0.1;
+    let sig = Activation::Sigmoid;
+    for step in 0..steps {
+        be.load_batch(&mut t.x, &images, step * batch, batch);
+        be.corrupt(
+            &mut t.x_tilde,
+            &t.x,
+            batch * vis,
+            Noise::Mask { p: 0.3 },
+            RngKey::new(1, step as u64),
+        );
+        // h = σ(x̃W + b): [batch, hid]
+        be.gemm(
+            &mut t.h,
+            &t.x_tilde,
+            &t.w,
+            GemmSpec::new(batch, hid, vis),
+            Epilogue::BiasAct { bias: &t.b, act: sig },
+        );
+        // logits = hWᵀ + b′: [batch, vis]
+        let decode = GemmSpec::new(batch, vis, hid).trans_b();
+        be.gemm(
+            &mut t.z,
+            &t.h,
+            &t.w,
+            decode,
+            Epilogue::BiasAct { bias: &t.b_prime, act: Activation::Identity },
+        );
+        be.xent_logits(&mut t.dz, &mut t.costs, step, &t.z, &t.x, batch, vis, 1.0 / batch as f32);
+        // dh = dz W ⊙ h(1 − h): [batch, hid]
+        be.gemm(
+            &mut t.dh,
+            &t.dz,
+            &t.w,
+            GemmSpec::new(batch, hid, vis),
+            Epilogue::ActGrad { out: &t.h, act: sig },
+        );
+        // W −= lr (x̃ᵀ dh + dzᵀ h)
+        let update = GemmSpec::new(vis, hid, batch).trans_a().scaled(-lr, 1.0);
+        be.gemm(&mut t.w, &t.x_tilde, &t.dh, update, Epilogue::None);
+        be.gemm(&mut t.w, &t.dz, &t.h, update, Epilogue::None);
+        be.col_sum(&mut t.b, &t.dh, batch, hid, -lr, 1.0);
+        be.col_sum(&mut t.b_prime, &t.dz, batch, vis, -lr, 1.0);
+    }
+    [be.download(&t.w), be.download(&t.b), be.download(&t.b_prime), be.download(&t.costs)]
+}
+
+#[test]
+fn da_steps_match_cpu_and_repeat_bit_for_bit() {
+    let Some(gpu) = gpu("da_steps_match_cpu_and_repeat_bit_for_bit") else {
+        return;
+    };
+    let (vis, hid, batch, steps) = (33, 7, 5, 4);
+    let first = da_steps(gpu, vis, hid, batch, steps);
+    let again = da_steps(gpu, vis, hid, batch, steps);
+    let want = da_steps(&Cpu::new(), vis, hid, batch, steps);
+    for (i, name) in ["W", "b", "b′", "costs"].into_iter().enumerate() {
+        assert_bit_identical(&format!("dA {name}, run twice"), &again[i], &first[i]);
+        assert_close(
+            &format!("dA {name} vs CPU"),
+            &first[i],
+            &want[i],
+            Tol { rel: 1e-4, abs: 1e-5 },
+        );
+    }
+}
+
+#[test]
+fn reductions_repeat_bit_for_bit() {
+    let Some(gpu) = gpu("reductions_repeat_bit_for_bit") else {
+        return;
+    };
+    let (rows, cols) = (90, 784); // 70 560 elements: the two-pass loss
+    let len = rows * cols;
+    let logits = gpu.upload(&uniforms(41, len, -5.0, 5.0));
+    let target = gpu.upload(&uniforms(42, len, 0.0, 1.0));
+    let mut grad = gpu.zeros(len);
+    let mut costs = gpu.zeros(8);
+    let mut sums = gpu.zeros(8 * cols);
+    for slot in 0..8 {
+        gpu.xent_logits(&mut grad, &mut costs, slot, &logits, &target, rows, cols, 0.01);
+        let mut s = gpu.zeros(cols);
+        gpu.col_sum(&mut s, &grad, rows, cols, 1.0, 0.0);
+        let row = gpu.download(&s);
+        let mut all = gpu.download(&sums);
+        all[slot * cols..(slot + 1) * cols].copy_from_slice(&row);
+        sums = gpu.upload(&all);
+    }
+    let costs = gpu.download(&costs);
+    let sums = gpu.download(&sums);
+    for slot in 1..8 {
+        assert_bit_identical("xent cost, repeated", &costs[slot..slot + 1], &costs[..1]);
+        assert_bit_identical(
+            "col_sum, repeated",
+            &sums[slot * cols..(slot + 1) * cols],
+            &sums[..cols],
+        );
+    }
+}
+
+#[test]
+fn ring_wraps_across_submits_and_counters_add_up() {
+    let Some(gpu) = own_gpu("ring_wraps_across_submits_and_counters_add_up") else {
+        return;
+    };
+    let cols = 3;
+    let ones = gpu.upload(&[1.0; 3]);
+    let mut acc = gpu.zeros(cols);
+    gpu.reset_counters();
+    // More dispatches than the ring has slots: every one must see its own parameters.
+    let n = 5000;
+    for i in 0..n {
+        let alpha = if i % 2 == 0 { 1.0 } else { 2.0 };
+        gpu.col_sum(&mut acc, &ones, 1, cols, alpha, 1.0);
+    }
+    let got = gpu.download(&acc);
+    assert_eq!(got, vec![(n / 2 * 3) as f32; 3], "accumulated sums");
+    let c = gpu.counters();
+    assert_eq!(c.dispatches, n as u64, "{c:?}");
+    assert!(c.submits >= 2, "5000 dispatches fit no ring: {c:?}");
+    assert_eq!(c.readbacks, 1, "{c:?}");
+    assert_eq!(c.bytes_down, 12, "{c:?}");
+    assert!(c.bytes_up >= n as u64 * 16, "every parameter block is uploaded: {c:?}");
+    gpu.reset_counters();
+    assert_eq!(gpu.counters().dispatches, 0);
+}
+
+#[test]
+fn empty_tensors_and_ops_are_no_ops() {
+    let Some(gpu) = gpu("empty_tensors_and_ops_are_no_ops") else {
+        return;
+    };
+    let empty = gpu.zeros(0);
+    assert!(gpu.download(&empty).is_empty());
+    assert!(gpu.download(&gpu.upload(&[])).is_empty());
+    let mut c = gpu.upload(&[1.0, 2.0]);
+    gpu.gemm(&mut c, &empty, &empty, GemmSpec::new(0, 2, 0), Epilogue::None);
+    gpu.col_sum(&mut c, &empty, 0, 0, 1.0, 0.0);
+    gpu.corrupt(&mut c, &empty, 0, Noise::Mask { p: 0.5 }, RngKey::new(0, 0));
+    assert_eq!(gpu.download(&c), vec![1.0, 2.0]);
+}
+
+#[test]
+fn a_tensor_dropped_while_recorded_is_kept_alive() {
+    let Some(gpu) = gpu("a_tensor_dropped_while_recorded_is_kept_alive") else {
+        return;
+    };
+    let mut out = gpu.zeros(4);
+    for round in 0..3 {
+        let tmp: GpuTensor = gpu.upload(&[1.0, 2.0, 3.0, 4.0 + round as f32]);
+        gpu.col_sum(&mut out, &tmp, 1, 4, 1.0, 1.0);
+        drop(tmp);
+    }
+    assert_eq!(gpu.download(&out), vec![3.0, 6.0, 9.0, 15.0]);
+}
+
+#[test]
+fn adapter_selection_reports_what_it_found() {
+    let Some(gpu) = gpu("adapter_selection_reports_what_it_found") else {
+        return;
+    };
+    let info = gpu.adapter_info();
+    for row in list_adapters() {
+        println!("adapter: {row:?}");
+    }
+    assert!(list_adapters().contains(&info), "{info:?} not in list_adapters()");
+    assert!(gpu.describe().contains(&info.name), "{}", gpu.describe());
+    let wanted = "no-such-adapter-xyz".to_string();
+    match Gpu::new(&GpuOptions { adapter: Some(wanted.clone()), allow_software: true }) {
+        Err(e @ DeviceError::NoMatch { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&wanted) && msg.contains(&info.name), "{msg}");
+        }
+        Err(e) => panic!("expected NoMatch, got {e}"),
+        Ok(_) => panic!("an adapter matched {wanted:?}"),
+    }
+    // Asking by (a part of) its own name, in other case, finds it again.
+    let part = info.name.split_whitespace().next().expect("adapter has a name").to_uppercase();
+    let again =
+        Gpu::new(&GpuOptions { adapter: Some(part), allow_software: true }).expect("found by name");
+    assert_eq!(again.adapter_info().name, info.name);
+    if info.is_software {
+        match Gpu::new(&GpuOptions { adapter: None, allow_software: false }) {
+            Err(e @ DeviceError::OnlySoftware { .. }) => {
+                assert!(e.to_string().contains(&info.name))
+            }
+            Err(e) => panic!("expected OnlySoftware, got {e}"),
+            Ok(g) => {
+                assert!(!g.adapter_info().is_software, "software adapter without allow_software")
+            }
+        }
+    }
+}
