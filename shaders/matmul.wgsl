@@ -1,30 +1,38 @@
-// gemm: C = epilogue(α·op(A)·op(B) + β·C); needs math.wgsl. Twin of `Cpu::gemm`; see
-// `backend::GemmSpec` and `backend::Epilogue`.
-//   op(A): [m, k] (A stored [m, k], or [k, m] when TRANS_A)
-//   op(B): [k, n] (B stored [k, n], or [n, k] when TRANS_B)
+// gemm: C = epilogue(α·op(A)·op(B) + β·C), or with SUM C = α·(op(A)·op(B) + op(A₂)·op(B₂)) + β·C;
+// needs math.wgsl. Twin of `Cpu::gemm` and `Cpu::gemm_sum`; see `backend::GemmSpec`,
+// `backend::Epilogue` and `Backend::gemm_sum`.
+//   op(A): [m, k] (A stored [m, k], or [k, m] when TRANS_A); op(A₂) likewise with k2
+//   op(B): [k, n] (B stored [k, n], or [n, k] when TRANS_B); op(B₂) likewise with k2
 //   C: [m, n]
 // Register-tiled: a 16×16 workgroup computes a 64×64 tile of C, each thread a 4×4 block held in
 // four vec4 accumulators; K advances 16 at a time through two 16×64 tiles of op(A) and op(B) in
-// workgroup memory. Tiles are zero-filled past the edges, so any m, n, k (1, 7, 33, 500, 784 …)
-// works. A and B are bound as vec4 arrays: when a matrix's contiguous dimension is a multiple of
-// 4 (VEC_A / VEC_B) its tile is read with one vec4 load per thread, otherwise with four scalar
-// loads. β = 0 never reads C, so whatever C held (even NaN) is ignored.
+// workgroup memory, over the first pair's k and then (SUM) the second pair's k2 into the same
+// accumulators. Tiles are zero-filled past the edges, so any m, n, k, k2 (1, 7, 33, 500, 784 …)
+// works. A, B, A₂, B₂ are bound as vec4 arrays: when a matrix's contiguous dimension is a
+// multiple of 4 for both pairs (VEC_A / VEC_B) its tile is read with one vec4 load per thread,
+// otherwise with four scalar loads. β = 0 never reads C, so whatever C held (even NaN) is ignored.
 
 // Pipeline-overridable constants: each combination is its own compiled pipeline.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-// A's (B's) contiguous dimension is a multiple of 4: k (m) for A, n (k) for B.
+// A's (B's) contiguous dimension is a multiple of 4: k (m) for A, n (k) for B; with SUM, also
+// k2 where k is.
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 // 0: none; 1: C = C + bias[j]; 2: C = σ(C + bias[j]); 3: C = C · o(1 − o), o = out[i, j].
 override EPILOGUE: u32 = 0u;
+// A second product op(A₂)·op(B₂) is added before α is applied (`gemm_sum`; EPILOGUE is 0).
+override SUM: bool = false;
 
 struct Params {
     m: u32,
     n: u32,
+    // Inner dimension of the first pair.
     k: u32,
     alpha: f32,
     beta: f32,
+    // Inner dimension of the second pair (SUM only).
+    k2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -32,6 +40,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;     // [k, n] or [n, k]
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;     // [m, n]
 @group(0) @binding(4) var<storage, read> e: array<f32>;           // bias [n] or out [m, n]
+@group(0) @binding(5) var<storage, read> a2: array<vec4<f32>>;    // [m, k2] or [k2, m]
+@group(0) @binding(6) var<storage, read> b2: array<vec4<f32>>;    // [k2, n] or [n, k2]
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
@@ -42,12 +52,27 @@ var<workgroup> tile_a: array<vec4<f32>, 256>;
 // op(B) tile, k-major: tile_b[kk · 16 + c / 4][c % 4] = op(B)[k0 + kk, j0 + c].
 var<workgroup> tile_b: array<vec4<f32>, 256>;
 
-fn a_at(i: u32) -> f32 {
-    return a[i >> 2u][i & 3u];
+// Word i of A (A₂ when `second`): a uniform branch, both pairs share the loaders below.
+fn a_vec(second: bool, i: u32) -> vec4<f32> {
+    if second {
+        return a2[i];
+    }
+    return a[i];
 }
 
-fn b_at(i: u32) -> f32 {
-    return b[i >> 2u][i & 3u];
+fn b_vec(second: bool, i: u32) -> vec4<f32> {
+    if second {
+        return b2[i];
+    }
+    return b[i];
+}
+
+fn a_at(second: bool, i: u32) -> f32 {
+    return a_vec(second, i >> 2u)[i & 3u];
+}
+
+fn b_at(second: bool, i: u32) -> f32 {
+    return b_vec(second, i >> 2u)[i & 3u];
 }
 
 // Stores op(A)[i0 + r, k0 + kk] = v into the tile.
@@ -60,8 +85,9 @@ fn put_b(kk: u32, col: u32, v: f32) {
     tile_b[kk * 16u + (col >> 2u)][col & 3u] = v;
 }
 
-// Thread t (of 256) loads its share of op(A)[i0 .. i0 + 64, k0 .. k0 + 16].
-fn load_a(t: u32, i0: u32, k0: u32) {
+// Thread t (of 256) loads its share of op(A)[i0 .. i0 + 64, k0 .. k0 + 16] (of op(A₂) when
+// `second`); kd is that matrix's inner dimension.
+fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
     if !TRANS_A {
         // A: [m, k], contiguous along k.
         if VEC_A {
@@ -70,8 +96,8 @@ fn load_a(t: u32, i0: u32, k0: u32) {
             let gi = i0 + r;
             let gk = k0 + q;
             var v = vec4<f32>(0.0);
-            if gi < p.m && gk < p.k {
-                v = a[(gi * p.k + gk) >> 2u];
+            if gi < p.m && gk < kd {
+                v = a_vec(second, (gi * kd + gk) >> 2u);
             }
             put_a(r, q, v.x);
             put_a(r, q + 1u, v.y);
@@ -85,8 +111,8 @@ fn load_a(t: u32, i0: u32, k0: u32) {
                 let gi = i0 + r;
                 let gk = k0 + kk;
                 var v = 0.0;
-                if gi < p.m && gk < p.k {
-                    v = a_at(gi * p.k + gk);
+                if gi < p.m && gk < kd {
+                    v = a_at(second, gi * kd + gk);
                 }
                 put_a(r, kk, v);
             }
@@ -99,8 +125,8 @@ fn load_a(t: u32, i0: u32, k0: u32) {
             let gk = k0 + kk;
             let gi = i0 + q * 4u;
             var v = vec4<f32>(0.0);
-            if gk < p.k && gi < p.m {
-                v = a[(gk * p.m + gi) >> 2u];
+            if gk < kd && gi < p.m {
+                v = a_vec(second, (gk * p.m + gi) >> 2u);
             }
             tile_a[kk * 16u + q] = v;
         } else {
@@ -111,8 +137,8 @@ fn load_a(t: u32, i0: u32, k0: u32) {
                 let gk = k0 + kk;
                 let gi = i0 + r;
                 var v = 0.0;
-                if gk < p.k && gi < p.m {
-                    v = a_at(gk * p.m + gi);
+                if gk < kd && gi < p.m {
+                    v = a_at(second, gk * p.m + gi);
                 }
                 put_a(r, kk, v);
             }
@@ -120,8 +146,9 @@ fn load_a(t: u32, i0: u32, k0: u32) {
     }
 }
 
-// Thread t (of 256) loads its share of op(B)[k0 .. k0 + 16, j0 .. j0 + 64].
-fn load_b(t: u32, j0: u32, k0: u32) {
+// Thread t (of 256) loads its share of op(B)[k0 .. k0 + 16, j0 .. j0 + 64] (of op(B₂) when
+// `second`); kd is that matrix's inner dimension.
+fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
     if !TRANS_B {
         // B: [k, n], contiguous along n.
         if VEC_B {
@@ -130,8 +157,8 @@ fn load_b(t: u32, j0: u32, k0: u32) {
             let gk = k0 + kk;
             let gj = j0 + q * 4u;
             var v = vec4<f32>(0.0);
-            if gk < p.k && gj < p.n {
-                v = b[(gk * p.n + gj) >> 2u];
+            if gk < kd && gj < p.n {
+                v = b_vec(second, (gk * p.n + gj) >> 2u);
             }
             tile_b[kk * 16u + q] = v;
         } else {
@@ -142,8 +169,8 @@ fn load_b(t: u32, j0: u32, k0: u32) {
                 let gk = k0 + kk;
                 let gj = j0 + col;
                 var v = 0.0;
-                if gk < p.k && gj < p.n {
-                    v = b_at(gk * p.n + gj);
+                if gk < kd && gj < p.n {
+                    v = b_at(second, gk * p.n + gj);
                 }
                 put_b(kk, col, v);
             }
@@ -156,8 +183,8 @@ fn load_b(t: u32, j0: u32, k0: u32) {
             let gj = j0 + col;
             let gk = k0 + q;
             var v = vec4<f32>(0.0);
-            if gj < p.n && gk < p.k {
-                v = b[(gj * p.k + gk) >> 2u];
+            if gj < p.n && gk < kd {
+                v = b_vec(second, (gj * kd + gk) >> 2u);
             }
             put_b(q, col, v.x);
             put_b(q + 1u, col, v.y);
@@ -171,12 +198,39 @@ fn load_b(t: u32, j0: u32, k0: u32) {
                 let gj = j0 + col;
                 let gk = k0 + kk;
                 var v = 0.0;
-                if gj < p.n && gk < p.k {
-                    v = b_at(gj * p.k + gk);
+                if gj < p.n && gk < kd {
+                    v = b_at(second, gj * kd + gk);
                 }
                 put_b(kk, col, v);
             }
         }
+    }
+}
+
+// acc[r][cc] += Σ_k op(A)[i0 + 4·ty + r, k] · op(B)[k, j0 + 4·tx + cc] over one pair (A₂, B₂
+// when `second`) of inner dimension kd. Call in uniform control flow (it has barriers).
+fn accumulate(
+    acc: ptr<function, array<vec4<f32>, 4>>,
+    second: bool,
+    kd: u32,
+    t: u32,
+    lid: vec3<u32>,
+    i0: u32,
+    j0: u32,
+) {
+    for (var k0 = 0u; k0 < kd; k0 += BK) {
+        load_a(second, kd, t, i0, k0);
+        load_b(second, kd, t, j0, k0);
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            let av = tile_a[kk * 16u + lid.y];
+            let bv = tile_b[kk * 16u + lid.x];
+            (*acc)[0] = fma(vec4<f32>(av.x), bv, (*acc)[0]);
+            (*acc)[1] = fma(vec4<f32>(av.y), bv, (*acc)[1]);
+            (*acc)[2] = fma(vec4<f32>(av.z), bv, (*acc)[2]);
+            (*acc)[3] = fma(vec4<f32>(av.w), bv, (*acc)[3]);
+        }
+        workgroupBarrier();
     }
 }
 
@@ -188,21 +242,10 @@ fn gemm(
 ) {
     let i0 = wid.y * BM;
     let j0 = wid.x * BN;
-    // acc[r][cc] = Σ_k op(A)[i0 + 4·ty + r, k] · op(B)[k, j0 + 4·tx + cc]
     var acc: array<vec4<f32>, 4>;
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        load_a(t, i0, k0);
-        load_b(t, j0, k0);
-        workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let av = tile_a[kk * 16u + lid.y];
-            let bv = tile_b[kk * 16u + lid.x];
-            acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-            acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-            acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-            acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
-        }
-        workgroupBarrier();
+    accumulate(&acc, false, p.k, t, lid, i0, j0);
+    if SUM {
+        accumulate(&acc, true, p.k2, t, lid, i0, j0);
     }
     for (var r = 0u; r < 4u; r++) {
         let i = i0 + lid.y * 4u + r;

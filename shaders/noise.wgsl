@@ -1,35 +1,30 @@
-// corrupt: out = corrupt(x) element-wise; needs rng.wgsl. Twin of `Cpu::corrupt`.
+// Corruption of one element, drawn from the counter-based RNG; needs rng.wgsl. The twin of the
+// noise in `Cpu::load_batch`; the host encodes a `backend::Noise` and its key into
+// `NoiseParams` in src/backend/gpu/noise.rs. Element i of a batch draws from bits(i), as on the
+// CPU, so both backends corrupt the same elements the same way.
 // Masking noise (Vincent et al. 2008): element i is kept iff (bits(i) >> 8) ≥ threshold, with
-// threshold = `rng::drop_threshold(p)`; an integer comparison, so masks are bit-identical to the
-// CPU's. Noise::None is threshold 0 (every element kept: a copy).
+// threshold = `rng::drop_threshold(p)`; an integer comparison, so masks are bit-identical.
 
-struct Params {
-    // Elements: out, x: [len].
-    len: u32,
-    // 24-bit drop threshold; 0 keeps everything.
+// x̃ = x.
+const NOISE_NONE: u32 = 0u;
+// x̃ = x where kept, 0 where dropped.
+const NOISE_MASK: u32 = 1u;
+
+struct NoiseParams {
+    // NOISE_NONE or NOISE_MASK.
+    kind: u32,
+    // NOISE_MASK: the 24-bit drop threshold.
     threshold: u32,
     // RngKey words of this draw.
     k0: u32,
     k1: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;   // [len]
-@group(0) @binding(2) var<storage, read> x: array<f32>;           // [len]
-
-@compute @workgroup_size(256)
-fn corrupt(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-    if i >= p.len {
-        return;
+// x̃ᵢ for the clean value v of element i.
+fn corrupt(noise: NoiseParams, i: u32, v: f32) -> f32 {
+    if noise.kind == NOISE_MASK {
+        let keep = (rng_bits(noise.k0, noise.k1, i) >> 8u) >= noise.threshold;
+        return select(0.0, v, keep);
     }
-    var keep = true;
-    if p.threshold != 0u {
-        keep = (rng_bits(p.k0, p.k1, i) >> 8u) >= p.threshold;
-    }
-    out[i] = select(0.0, x[i], keep);
+    return v;
 }

@@ -91,6 +91,39 @@ fn gemm_epilogues_match_naive_loops() {
 }
 
 #[test]
+fn gemm_sum_matches_naive_loops_for_every_transpose_and_scaling() {
+    let be = Cpu::new();
+    // (m, n, k, k2): k ≠ k2, empty pairs, and the dA's update [784, 20]·[20, 500] twice.
+    let shapes = [
+        (1, 1, 1, 1),
+        (7, 33, 1, 5),
+        (1, 7, 33, 7),
+        (33, 7, 784, 1),
+        (7, 33, 0, 5),
+        (7, 33, 5, 0),
+        (784, 500, 20, 20),
+    ];
+    for (m, n, k, k2) in shapes {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (alpha, beta) in [(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)] {
+                let spec = GemmSpec { m, n, k, trans_a: ta, trans_b: tb, alpha, beta };
+                let (a1, b1) = (uniforms(1, m * k, -1.0, 1.0), uniforms(2, k * n, -1.0, 1.0));
+                let (a2, b2) = (uniforms(3, m * k2, -1.0, 1.0), uniforms(4, k2 * n, -1.0, 1.0));
+                let c0 =
+                    if beta == 0.0 { vec![f32::NAN; m * n] } else { uniforms(5, m * n, -1.0, 1.0) };
+                // α·(P₁ + P₂) + β·C = (α·P₁ + β·C) + α·P₂, each naive sum in f64.
+                let mut want = c0.clone();
+                naive_gemm(&mut want, &a1, &b1, spec);
+                naive_gemm(&mut want, &a2, &b2, GemmSpec { k: k2, beta: 1.0, ..spec });
+                let mut got = c0;
+                be.gemm_sum(&mut got, (&a1, &b1), (&a2, &b2), spec, k2);
+                assert_close(&format!("gemm_sum {spec:?} k2={k2}"), &got, &want, gemm_tol(k + k2));
+            }
+        }
+    }
+}
+
+#[test]
 fn xent_logits_matches_the_log_sigmoid_formula_in_f64() {
     let be = Cpu::new();
     for (rows, cols) in [(1, 1), (7, 33), (3, 784), (20, 784)] {
@@ -144,12 +177,13 @@ fn load_batch_scales_the_chosen_rows_to_unit_interval() {
     let dim = 7;
     let pixels: Vec<u8> = (0..5 * dim).map(|i| (i * 37 % 256) as u8).collect();
     let images = be.upload_images(&pixels, dim);
-    let mut x = vec![0.0; 2 * dim];
-    be.load_batch(&mut x, &images, 2, 2);
+    let (mut x, mut x_tilde) = (vec![0.0; 2 * dim], vec![f32::NAN; 2 * dim]);
+    be.load_batch(&mut x, &mut x_tilde, &images, 2, 2, Noise::None, RngKey::new(1, 2));
     // Defined as p · f32(1/255), a correctly rounded product on every backend; within 1 ulp of p/255.
     let want: Vec<f32> =
         pixels[2 * dim..4 * dim].iter().map(|&p| p as f32 * (1.0 / 255.0)).collect();
     assert_eq!(x, want);
+    assert_eq!(x_tilde, want, "no noise: x̃ = x");
     for (&got, &p) in x.iter().zip(&pixels[2 * dim..4 * dim]) {
         let exact = p as f64 / 255.0;
         assert!((got as f64 - exact).abs() <= f32::EPSILON as f64 * exact, "pixel {p} → {got}");
@@ -159,16 +193,21 @@ fn load_batch_scales_the_chosen_rows_to_unit_interval() {
 #[test]
 fn masking_noise_zeroes_exactly_the_dropped_elements() {
     let be = Cpu::new();
-    let n = 784 * 7;
-    let x = uniforms(12, n, 0.1, 1.0);
+    let (dim, rows, first) = (784, 7, 2);
+    let pixels: Vec<u8> = (0..10 * dim).map(|i| (i * 37 % 255 + 1) as u8).collect();
+    let images = be.upload_images(&pixels, dim);
     let key = RngKey::new(5, 9);
-    let mut out = vec![0.0; n];
-    be.corrupt(&mut out, &x, n, Noise::Mask { p: 0.3 }, key);
     let t = gpu_dae::rng::drop_threshold(0.3);
-    for i in 0..n {
+    let (mut x, mut x_tilde) = (vec![0.0; rows * dim], vec![0.0; rows * dim]);
+    be.load_batch(&mut x, &mut x_tilde, &images, first, rows, Noise::Mask { p: 0.3 }, key);
+    let mut dropped = 0;
+    for i in 0..rows * dim {
+        // Element i of the batch (not of the image set) draws bits(i).
         let kept = key.bits(i as u32) >> 8 >= t;
-        assert_eq!(out[i], if kept { x[i] } else { 0.0 }, "element {i}");
+        assert_eq!(x[i], pixels[first * dim + i] as f32 * (1.0 / 255.0), "x element {i}");
+        assert_eq!(x_tilde[i], if kept { x[i] } else { 0.0 }, "x̃ element {i}");
+        dropped += usize::from(!kept);
     }
-    be.corrupt(&mut out, &x, n, Noise::None, key);
-    assert_eq!(out, x);
+    let frac = dropped as f64 / (rows * dim) as f64;
+    assert!((frac - 0.3).abs() < 0.03, "dropped fraction {frac}, 0.3 wanted");
 }

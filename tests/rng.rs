@@ -59,11 +59,14 @@ fn uniforms_have_the_right_mean_and_variance() {
 #[test]
 fn masks_keep_one_minus_p_within_four_sigma() {
     let be = Cpu::new();
-    let n = 784 * 200;
-    let x = vec![1.0f32; n];
-    let mut out = vec![0.0; n];
+    let (rows, dim) = (200, 784);
+    let n = rows * dim;
+    // Every pixel 255, so x = 1 and x̃ is the keep mask.
+    let images = be.upload_images(&vec![255u8; n], dim);
+    let (mut x, mut out) = (vec![0.0; n], vec![0.0; n]);
     for (stream, p) in [(0u64, 0.0f32), (1, 0.1), (2, 0.3), (3, 0.5), (4, 0.9), (5, 1.0)] {
-        be.corrupt(&mut out, &x, n, Noise::Mask { p }, RngKey::new(123, stream));
+        let key = RngKey::new(123, stream);
+        be.load_batch(&mut x, &mut out, &images, 0, rows, Noise::Mask { p }, key);
         let kept = out.iter().filter(|&&v| v == 1.0).count() as f64 / n as f64;
         let q = 1.0 - p as f64;
         let sigma = (q * (1.0 - q) / n as f64).sqrt();

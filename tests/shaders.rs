@@ -54,7 +54,6 @@ fn every_shader_file_is_compiled_by_the_backend() {
 fn every_module_has_its_entry_points() {
     let expected = [
         ("batch", &["load_batch"][..]),
-        ("noise", &["corrupt"][..]),
         ("matmul", &["gemm"][..]),
         ("loss", &["xent_logits", "xent_finish"][..]),
         ("reduce", &["col_sum"][..]),

@@ -2,8 +2,9 @@
 //!
 //! A model allocates its parameters and workspaces as backend tensors and calls these ops; the
 //! CPU backend executes each op at once, the GPU backend records it into an open compute pass and
-//! submits only when the host must read (`download`). Fused ops (GEMM epilogues, loss with its
-//! gradient) are part of the op set, not GPU-only tricks: the CPU twin computes the same thing.
+//! submits only when the host must read (`download`). Fused ops (a batch load with its
+//! corruption, GEMM epilogues, a GEMM summing two products, a loss with its gradient) are part of
+//! the op set, not GPU-only tricks: the CPU twin computes the same thing.
 //!
 //! Conventions: tensors are flat f32 arrays holding row-major matrices; shapes are given in the
 //! op's arguments; outputs come first, then inputs, then dimensions.
@@ -36,13 +37,16 @@ impl Activation {
     }
 }
 
-/// Corruption applied to a clean batch before encoding.
+/// Corruption applied to a clean batch as `load_batch` loads it. Element i of the batch
+/// (row-major, counted from the batch's first pixel) draws from `RngKey::bits(i)` of the step's
+/// key, so every backend corrupts the same elements the same way. A new kind of noise is a new
+/// variant here, in `Cpu::load_batch` and in shaders/noise.wgsl (encoded by `gpu/noise.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Noise {
     /// x̃ = x.
     None,
     /// Masking noise (Vincent et al. 2008): each element is zeroed with probability `p`, kept
-    /// otherwise; drawn from the counter-based RNG so every backend zeroes the same elements.
+    /// otherwise: kept iff `bits(i) >> 8 ≥ rng::drop_threshold(p)`, an integer comparison.
     Mask {
         /// Probability of zeroing an element, in [0, 1].
         p: f32,
@@ -129,16 +133,20 @@ pub trait Backend {
     /// Uploads `pixels: [n, dim]` once; batches are then taken by offset with `load_batch`.
     fn upload_images(&self, pixels: &[u8], dim: usize) -> Self::Images;
 
-    /// x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
-    /// constant 1/255 (correctly rounded everywhere, so every backend loads the same bits).
-    fn load_batch(&self, x: &mut Self::Tensor, images: &Self::Images, first: usize, rows: usize);
-
-    /// out = corrupt(x) element-wise with `noise` drawn under `key`; out, x: [len].
-    fn corrupt(
+    /// One minibatch, clean and corrupted, in one pass over its pixels (a batch is an offset
+    /// into the device-resident image set, as Theano's `givens` were):
+    /// - x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
+    ///   constant 1/255 (correctly rounded everywhere, so every backend loads the same bits);
+    /// - x̃: [rows, dim] = `noise` applied to x element-wise, drawn under `key` (see `Noise`):
+    ///   the same bits on every backend.
+    #[allow(clippy::too_many_arguments)]
+    fn load_batch(
         &self,
-        out: &mut Self::Tensor,
-        x: &Self::Tensor,
-        len: usize,
+        x: &mut Self::Tensor,
+        x_tilde: &mut Self::Tensor,
+        images: &Self::Images,
+        first: usize,
+        rows: usize,
         noise: Noise,
         key: RngKey,
     );
@@ -151,6 +159,20 @@ pub trait Backend {
         b: &Self::Tensor,
         spec: GemmSpec,
         epilogue: Epilogue<'_, Self::Tensor>,
+    );
+
+    /// C = α·(op(A₁)·op(B₁) + op(A₂)·op(B₂)) + β·C: two products summed in one pass over C.
+    /// Both pairs use `spec`'s transposes and output shape [m, n]; the first pair's inner
+    /// dimension is `spec.k`, the second's `k2` (A₂ is stored [m, k2] or [k2, m], B₂ [k2, n] or
+    /// [n, k2]). With α = −lr, β = 1 it is the tied-weight SGD update W −= lr·(x̃ᵀ·dH + dAᵀ·h)
+    /// in one GEMM (one dispatch on the GPU, one sweep of W on the CPU).
+    fn gemm_sum(
+        &self,
+        c: &mut Self::Tensor,
+        first: (&Self::Tensor, &Self::Tensor),
+        second: (&Self::Tensor, &Self::Tensor),
+        spec: GemmSpec,
+        k2: usize,
     );
 
     /// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both

@@ -71,11 +71,19 @@ impl<B: Backend> Backend for Timed<B> {
     fn upload_images(&self, pixels: &[u8], dim: usize) -> B::Images {
         self.inner.upload_images(pixels, dim)
     }
-    fn load_batch(&self, x: &mut B::Tensor, images: &B::Images, first: usize, rows: usize) {
-        self.time("load_batch", || self.inner.load_batch(x, images, first, rows))
-    }
-    fn corrupt(&self, out: &mut B::Tensor, x: &B::Tensor, len: usize, noise: Noise, key: RngKey) {
-        self.time("corrupt", || self.inner.corrupt(out, x, len, noise, key))
+    fn load_batch(
+        &self,
+        x: &mut B::Tensor,
+        x_tilde: &mut B::Tensor,
+        images: &B::Images,
+        first: usize,
+        rows: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
+        self.time("load_batch", || {
+            self.inner.load_batch(x, x_tilde, images, first, rows, noise, key)
+        })
     }
     fn gemm(
         &self,
@@ -86,6 +94,20 @@ impl<B: Backend> Backend for Timed<B> {
         e: Epilogue<'_, B::Tensor>,
     ) {
         self.time(gemm_name(&spec, &e), || self.inner.gemm(c, a, b, spec, e))
+    }
+    fn gemm_sum(
+        &self,
+        c: &mut B::Tensor,
+        first: (&B::Tensor, &B::Tensor),
+        second: (&B::Tensor, &B::Tensor),
+        spec: GemmSpec,
+        k2: usize,
+    ) {
+        let name = match (spec.trans_a, spec.trans_b) {
+            (true, false) => "gemm Aᵀ·B + Aᵀ·B (update)",
+            _ => "gemm sum (other)",
+        };
+        self.time(name, || self.inner.gemm_sum(c, first, second, spec, k2))
     }
     fn xent_logits(
         &self,

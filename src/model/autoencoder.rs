@@ -10,7 +10,10 @@
 //!   dA = (z − x)/B                             [B, V]
 //!   dH = (dA·W) ⊙ h(1 − h)                     [B, H]
 //!   ∂W = x̃ᵀ·dH + dAᵀ·h,  ∂b = Σ_rows dH,  ∂b′ = Σ_rows dA
-//! The SGD update is fused into the GEMMs (α = −lr, β = 1) and column sums.
+//! The SGD update is fused into a GEMM summing both products of ∂W (`gemm_sum`, α = −lr, β = 1)
+//! and into the column sums. A step is eight ops, one GPU dispatch each (load + corrupt, encode,
+//! decode, loss, backprop, W update, two bias updates; the loss takes a second dispatch when
+//! B·V > 65 536, i.e. B ≥ 84 at V = 784).
 
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::rng::{HostRng, RngKey};
@@ -117,9 +120,8 @@ impl<B: Backend> Autoencoder<B> {
         } else {
             Noise::None
         };
-        // x: [B, V]; x̃ = corrupt(x)
-        be.load_batch(&mut ws.x, images, first, rows);
-        be.corrupt(&mut ws.x_tilde, &ws.x, rows * v, noise, key);
+        // x: [B, V]; x̃ = m ⊙ x: [B, V]
+        be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key);
         // h = σ(x̃W + b): [B, H]
         let sigmoid = Activation::Sigmoid;
         be.gemm(
@@ -148,10 +150,9 @@ impl<B: Backend> Autoencoder<B> {
             GemmSpec::new(rows, h, v),
             Epilogue::ActGrad { out: &ws.h, act: sigmoid },
         );
-        // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H]
+        // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
-        be.gemm(&mut self.w, &ws.x_tilde, &ws.dh, update, Epilogue::None);
-        be.gemm(&mut self.w, &ws.da, &ws.h, update, Epilogue::None);
+        be.gemm_sum(&mut self.w, (&ws.x_tilde, &ws.dh), (&ws.da, &ws.h), update, rows);
         // b −= lr·Σ dH, b′ −= lr·Σ dA
         be.col_sum(&mut self.b, &ws.dh, rows, h, -lr, 1.0);
         be.col_sum(&mut self.b_prime, &ws.da, rows, v, -lr, 1.0);
@@ -163,8 +164,8 @@ impl<B: Backend> Autoencoder<B> {
     }
 }
 
-/// FLOPs of one training step on `rows` examples: five GEMMs of 2·rows·n_vis·n_hid each
-/// (encoder, decoder, backpropagation, two weight-gradient products).
+/// FLOPs of one training step on `rows` examples: five products of 2·rows·n_vis·n_hid each
+/// (encoder, decoder, backpropagation, and the two weight-gradient products of the update).
 pub fn flops_per_step(config: &AutoencoderConfig, rows: usize) -> f64 {
     10.0 * rows as f64 * config.n_vis as f64 * config.n_hid as f64
 }

@@ -27,21 +27,18 @@ enum Access {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Family {
     Batch,
-    Noise,
     Matmul,
     Loss,
     Reduce,
 }
 
 impl Family {
-    const ALL: [Family; 5] =
-        [Family::Batch, Family::Noise, Family::Matmul, Family::Loss, Family::Reduce];
+    const ALL: [Family; 4] = [Family::Batch, Family::Matmul, Family::Loss, Family::Reduce];
 
     /// The files concatenated into the module, helpers first.
     fn files(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Family::Batch => &[BATCH],
-            Family::Noise => &[RNG, NOISE],
+            Family::Batch => &[RNG, NOISE, BATCH],
             Family::Matmul => &[MATH, MATMUL],
             Family::Loss => &[MATH, LOSS],
             Family::Reduce => &[REDUCE],
@@ -52,12 +49,10 @@ impl Family {
     fn bindings(self) -> &'static [Access] {
         use Access::{Read, ReadWrite};
         match self {
-            // x, pixels
-            Family::Batch => &[ReadWrite, Read],
-            // out, x
-            Family::Noise => &[ReadWrite, Read],
-            // a, b, c, e
-            Family::Matmul => &[Read, Read, ReadWrite, Read],
+            // x, x_tilde, pixels
+            Family::Batch => &[ReadWrite, ReadWrite, Read],
+            // a, b, c, e, a2, b2
+            Family::Matmul => &[Read, Read, ReadWrite, Read, Read, Read],
             // grad, partials, costs, logits, target
             Family::Loss => &[ReadWrite, ReadWrite, ReadWrite, Read, Read],
             // out, a
@@ -68,7 +63,6 @@ impl Family {
     fn name(self) -> &'static str {
         match self {
             Family::Batch => "batch",
-            Family::Noise => "noise",
             Family::Matmul => "matmul",
             Family::Loss => "loss",
             Family::Reduce => "reduce",
@@ -121,8 +115,15 @@ pub(super) enum GemmEpilogue {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Kernel {
     LoadBatch,
-    Corrupt,
-    Gemm { trans_a: bool, trans_b: bool, vec_a: bool, vec_b: bool, epilogue: GemmEpilogue },
+    /// `sum`: a second product op(A₂)·op(B₂) (`gemm_sum`).
+    Gemm {
+        trans_a: bool,
+        trans_b: bool,
+        vec_a: bool,
+        vec_b: bool,
+        epilogue: GemmEpilogue,
+        sum: bool,
+    },
     XentLogits,
     XentFinish,
     ColSum,
@@ -132,7 +133,6 @@ impl Kernel {
     pub(super) fn family(self) -> Family {
         match self {
             Kernel::LoadBatch => Family::Batch,
-            Kernel::Corrupt => Family::Noise,
             Kernel::Gemm { .. } => Family::Matmul,
             Kernel::XentLogits | Kernel::XentFinish => Family::Loss,
             Kernel::ColSum => Family::Reduce,
@@ -142,7 +142,6 @@ impl Kernel {
     fn entry_point(self) -> &'static str {
         match self {
             Kernel::LoadBatch => "load_batch",
-            Kernel::Corrupt => "corrupt",
             Kernel::Gemm { .. } => "gemm",
             Kernel::XentLogits => "xent_logits",
             Kernel::XentFinish => "xent_finish",
@@ -152,12 +151,13 @@ impl Kernel {
 
     fn constants(self) -> Vec<(&'static str, f64)> {
         match self {
-            Kernel::Gemm { trans_a, trans_b, vec_a, vec_b, epilogue } => vec![
+            Kernel::Gemm { trans_a, trans_b, vec_a, vec_b, epilogue, sum } => vec![
                 ("TRANS_A", f64::from(u8::from(trans_a))),
                 ("TRANS_B", f64::from(u8::from(trans_b))),
                 ("VEC_A", f64::from(u8::from(vec_a))),
                 ("VEC_B", f64::from(u8::from(vec_b))),
                 ("EPILOGUE", epilogue as u8 as f64),
+                ("SUM", f64::from(u8::from(sum))),
             ],
             _ => Vec::new(),
         }

@@ -4,8 +4,9 @@
 //! Recording model. Ops do not run when called: each is recorded as one or two dispatches into
 //! an open command encoder and compute pass, and the work is submitted only when the host must
 //! read (`download`, `sync`) or after `RING_SLOTS` dispatches, which bounds the memory a long run
-//! of recorded work takes. A dA step is about ten dispatches, so a 2 500-step epoch is a handful
-//! of submits and one readback (the per-step costs).
+//! of recorded work takes. A dA step is eight dispatches (nine when the loss needs its two-pass
+//! reduction, above 65 536 elements), so a 2 500-step epoch is a handful of submits and one
+//! readback (the per-step costs).
 //!
 //! Per-dispatch parameters (sizes, offsets, α/β, RNG keys, cost slot) live in a uniform ring: a
 //! dispatch appends its parameter block to a host-side array at the next slot (slots are
@@ -40,6 +41,9 @@ use kernels::{Family, Kernel, Kernels, PARAMS_BYTES};
 /// Dispatches recorded before a submit is forced; also the number of parameter slots in the
 /// uniform ring (≤ 4096 × 256 B = 1 MiB).
 const RING_SLOTS: usize = 4096;
+
+/// The most storage bindings a kernel has (`gemm`: a, b, c, e, a₂, b₂).
+const MAX_BINDINGS: usize = 6;
 
 /// Storage buffers are allocated in multiples of this (the kernels read tensors as vec4 arrays).
 const BUFFER_ALIGN: u64 = 16;
@@ -122,7 +126,7 @@ pub struct Gpu {
 /// Everything an op mutates, behind one lock.
 struct State {
     kernels: Kernels,
-    bind_groups: HashMap<(Family, [u64; 5]), wgpu::BindGroup>,
+    bind_groups: HashMap<(Family, [u64; MAX_BINDINGS]), wgpu::BindGroup>,
     rec: Recorder,
     counters: GpuCounters,
     /// `xent_logits` per-workgroup partial sums.
@@ -283,7 +287,7 @@ impl Gpu {
             st.bind_groups
                 .retain(|(_, ids), _| !ids.iter().any(|id| *id != 0 && dead.contains(id)));
         }
-        let mut ids = [0u64; 5];
+        let mut ids = [0u64; MAX_BINDINGS];
         for (slot, b) in ids.iter_mut().zip(bufs) {
             *slot = b.id;
         }
@@ -447,12 +451,17 @@ impl Backend for Gpu {
         GpuImages { buf, n: pixels.len() / dim, dim }
     }
 
-    fn load_batch(&self, x: &mut GpuTensor, images: &GpuImages, first: usize, rows: usize) {
-        self.record_load_batch(x, images, first, rows);
-    }
-
-    fn corrupt(&self, out: &mut GpuTensor, x: &GpuTensor, len: usize, noise: Noise, key: RngKey) {
-        self.record_corrupt(out, x, len, noise, key);
+    fn load_batch(
+        &self,
+        x: &mut GpuTensor,
+        x_tilde: &mut GpuTensor,
+        images: &GpuImages,
+        first: usize,
+        rows: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
+        self.record_load_batch(x, x_tilde, images, first, rows, noise, key);
     }
 
     fn gemm(
@@ -463,7 +472,18 @@ impl Backend for Gpu {
         spec: GemmSpec,
         epilogue: Epilogue<'_, GpuTensor>,
     ) {
-        self.record_gemm(c, a, b, spec, epilogue);
+        self.record_gemm(c, (a, b), None, spec, epilogue);
+    }
+
+    fn gemm_sum(
+        &self,
+        c: &mut GpuTensor,
+        first: (&GpuTensor, &GpuTensor),
+        (a2, b2): (&GpuTensor, &GpuTensor),
+        spec: GemmSpec,
+        k2: usize,
+    ) {
+        self.record_gemm(c, first, Some((a2, b2, k2)), spec, Epilogue::None);
     }
 
     fn xent_logits(
