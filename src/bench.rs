@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::data::Images;
-use crate::model::autoencoder::flops_per_step;
+use crate::model::autoencoder::{Workspace, flops_per_step};
 use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::rng::RngKey;
 
-/// Examples per epoch used to express throughput as seconds per epoch (MNIST's training split).
+/// Examples per epoch used to express throughput per epoch (MNIST's training split).
 pub const EPOCH_EXAMPLES: usize = 50_000;
 
 /// One measured case.
@@ -24,50 +24,84 @@ pub struct BenchRow {
     pub samples_per_s: f64,
     /// Achieved GEMM throughput, GFLOP/s (10·B·V·H FLOPs per step).
     pub gflops: f64,
-    /// Seconds for one 50 000-example epoch at this rate.
+    /// Seconds for one 50 000-example epoch (⌊50 000 / B⌋ steps) at this rate.
     pub s_per_epoch: f64,
 }
 
-/// Times denoising-autoencoder training steps at minibatch `batch` on `be` for about `seconds`
-/// (after a warm-up of a few steps), walking the minibatches of `images` in order and reading the
-/// per-step costs back once at the end, as an epoch does.
-pub fn bench_da<B: Backend>(
-    be: &B,
-    images: &Images,
-    config: &AutoencoderConfig,
+/// Denoising-autoencoder training at one minibatch size, set up once (images uploaded, model
+/// and workspaces allocated) and then run for any number of steps, as an epoch runs them:
+/// minibatches in order, per-step costs on the device, one readback at the end of a run.
+pub struct DaBench<'a, B: Backend> {
+    be: &'a B,
+    images: B::Images,
+    ae: Autoencoder<B>,
+    ws: Workspace<B>,
+    costs: B::Tensor,
+    config: AutoencoderConfig,
+    n_batches: usize,
     batch: usize,
-    seconds: f64,
-) -> BenchRow {
-    let n_batches = (images.n / batch).max(1);
-    let dev_images = be.upload_images(&images.pixels, images.dim());
-    let mut ae = Autoencoder::new(be, config.clone(), 1);
-    let mut ws = ae.workspace(be, batch);
-    let mut costs = be.zeros(n_batches);
-    let mut step = 0usize;
-    let mut run = |ae: &mut Autoencoder<B>, steps: usize| {
-        for _ in 0..steps {
-            let i = step % n_batches;
-            let key = RngKey::new(1, step as u64);
-            ae.train_step(be, &mut ws, &dev_images, i * batch, key, 0.01, &mut costs, i);
-            step += 1;
+    step: usize,
+}
+
+impl<'a, B: Backend> DaBench<'a, B> {
+    /// Uploads `images` ([n, n_vis]) and allocates a model of `config` for minibatches of `batch`.
+    pub fn new(be: &'a B, images: &Images, config: &AutoencoderConfig, batch: usize) -> Self {
+        let n_batches = (images.n / batch).max(1);
+        let dev_images = be.upload_images(&images.pixels, images.dim());
+        let ae = Autoencoder::new(be, config.clone(), 1);
+        let ws = ae.workspace(be, batch);
+        let costs = be.zeros(n_batches);
+        DaBench {
+            be,
+            images: dev_images,
+            ae,
+            ws,
+            costs,
+            config: config.clone(),
+            n_batches,
+            batch,
+            step: 0,
         }
-        be.download(&costs);
-    };
-    run(&mut ae, 3);
-    // Calibrate: time a short run, then size the measured run to `seconds`.
-    let t = Instant::now();
-    run(&mut ae, 10);
-    let per_step = t.elapsed().as_secs_f64() / 10.0;
-    let steps = ((seconds / per_step) as usize).clamp(10, 1_000_000);
-    let t = Instant::now();
-    run(&mut ae, steps);
-    let s = t.elapsed().as_secs_f64() / steps as f64;
-    BenchRow {
-        batch,
-        steps,
-        ms_per_step: s * 1e3,
-        samples_per_s: batch as f64 / s,
-        gflops: flops_per_step(config, batch) / s / 1e9,
-        s_per_epoch: (EPOCH_EXAMPLES / batch) as f64 * s,
+    }
+
+    /// Runs `steps` training steps and reads the costs back once; returns the seconds taken.
+    pub fn run(&mut self, steps: usize) -> f64 {
+        let t = Instant::now();
+        for _ in 0..steps {
+            let i = self.step % self.n_batches;
+            let key = RngKey::new(1, self.step as u64);
+            let first = i * self.batch;
+            self.ae.train_step(
+                self.be,
+                &mut self.ws,
+                &self.images,
+                first,
+                key,
+                0.01,
+                &mut self.costs,
+                i,
+            );
+            self.step += 1;
+        }
+        self.be.download(&self.costs);
+        t.elapsed().as_secs_f64()
+    }
+
+    /// Warms up, sizes a run to about `seconds` from a short calibration run, and times it.
+    /// `before_timed_run` is called just before the timed run (e.g. to reset device counters).
+    pub fn measure(&mut self, seconds: f64, before_timed_run: impl FnOnce()) -> BenchRow {
+        self.run(3);
+        let per_step = self.run(5) / 5.0;
+        let steps = ((seconds / per_step) as usize).clamp(5, 1_000_000);
+        before_timed_run();
+        let s = self.run(steps) / steps as f64;
+        BenchRow {
+            batch: self.batch,
+            steps,
+            ms_per_step: s * 1e3,
+            samples_per_s: self.batch as f64 / s,
+            gflops: flops_per_step(&self.config, self.batch) / s / 1e9,
+            s_per_epoch: (EPOCH_EXAMPLES / self.batch) as f64 * s,
+        }
     }
 }

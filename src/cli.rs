@@ -61,7 +61,8 @@ pub struct BackendArgs {
     /// software one; cpu = the CPU backend.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
-    /// Use the GPU adapter whose name contains NAME (case-insensitive); see `gpu-dae devices`.
+    /// Use the GPU adapter whose name contains NAME (case-insensitive), software or not; with
+    /// --backend auto, naming an adapter selects it. See `gpu-dae devices`.
     #[arg(long, value_name = "NAME")]
     pub adapter: Option<String>,
 }

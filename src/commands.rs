@@ -6,110 +6,192 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
-use gpu_dae::bench::{self, BenchRow};
+use gpu_dae::bench::{BenchRow, DaBench};
 use gpu_dae::cli::{BackendChoice, BenchArgs, TrainArgs};
-use gpu_dae::data::{self, DataSet};
+use gpu_dae::data::{self, DataSet, Images};
+use gpu_dae::device::{self, Engine};
 use gpu_dae::model::AutoencoderConfig;
 use gpu_dae::train::{self, Console, RunRecord};
+use gpu_dae::with_engine;
 
-/// `gpu-dae train`: validate the flags, load the data, train, write the outputs.
+/// `gpu-dae train`: validate the flags, load the data, pick the engine, train, write the outputs.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let data = load_data(args.data.as_deref(), args.limit)?;
     let n_vis = data.train.images.dim();
     let run = args.da_run(data.train.len(), n_vis)?;
+    let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model.name()));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
-    let be = Cpu::new();
-    eprintln!("backend: {} ({})", be.describe(), backend_reason(args.device.backend));
-    eprintln!(
-        "data: {} — train {}, valid {}, test {}",
-        data.source,
-        data.train.len(),
-        data.valid.len(),
-        data.test.len()
-    );
-    eprintln!("output: {}", out.display());
-    let mut record = RunRecord {
-        program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
-        command: std::env::args().collect(),
-        model: args.model.name().to_string(),
-        config: serde_json::to_value(&run).context("serialising the configuration")?,
-        backend: be.describe(),
-        data: data.source.clone(),
-        split_sizes: [data.train.len(), data.valid.len(), data.test.len()],
-        seed: run.seed,
-        ..RunRecord::default()
-    };
-    let outcome = train::train_da(&be, &data, &run, &out, &mut record, &Console::new())?;
-    let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
-    eprintln!(
-        "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
-        record.total_seconds,
-        out.display()
-    );
+    with_engine!(choice.engine, |be| {
+        eprintln!("backend: {} ({})", be.describe(), choice.reason);
+        eprintln!(
+            "data: {}: train {}, valid {}, test {}",
+            data.source,
+            data.train.len(),
+            data.valid.len(),
+            data.test.len()
+        );
+        eprintln!("output: {}", out.display());
+        let mut record = RunRecord {
+            program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
+            command: std::env::args().collect(),
+            model: args.model.name().to_string(),
+            config: serde_json::to_value(&run).context("serialising the configuration")?,
+            backend: be.describe(),
+            data: data.source.clone(),
+            split_sizes: [data.train.len(), data.valid.len(), data.test.len()],
+            seed: run.seed,
+            ..RunRecord::default()
+        };
+        let outcome = train::train_da(be, &data, &run, &out, &mut record, &Console::new())?;
+        let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
+        eprintln!(
+            "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
+            record.total_seconds,
+            out.display()
+        );
+    });
     Ok(())
 }
 
-/// `gpu-dae bench`: training throughput of the chosen backends at each minibatch size.
+/// `gpu-dae bench`: training throughput of the chosen backends side by side at each minibatch
+/// size, with the GPU's dispatch, submit, readback and transfer counts.
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let data = data::load_embedded(None)?;
     let images = &data.train.images;
     let config = AutoencoderConfig { n_vis: images.dim(), n_hid: 500, corruption: 0.3 };
     let mut out = std::io::stdout().lock();
+    let mut engines: Vec<Engine> = Vec::new();
+    if args.backend != BackendChoice::Gpu {
+        engines.push(Engine::Cpu(Cpu::new()));
+    }
+    if args.backend != BackendChoice::Cpu {
+        // Side by side: any adapter, software ones included (`describe` labels them).
+        match device::choose(BackendChoice::Gpu, args.adapter.as_deref()) {
+            Ok(choice) => engines.push(choice.engine),
+            Err(e) if args.backend == BackendChoice::Auto => writeln!(out, "no GPU row: {e}")?,
+            Err(e) => return Err(e.into()),
+        }
+    }
     writeln!(
         out,
-        "dA {}-{} on {} training images, {:.1} s per case",
+        "dA {}-{} on {} training images, about {:.1} s per case",
         config.n_vis, config.n_hid, images.n, args.seconds
     )?;
     writeln!(
         out,
-        "{:<24} {:>6} {:>10} {:>12} {:>9} {:>12}",
+        "{:<48} {:>6} {:>10} {:>12} {:>9} {:>12}",
         "backend", "batch", "ms/step", "samples/s", "GFLOP/s", "s/epoch(50k)"
     )?;
-    let be = Cpu::new();
-    for &batch in &args.batch {
-        let row = bench::bench_da(&be, images, &config, batch, args.seconds);
-        print_row(&mut out, &be.describe(), &row)?;
+    let mut gpu_notes = Vec::new();
+    for engine in &engines {
+        with_engine!(engine, |be| {
+            for &batch in &args.batch {
+                let mut bench = DaBench::new(be, images, &config, batch);
+                let row = bench.measure(args.seconds, || {});
+                if let Engine::Gpu(gpu) = engine {
+                    gpu_notes.push(gpu_epoch_counts(gpu, images, &config, batch, &row));
+                }
+                print_row(&mut out, &be.describe(), &row)?;
+            }
+        });
     }
-    writeln!(out, "\nwhere the CPU time goes (share of a step, timed op by op):")?;
-    for &batch in &args.batch {
-        let timed = Timed::new(Cpu::new());
-        let row = bench::bench_da(&timed, images, &config, batch, args.seconds.min(1.0));
-        let totals = timed.totals();
-        let all: f64 = totals.iter().map(|t| t.1).sum();
-        let parts: Vec<String> =
-            totals.iter().map(|(name, s, _)| format!("{name} {:.0}%", 100.0 * s / all)).collect();
-        writeln!(
-            out,
-            "  batch {:>4} ({:.3} ms/step): {}",
-            batch,
-            row.ms_per_step,
-            parts.join(", ")
-        )?;
+    for note in gpu_notes {
+        writeln!(out, "{note}")?;
+    }
+    if args.backend != BackendChoice::Gpu {
+        writeln!(out, "\nwhere the CPU time goes (share of a step, timed op by op):")?;
+        for &batch in &args.batch {
+            let timed = Timed::new(Cpu::new());
+            let row =
+                DaBench::new(&timed, images, &config, batch).measure(args.seconds.min(1.0), || {});
+            let totals = timed.totals();
+            let all: f64 = totals.iter().map(|t| t.1).sum();
+            let parts: Vec<String> = totals
+                .iter()
+                .map(|(name, s, _)| format!("{name} {:.0}%", 100.0 * s / all))
+                .collect();
+            writeln!(
+                out,
+                "  batch {:>4} ({:.3} ms/step): {}",
+                batch,
+                row.ms_per_step,
+                parts.join(", ")
+            )?;
+        }
     }
     Ok(())
+}
+
+/// The GPU's counts over one whole epoch (⌊n_train / B⌋ steps and its single readback),
+/// measured on a 784-8 dA: dispatches, submits, readbacks and bytes depend on the step count and
+/// batch size, not on n_hid, so the small model measures the real epoch's counts quickly.
+fn gpu_epoch_counts(
+    gpu: &Gpu,
+    images: &Images,
+    config: &AutoencoderConfig,
+    batch: usize,
+    row: &BenchRow,
+) -> String {
+    let small = AutoencoderConfig { n_hid: 8, ..config.clone() };
+    let mut epoch = DaBench::new(gpu, images, &small, batch);
+    epoch.run(1);
+    gpu.reset_counters();
+    let steps = images.n / batch;
+    epoch.run(steps);
+    let c = gpu.counters();
+    let data_up = c.bytes_up - c.param_bytes;
+    format!(
+        "gpu batch {:>4}: {:.1} ms/step; one epoch of {steps} steps after the first: {:.2} dispatches/step, \
+         {} submits, {} readback(s), {} B training data up, {:.2} MB parameters up, {:.1} KB down",
+        batch,
+        row.ms_per_step,
+        c.dispatches as f64 / steps as f64,
+        c.submits,
+        c.readbacks,
+        data_up,
+        c.param_bytes as f64 / 1e6,
+        c.bytes_down as f64 / 1e3,
+    )
 }
 
 fn print_row(out: &mut impl Write, backend: &str, r: &BenchRow) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<24} {:>6} {:>10.3} {:>12.0} {:>9.1} {:>12.2}",
+        "{:<48} {:>6} {:>10.3} {:>12.0} {:>9.1} {:>12.2}",
         backend, r.batch, r.ms_per_step, r.samples_per_s, r.gflops, r.s_per_epoch
     )
 }
 
-/// `gpu-dae devices`: every adapter wgpu sees.
+/// `gpu-dae devices`: every adapter wgpu sees, and which one `--backend auto` would take.
 pub fn devices() -> anyhow::Result<()> {
-    anyhow::bail!("no GPU support in this build yet")
-}
-
-fn backend_reason(choice: BackendChoice) -> &'static str {
-    match choice {
-        BackendChoice::Cpu => "--backend cpu",
-        _ => "no hardware GPU adapter found",
+    let rows = list_adapters();
+    let mut out = std::io::stdout().lock();
+    if rows.is_empty() {
+        writeln!(out, "no GPU adapters found; --backend auto will use the CPU backend")?;
+        return Ok(());
     }
+    writeln!(out, "{:<40} {:<14} {:<8} {:<40} auto?", "name", "type", "api", "driver")?;
+    let auto = rows.iter().position(|r| !r.is_software);
+    for (i, r) in rows.iter().enumerate() {
+        let mark = match (auto == Some(i), r.is_software) {
+            (true, _) => "chosen",
+            (false, true) => "software: only with --backend gpu",
+            (false, false) => "",
+        };
+        writeln!(
+            out,
+            "{:<40} {:<14} {:<8} {:<40} {mark}",
+            r.name, r.device_type, r.backend, r.driver
+        )?;
+    }
+    if auto.is_none() {
+        writeln!(out, "no hardware adapter: --backend auto will use the CPU backend")?;
+    }
+    Ok(())
 }
 
 fn load_data(dir: Option<&Path>, limit: Option<usize>) -> anyhow::Result<DataSet> {

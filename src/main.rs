@@ -21,6 +21,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    quiet_mesa_device_select();
     match cli.command {
         Command::Train(args) => commands::train(&args),
         Command::Bench(args) => commands::bench(&args),
@@ -35,4 +36,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Mesa's Vulkan device-select layer prints "error: XDG_RUNTIME_DIR is invalid or not set" on
+/// every instance creation when that variable is missing (CI, containers, ssh sessions). We list
+/// and pick adapters ourselves, so in that case the layer is switched off (`NODEVICE_SELECT=1`)
+/// rather than letting spurious "error" lines reach the user.
+fn quiet_mesa_device_select() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
+        && std::env::var_os("NODEVICE_SELECT").is_none()
+    {
+        // SAFETY: called at the start of `run`, before this program starts any thread.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
 }

@@ -218,3 +218,100 @@ fn bench_prints_the_throughput_table() {
     let numbers: Vec<f64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     assert!(numbers.len() >= 5 && numbers.iter().all(|n| *n > 0.0), "{row}");
 }
+
+/// Whether a GPU adapter exists; without one, GPU CLI tests skip, unless
+/// `GPU_DAE_REQUIRE_GPU=1`, where they fail.
+fn gpu_available(test: &str) -> bool {
+    if !gpu_dae::backend::gpu::list_adapters().is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("GPU_DAE_REQUIRE_GPU").as_deref() != Ok("1"),
+        "{test}: GPU_DAE_REQUIRE_GPU=1 but wgpu finds no adapter"
+    );
+    println!("SKIP cli::{test}: no GPU adapter");
+    false
+}
+
+fn epoch_costs(run: &Path) -> Vec<f64> {
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn devices_lists_every_adapter_and_what_auto_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(tmp.path(), &["devices"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if gpu_available("devices_lists_every_adapter_and_what_auto_takes") {
+        assert!(stdout.starts_with("name"), "{stdout}");
+        for row in gpu_dae::backend::gpu::list_adapters() {
+            assert!(stdout.contains(&row.name), "{} missing:\n{stdout}", row.name);
+            if row.is_software {
+                assert!(stdout.contains("only with --backend gpu"), "{stdout}");
+            }
+        }
+    } else {
+        assert!(stdout.contains("CPU backend"), "{stdout}");
+    }
+}
+
+#[test]
+fn auto_says_which_backend_it_chose_and_never_takes_a_software_adapter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["train", "--limit", "60", "--epochs", "1", "--hidden", "8", "--out", "run"];
+    let out = ok(tmp.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("backend: ")).expect("a backend line");
+    let hardware = gpu_dae::backend::gpu::list_adapters().iter().any(|r| !r.is_software);
+    if hardware {
+        assert!(line.contains("gpu (") && !line.contains("software"), "{line}");
+    } else {
+        assert!(
+            line.starts_with("backend: cpu") && line.contains("no hardware GPU adapter"),
+            "{line}"
+        );
+    }
+    assert!(!stderr.contains("error"), "no error lines on a good run:\n{}", describe(&args, &out));
+}
+
+#[test]
+fn gpu_training_gives_the_cpu_costs() {
+    if !gpu_available("gpu_training_gives_the_cpu_costs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let common = ["train", "--limit", "120", "--epochs", "2", "--hidden", "16", "--batch", "10"];
+    ok(tmp.path(), &[&common[..], &["--backend", "cpu", "--out", "cpu"]].concat());
+    let out = ok(tmp.path(), &[&common[..], &["--backend", "gpu", "--out", "gpu"]].concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backend: gpu ("));
+    let (cpu, gpu) = (epoch_costs(&tmp.path().join("cpu")), epoch_costs(&tmp.path().join("gpu")));
+    assert_eq!(cpu.len(), 2);
+    for (c, g) in cpu.iter().zip(&gpu) {
+        assert!((c - g).abs() <= 1e-4 * c.abs(), "epoch costs: cpu {cpu:?} gpu {gpu:?}");
+    }
+    let png = tmp.path().join("gpu/filters.png");
+    assert!(
+        png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png).unwrap()))
+            .read_info()
+            .is_ok()
+    );
+}
+
+#[test]
+fn an_adapter_that_does_not_exist_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--backend",
+        "gpu",
+        "--adapter",
+        "no-such-adapter-xyz",
+        "--limit",
+        "60",
+        "--out",
+        "run",
+    ];
+    fails_with(tmp.path(), &args, &["no-such-adapter-xyz"]);
+    assert!(!tmp.path().join("run").exists());
+}
