@@ -1,0 +1,127 @@
+//! One benchmark case per op of the Backend trait, on the dA's shapes (B = 20 and 128, V = 784,
+//! H = 500), for the CPU backend and, when wgpu finds an adapter, the GPU backend.
+//! `cargo bench --bench kernels`; `cargo bench --bench kernels -- cpu/` for one backend.
+//! GPU cases wait for the device after every op, so they time execution, not recording.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::gpu::{Gpu, GpuOptions};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::rng::RngKey;
+
+const V: usize = 784;
+const H: usize = 500;
+
+fn seeded(n: usize, seed: u32) -> Vec<f32> {
+    (0..n).map(|i| (RngKey::new(seed as u64, 0).uniform(i as u32) - 0.5) * 0.2).collect()
+}
+
+/// Benchmarks every op at batch `b` on `be`; `wait` blocks until the backend has executed all
+/// recorded work.
+fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn Fn()) {
+    let mut g = c.benchmark_group(format!("{name}/b{b}"));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    let pixels: Vec<u8> = (0..b * V).map(|i| (i * 37 % 256) as u8).collect();
+    let images = be.upload_images(&pixels, V);
+    let (mut x, mut xt) = (be.zeros(b * V), be.zeros(b * V));
+    let w = be.upload(&seeded(V * H, 1));
+    let bias_h = be.upload(&seeded(H, 2));
+    let bias_v = be.upload(&seeded(V, 3));
+    let mut h = be.upload(&seeded(b * H, 4));
+    let mut a = be.upload(&seeded(b * V, 5));
+    let mut da = be.zeros(b * V);
+    let mut dh = be.zeros(b * H);
+    let mut w_upd = be.upload(&seeded(V * H, 6));
+    let mut costs = be.zeros(4);
+    let mut bias = be.zeros(V);
+    let key = RngKey::new(1, 2);
+    let sig = Activation::Sigmoid;
+
+    g.bench_function("load_batch+mask", |it| {
+        it.iter(|| {
+            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::Mask { p: 0.3 }, key);
+            wait()
+        })
+    });
+    g.bench_function("gemm x̃W+b σ", |it| {
+        it.iter(|| {
+            be.gemm(
+                &mut h,
+                &xt,
+                &w,
+                GemmSpec::new(b, H, V),
+                Epilogue::BiasAct { bias: &bias_h, act: sig },
+            );
+            wait()
+        })
+    });
+    g.bench_function("gemm hWᵀ+b′", |it| {
+        it.iter(|| {
+            let spec = GemmSpec::new(b, V, H).trans_b();
+            be.gemm(
+                &mut a,
+                &h,
+                &w,
+                spec,
+                Epilogue::BiasAct { bias: &bias_v, act: Activation::Identity },
+            );
+            wait()
+        })
+    });
+    g.bench_function("xent_logits", |it| {
+        it.iter(|| {
+            be.xent_logits(&mut da, &mut costs, 1, &a, &x, b, V, 1.0 / b as f32);
+            wait()
+        })
+    });
+    g.bench_function("gemm dA·W ⊙ σ'", |it| {
+        it.iter(|| {
+            be.gemm(
+                &mut dh,
+                &da,
+                &w,
+                GemmSpec::new(b, H, V),
+                Epilogue::ActGrad { out: &h, act: sig },
+            );
+            wait()
+        })
+    });
+    g.bench_function("gemm_sum x̃ᵀdH+dAᵀh (update)", |it| {
+        it.iter(|| {
+            let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
+            be.gemm_sum(&mut w_upd, (&xt, &dh), (&da, &h), spec, b);
+            wait()
+        })
+    });
+    g.bench_function("col_sum", |it| {
+        it.iter(|| {
+            be.col_sum(&mut bias, &da, b, V, -1e-3, 1.0);
+            wait()
+        })
+    });
+    g.finish();
+    black_box(be.download(&costs));
+}
+
+fn kernels(c: &mut Criterion) {
+    let cpu = Cpu::new();
+    for b in [20, 128] {
+        ops(c, "cpu", &cpu, b, &|| {});
+    }
+    match Gpu::new(&GpuOptions { adapter: None, allow_software: true }) {
+        Ok(gpu) => {
+            for b in [20, 128] {
+                ops(c, "gpu", &gpu, b, &|| gpu.sync());
+            }
+        }
+        Err(e) => eprintln!("no GPU cases: {e}"),
+    }
+}
+
+criterion_group!(benches, kernels);
+criterion_main!(benches);
