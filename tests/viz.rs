@@ -1,7 +1,13 @@
 //! Pictures: tile_raster_images (layout, per-tile scaling, degenerate input), filters_image,
-//! image_rows, PNG encoding and atomic saving.
+//! image_rows, reconstructions_image, PNG encoding and atomic saving; moving_average and the
+//! curves plot.
 
-use gpu_dae::viz::{GrayImage, filters_image, image_rows, tile_raster_images};
+use std::path::Path;
+
+use gpu_dae::viz::{
+    Axis, Curves, GrayImage, MOVING_AVERAGE_WINDOW, Series, curves_png, filters_image, image_rows,
+    moving_average, reconstructions_image, tile_raster_images,
+};
 
 /// Pixel at row `r`, column `c`.
 fn px(img: &GrayImage, r: usize, c: usize) -> u8 {
@@ -380,4 +386,252 @@ fn save_writes_a_decodable_png_and_no_temp_file() {
     let missing = dir.path().join("no-such-dir").join("x.png");
     let err = black.save(&missing).expect_err("directory does not exist");
     assert!(err.to_string().contains("no-such-dir"), "{err}");
+}
+
+#[test]
+fn reconstructions_image_is_three_rows_of_n() {
+    let img_shape = (2, 3);
+    let pic = |level: f32| vec![level; 6];
+    // 4 originals (1 more than n = 3 is ignored), 3 corrupted, only 2 reconstructions.
+    let originals: Vec<f32> = [0.1, 0.2, 0.3, 0.9].iter().flat_map(|&l| pic(l)).collect();
+    let corrupted: Vec<f32> = [0.4, 0.5, 0.6].iter().flat_map(|&l| pic(l)).collect();
+    let recon: Vec<f32> = [1.5, 0.7].iter().flat_map(|&l| pic(l)).collect(); // 1.5 clamped
+    let img = reconstructions_image(&originals, &corrupted, &recon, 3, img_shape);
+    assert_eq!((img.height, img.width), ((2 + 1) * 3 - 1, (3 + 1) * 3 - 1));
+    let level = |v: f32| (v * 255.0).round() as u8;
+    let expected = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1.0, 0.7, 0.0]];
+    for (r, row) in expected.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            assert_eq!(tile(&img, img_shape, (1, 1), (r, c)), vec![level(v); 6], "({r}, {c})");
+        }
+    }
+    for r in 0..img.height {
+        for c in 0..img.width {
+            if in_spacing(r, c, img_shape, (1, 1)) {
+                assert_eq!(px(&img, r, c), 0, "spacing ({r}, {c})");
+            }
+        }
+    }
+    // MNIST, 10 digits: 86 x 289 (height x width), whatever is missing stays black.
+    let img = reconstructions_image(&[], &[], &[], 10, (28, 28));
+    assert_eq!((img.height, img.width), (86, 289));
+    assert!(img.pixels.iter().all(|&p| p == 0));
+    // The same as image_rows when every group has n pictures.
+    let x = values(5 * 784, 4, 0.0, 1.0);
+    let img = reconstructions_image(&x, &x, &x, 5, (28, 28));
+    assert_eq!(img, image_rows(&[&x, &x, &x], (28, 28), 1));
+    // Degenerate: empty picture.
+    for img in [
+        reconstructions_image(&x, &x, &x, 0, (28, 28)),
+        reconstructions_image(&x, &x, &x, 5, (0, 28)),
+    ] {
+        assert_eq!((img.width, img.height, img.pixels.len()), (0, 0, 0));
+    }
+}
+
+fn assert_close(got: &[f32], expected: &[f32]) {
+    assert_eq!(got.len(), expected.len(), "{got:?} vs {expected:?}");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        if e.is_nan() {
+            assert!(g.is_nan(), "[{i}]: {g} vs NaN");
+        } else {
+            assert!((g - e).abs() <= 1e-5 * e.abs().max(1.0), "[{i}]: {g} vs {e}");
+        }
+    }
+}
+
+#[test]
+fn moving_average_is_trailing_and_averages_what_exists() {
+    let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    assert_close(&moving_average(&xs, 3), &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0]);
+    assert_close(&moving_average(&xs, 1), &xs);
+    assert_close(&moving_average(&xs, 0), &xs); // 0 is taken as 1
+    // A window longer than the series: the running mean.
+    assert_close(&moving_average(&xs, 25), &[1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
+    assert!(moving_average(&[], 25).is_empty());
+    assert_close(&moving_average(&[7.0], 25), &[7.0]);
+}
+
+#[test]
+fn moving_average_skips_non_finite_values() {
+    let xs = [f32::NAN, 2.0, f32::INFINITY, 4.0, f32::NAN, f32::NAN, f32::NEG_INFINITY, 8.0];
+    // Windows of 2: finite values only; NaN where a window has none.
+    assert_close(&moving_average(&xs, 2), &[f32::NAN, 2.0, 2.0, 4.0, 4.0, f32::NAN, f32::NAN, 8.0]);
+}
+
+#[test]
+fn moving_average_matches_the_direct_mean_on_a_long_series() {
+    // 25 000 values (a ReLU-DAE run), window 25: the running sum must not drift.
+    let xs = values(25_000, 8, 100.0, 900.0);
+    let ma = moving_average(&xs, MOVING_AVERAGE_WINDOW);
+    for i in [0usize, 1, 23, 24, 25, 1000, 24_999] {
+        let window = &xs[i.saturating_sub(MOVING_AVERAGE_WINDOW - 1)..=i];
+        let mean = window.iter().map(|&v| f64::from(v)).sum::<f64>() / window.len() as f64;
+        assert!((f64::from(ma[i]) - mean).abs() < 1e-3, "[{i}]: {} vs {mean}", ma[i]);
+    }
+}
+
+/// A realistic run: `n` noisy, decreasing per-step costs and a sparsity fraction in [0, 1].
+fn training_run(n: usize) -> (Vec<f32>, Vec<f32>) {
+    let noise = values(2 * n, 21, -1.0, 1.0);
+    let cost = (0..n)
+        .map(|i| {
+            let t = i as f32 / n as f32;
+            60.0 + 140.0 * (-5.0 * t).exp() + 25.0 * noise[i] * (1.0 - 0.5 * t)
+        })
+        .collect();
+    let sparsity = (0..n)
+        .map(|i| {
+            let t = i as f32 / n as f32;
+            (0.55 - 0.3 * (1.0 - (-4.0 * t).exp()) + 0.04 * noise[n + i]).clamp(0.0, 1.0)
+        })
+        .collect();
+    (cost, sparsity)
+}
+
+/// Decodes an RGB PNG: its size and the number of distinct colours.
+fn decode_rgb(path: &Path) -> ((u32, u32), usize) {
+    let (info, pixels) = decode(&std::fs::read(path).expect("reads back"));
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(3).collect();
+    ((info.width, info.height), colours.len())
+}
+
+/// With `GPU_DAE_KEEP_PICTURES=DIR` set, copies the picture at `path` to `DIR/name` so that a
+/// person can look at it.
+fn keep(path: &Path, name: &str) {
+    if let Some(dir) = std::env::var_os("GPU_DAE_KEEP_PICTURES") {
+        std::fs::copy(path, Path::new(&dir).join(name)).expect("copies the picture");
+    }
+}
+
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list dir")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn curves_png_writes_a_picture_of_the_requested_size() {
+    let (cost, sparsity) = training_run(2500);
+    let curves = Curves::new(
+        "ReLU-DAE 784-225, per-example SGD",
+        "step",
+        Axis::new(
+            "squared error",
+            vec![Series::new("error", &cost).with_moving_average(MOVING_AVERAGE_WINDOW)],
+        ),
+    )
+    .with_right(Axis::new(
+        "fraction of hidden units > 0",
+        vec![Series::new("sparsity", &sparsity).with_moving_average(MOVING_AVERAGE_WINDOW)],
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("curves.png");
+    curves_png(&path, &curves).expect("writes curves.png");
+    let (size, colours) = decode_rgb(&path);
+    assert_eq!(size, (1000, 600));
+    // Not blank: white, text grays, grid and four line colours (with antialiasing, many more).
+    assert!(colours >= 6, "only {colours} colours");
+    assert_eq!(dir_names(dir.path()), ["curves.png"]);
+
+    keep(&path, "curves_example.png");
+
+    // Another size, and overwriting leaves one file.
+    curves_png(&path, &curves.clone().with_size(640, 400)).expect("overwrites");
+    assert_eq!(decode_rgb(&path).0, (640, 400));
+    assert_eq!(dir_names(dir.path()), ["curves.png"]);
+}
+
+#[test]
+fn curves_png_per_epoch_with_several_series() {
+    // 15 epochs, two left-axis series (dots at each epoch), no right axis.
+    let a: Vec<f32> = (0..15).map(|e| 160.0 * (0.93f32).powi(e) + 60.0).collect();
+    let b: Vec<f32> = (0..15).map(|e| 120.0 * (0.9f32).powi(e) + 62.0).collect();
+    let curves = Curves::new(
+        "dA 784-500",
+        "epoch",
+        Axis::new(
+            "cross-entropy",
+            vec![Series::new("corruption 0 %", &a), Series::new("corruption 30 %", &b)],
+        ),
+    );
+    let image = curves.render().expect("renders");
+    assert_eq!((image.width, image.height, image.pixels.len()), (1000, 600, 1000 * 600 * 3));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("curves.png");
+    curves_png(&path, &curves).expect("writes");
+    assert!(decode_rgb(&path).1 >= 4);
+    keep(&path, "curves_per_epoch.png");
+}
+
+#[test]
+fn curves_png_survives_degenerate_input() {
+    let nan = [f32::NAN; 10];
+    let mixed = [f32::NAN, 3.0, f32::INFINITY, f32::NEG_INFINITY, 2.0, f32::NAN, 5.0];
+    let constant = [0.25f32; 100];
+    let zeros = [0.0f32; 3];
+    let huge = [f32::MAX, -f32::MAX, 1.0];
+    let tiny = [1e-30f32, 2e-30, 1.5e-30];
+    let one = [42.0f32];
+    let cases: Vec<(&str, Vec<Series>, Option<Series>)> = vec![
+        ("no series", vec![], None),
+        ("empty", vec![Series::new("cost", &[])], Some(Series::new("sparsity", &[]))),
+        ("all NaN", vec![Series::new("cost", &nan).with_moving_average(25)], None),
+        ("mixed", vec![Series::new("cost", &mixed).with_moving_average(3)], None),
+        ("constant", vec![Series::new("c", &constant)], Some(Series::new("z", &zeros))),
+        ("one point", vec![Series::new("cost", &one).with_moving_average(25)], None),
+        ("huge", vec![Series::new("cost", &huge)], Some(Series::new("tiny", &tiny))),
+        ("bad x", vec![Series::new("cost", &mixed).with_x(f64::NAN, 1.0)], None),
+        ("x overflow", vec![Series::new("cost", &constant).with_x(1.0, f64::MAX)], None),
+        ("only right", vec![], Some(Series::new("sparsity", &constant))),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, left, right) in cases {
+        let mut curves = Curves::new(name, "step", Axis::new("cost", left));
+        if let Some(right) = right {
+            curves = curves.with_right(Axis::new("fraction", vec![right]));
+        }
+        let path = dir.path().join(format!("{name}.png"));
+        curves_png(&path, &curves).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (size, colours) = decode_rgb(&path);
+        assert_eq!(size, (1000, 600), "{name}");
+        assert!(colours >= 2, "{name}: blank picture");
+        keep(&path, &format!("curves_{}.png", name.replace(' ', "_")));
+    }
+    // More legend than picture: many long labels at the smallest size.
+    let labels: Vec<String> =
+        (0..40).map(|k| format!("series number {k} with a rather long label")).collect();
+    let many: Vec<Series> =
+        labels.iter().map(|l| Series::new(l, &constant).with_moving_average(5)).collect();
+    let crowded = Curves::new("crowded", "step", Axis::new("cost", many))
+        .with_size(Curves::MIN_SIZE.0, Curves::MIN_SIZE.1);
+    let path = dir.path().join("crowded.png");
+    curves_png(&path, &crowded).expect("a crowded legend draws");
+    keep(&path, "curves_crowded.png");
+    // The smallest accepted size still draws.
+    let small = Curves::new("small", "step", Axis::new("cost", vec![Series::new("c", &mixed)]))
+        .with_size(Curves::MIN_SIZE.0, Curves::MIN_SIZE.1);
+    curves_png(&dir.path().join("small.png"), &small).expect("smallest size draws");
+    keep(&dir.path().join("small.png"), "curves_small.png");
+}
+
+#[test]
+fn curves_png_rejects_bad_sizes_and_paths_without_leaving_files() {
+    let cost = [3.0f32, 2.0, 1.0];
+    let curves = Curves::new("t", "epoch", Axis::new("cost", vec![Series::new("cost", &cost)]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (w, h) in [(0, 0), (10, 600), (1000, 10), (Curves::MAX_SIDE + 1, 600)] {
+        let err = curves_png(&dir.path().join("c.png"), &curves.clone().with_size(w, h))
+            .expect_err("size rejected");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{w}x{h}");
+    }
+    assert!(dir_names(dir.path()).is_empty());
+    let missing = dir.path().join("no-such-dir").join("curves.png");
+    let err = curves_png(&missing, &curves).expect_err("directory does not exist");
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+    assert!(dir_names(dir.path()).is_empty());
 }

@@ -1,9 +1,16 @@
 //! Pictures of a training run: the filters grid (`filters.png`), the reconstruction rows
-//! (`reconstructions.png`: originals / corrupted / reconstructions) and the PNG encoding of both.
+//! (`reconstructions.png`: originals / corrupted / reconstructions), the learning curves
+//! (`curves.png`, [`Curves`]) and the PNG encoding of all of them.
 //!
 //! [`tile_raster_images`] is a port of the Theano tutorials' `utils.tile_raster_images`
 //! (DeepLearningTutorials, `code/utils.py`) for one grayscale channel. Every function here is
 //! total: degenerate shapes give an empty 0×0 picture or black tiles, never a panic.
+
+mod curves;
+
+pub use curves::{
+    Axis, Curves, MOVING_AVERAGE_WINDOW, RgbImage, Series, curves_png, moving_average,
+};
 
 use std::io;
 use std::path::Path;
@@ -32,37 +39,7 @@ impl GrayImage {
     /// errors, which cannot happen when writing to memory in practice, are mapped to
     /// [`io::Error`] as well.
     pub fn encode_png(&self) -> io::Result<Vec<u8>> {
-        let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
-        if self.width == 0 || self.height == 0 {
-            return Err(invalid(format!(
-                "cannot encode a {}x{} (width x height) picture as PNG: expected both sides > 0",
-                self.width, self.height
-            )));
-        }
-        let expected = self.width.checked_mul(self.height);
-        if expected != Some(self.pixels.len()) {
-            return Err(invalid(format!(
-                "picture of {}x{} (width x height) has {} pixels, expected width * height",
-                self.width,
-                self.height,
-                self.pixels.len()
-            )));
-        }
-        let side = |v: usize, what: &str| {
-            u32::try_from(v)
-                .map_err(|_| invalid(format!("picture {what} {v} exceeds the PNG limit u32::MAX")))
-        };
-        let (w, h) = (side(self.width, "width")?, side(self.height, "height")?);
-
-        // Raw 8-bit pixels plus a filter byte per row, before compression.
-        let mut bytes = Vec::with_capacity(self.pixels.len() / 2 + 64);
-        let mut encoder = png::Encoder::new(&mut bytes, w, h);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&self.pixels)?;
-        writer.finish()?;
-        Ok(bytes)
+        encode_png(self.width, self.height, png::ColorType::Grayscale, &self.pixels)
     }
 
     /// Encodes the picture as PNG and writes it to `path` atomically (temporary sibling + rename,
@@ -70,10 +47,56 @@ impl GrayImage {
     ///
     /// Errors name `path`; encoding errors are those of [`GrayImage::encode_png`].
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-        let bytes = self.encode_png().map_err(with_path)?;
-        write_atomic(path, &bytes).map_err(with_path)
+        save_png(path, self.encode_png())
     }
+}
+
+/// Encodes 8-bit `pixels: [height, width, channels]` (channels from `color`: 1 for grayscale,
+/// 3 for RGB) as a PNG file. Errors (`InvalidInput`) as described at [`GrayImage::encode_png`].
+fn encode_png(
+    width: usize,
+    height: usize,
+    color: png::ColorType,
+    pixels: &[u8],
+) -> io::Result<Vec<u8>> {
+    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+    if width == 0 || height == 0 {
+        return Err(invalid(format!(
+            "cannot encode a {width}x{height} (width x height) picture as PNG: expected both \
+             sides > 0"
+        )));
+    }
+    let channels = color.samples();
+    let expected = width.checked_mul(height).and_then(|n| n.checked_mul(channels));
+    if expected != Some(pixels.len()) {
+        return Err(invalid(format!(
+            "picture of {width}x{height} (width x height) with {channels} channel(s) has {} \
+             bytes, expected width * height * channels",
+            pixels.len()
+        )));
+    }
+    let side = |v: usize, what: &str| {
+        u32::try_from(v)
+            .map_err(|_| invalid(format!("picture {what} {v} exceeds the PNG limit u32::MAX")))
+    };
+    let (w, h) = (side(width, "width")?, side(height, "height")?);
+
+    // Raw 8-bit pixels plus a filter byte per row, before compression.
+    let mut bytes = Vec::with_capacity(pixels.len() / 2 + 64);
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(pixels)?;
+    writer.finish()?;
+    Ok(bytes)
+}
+
+/// Writes already encoded PNG `bytes` (or the encoding error) to `path` atomically, naming
+/// `path` in any error.
+fn save_png(path: &Path, bytes: io::Result<Vec<u8>>) -> io::Result<()> {
+    let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    write_atomic(path, &bytes.map_err(with_path)?).map_err(with_path)
 }
 
 /// The blank grid of `tile_shape = (tile_rows, tile_cols)` tiles of `img_shape = (img_h, img_w)`
@@ -247,6 +270,37 @@ pub fn image_rows(rows: &[&[f32]], img_shape: (usize, usize), spacing: usize) ->
     };
     for (r, row) in rows.iter().enumerate() {
         for (c, pic) in row.chunks_exact(pic_len).enumerate() {
+            draw_tile(&mut out, pic, img_shape, spacing, (r, c), false);
+        }
+    }
+    out
+}
+
+/// The `reconstructions.png` picture: 3 rows × `n` digits with 1-pixel black spacing — row 0 the
+/// originals, row 1 their corrupted versions (the encoder's input), row 2 the reconstructions.
+///
+/// - `original`, `corrupted`, `reconstructed`: each `[≥ n, img_h * img_w]` row-major (the first
+///   `n` pictures are drawn, further ones ignored), values in [0, 1];
+/// - `img_shape = (img_h, img_w)`, e.g. (28, 28).
+///
+/// Values are clamped to [0, 1] and rounded, as in [`image_rows`]. The output is always
+/// `[(img_h + 1) * 3 - 1, (img_w + 1) * n - 1]` (for MNIST and n = 10: 86×289, height × width);
+/// a group with fewer than `n` complete pictures leaves its remaining tiles black. `n = 0` or a
+/// zero in `img_shape` gives an empty 0×0 image.
+pub fn reconstructions_image(
+    original: &[f32],
+    corrupted: &[f32],
+    reconstructed: &[f32],
+    n: usize,
+    img_shape: (usize, usize),
+) -> GrayImage {
+    let spacing = (1, 1);
+    let Some(mut out) = blank_grid(img_shape, (3, n), spacing) else {
+        return empty();
+    };
+    let pic_len = img_shape.0 * img_shape.1; // cannot overflow: it fits in the grid
+    for (r, group) in [original, corrupted, reconstructed].into_iter().enumerate() {
+        for (c, pic) in group.chunks_exact(pic_len).take(n).enumerate() {
             draw_tile(&mut out, pic, img_shape, spacing, (r, c), false);
         }
     }
