@@ -1,5 +1,6 @@
 //! One benchmark case per op of the Backend trait, on the dA's shapes (B = 20 and 128, V = 784,
-//! H = 500), for the CPU backend and, when wgpu finds an adapter, the GPU backend.
+//! H = 500; the SdA's softmax on 10 classes), for the CPU backend and, when wgpu finds an
+//! adapter, the GPU backend.
 //! `cargo bench --bench kernels`; `cargo bench --bench kernels -- cpu/` for one backend.
 //! GPU cases wait for the device after every op, so they time execution, not recording.
 
@@ -14,6 +15,10 @@ use gpu_dae::rng::RngKey;
 
 const V: usize = 784;
 const H: usize = 500;
+/// MNIST's classes (the SdA's softmax layer).
+const CLASSES: usize = 10;
+/// Rows of one SdA evaluation chunk.
+const EVAL: usize = 500;
 
 fn seeded(n: usize, seed: u32) -> Vec<f32> {
     (0..n).map(|i| (RngKey::new(seed as u64, 0).uniform(i as u32) - 0.5) * 0.2).collect()
@@ -104,8 +109,43 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
             wait()
         })
     });
+    // The SdA's ops: corruption of an upper layer's input (the clean h of the layer below,
+    // here [b, H]) and the softmax NLL of MNIST's 10 classes, at the batch and for one
+    // 500-example evaluation chunk.
+    g.bench_function("corrupt h (upper dA input)", |it| {
+        it.iter(|| {
+            be.corrupt(&mut dh, &h, b * H, Noise::Mask { p: 0.2 }, key);
+            wait()
+        })
+    });
+    let labels: Vec<u8> = (0..EVAL).map(|i| (i * 7 % CLASSES) as u8).collect();
+    let labels = be.upload_images(&labels, 1);
+    let logits = be.upload(&seeded(EVAL * CLASSES, 7));
+    let mut dlogits = be.zeros(EVAL * CLASSES);
+    let mut errors = be.zeros(4);
+    for rows in [b, EVAL] {
+        g.bench_function(format!("softmax_nll [{rows}, {CLASSES}]"), |it| {
+            it.iter(|| {
+                let scale = 1.0 / rows as f32;
+                be.softmax_nll(
+                    &mut dlogits,
+                    &mut costs,
+                    &mut errors,
+                    2,
+                    &logits,
+                    &labels,
+                    0,
+                    rows,
+                    CLASSES,
+                    scale,
+                );
+                wait()
+            })
+        });
+    }
     g.finish();
     black_box(be.download(&costs));
+    black_box(be.download(&errors));
 }
 
 fn kernels(c: &mut Criterion) {

@@ -5,7 +5,8 @@ use std::time::Instant;
 use crate::backend::Backend;
 use crate::data::Images;
 use crate::model::autoencoder::{Workspace, flops_per_step};
-use crate::model::{Autoencoder, AutoencoderConfig};
+use crate::model::sda::SdaWorkspace;
+use crate::model::{Autoencoder, AutoencoderConfig, FinetuneScope, Sda, SdaConfig};
 use crate::rng::RngKey;
 
 /// Examples per epoch used to express throughput per epoch (MNIST's training split).
@@ -103,5 +104,111 @@ impl<'a, B: Backend> DaBench<'a, B> {
             gflops: flops_per_step(&self.config, self.batch) / s / 1e9,
             s_per_epoch: (EPOCH_EXAMPLES / self.batch) as f64 * s,
         }
+    }
+}
+
+/// Stacked-denoising-autoencoder training at one minibatch size: the pretraining step of each
+/// layer's dA (with the forward pass through the layers below) and the fine-tuning step, set up
+/// once and run as the trainer runs them (minibatches in order, costs read back once per run).
+pub struct SdaBench<'a, B: Backend> {
+    be: &'a B,
+    images: B::Images,
+    labels: B::Images,
+    sda: Sda<B>,
+    ws: SdaWorkspace<B>,
+    layer_ws: Vec<Workspace<B>>,
+    costs: B::Tensor,
+    errors: B::Tensor,
+    n_batches: usize,
+    batch: usize,
+    step: usize,
+}
+
+/// Which step an `SdaBench` run times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SdaStep {
+    /// Pretraining of hidden layer k's dA.
+    Pretrain(usize),
+    /// Full fine-tuning (every layer).
+    Finetune,
+}
+
+impl<'a, B: Backend> SdaBench<'a, B> {
+    /// Uploads `images` ([n, n_in]) and `labels` ([n]) and allocates a network of `config` for
+    /// minibatches of `batch`.
+    pub fn new(
+        be: &'a B,
+        images: &Images,
+        labels: &[u8],
+        config: &SdaConfig,
+        batch: usize,
+    ) -> Self {
+        let n_batches = (images.n / batch).max(1);
+        let sda = Sda::new(be, config.clone(), 1);
+        let ws = sda.workspace(be, batch);
+        let layer_ws =
+            (0..config.hidden.len()).map(|k| sda.layer_workspace(be, k, batch)).collect();
+        SdaBench {
+            be,
+            images: be.upload_images(&images.pixels, images.dim()),
+            labels: be.upload_images(labels, 1),
+            sda,
+            ws,
+            layer_ws,
+            costs: be.zeros(n_batches),
+            errors: be.zeros(n_batches),
+            n_batches,
+            batch,
+            step: 0,
+        }
+    }
+
+    /// Runs `steps` steps of `which` and reads the costs back once; returns the seconds taken.
+    pub fn run(&mut self, which: SdaStep, steps: usize) -> f64 {
+        let t = Instant::now();
+        for _ in 0..steps {
+            let i = self.step % self.n_batches;
+            let first = i * self.batch;
+            match which {
+                SdaStep::Pretrain(k) => {
+                    let key = RngKey::new(1, self.step as u64);
+                    self.sda.pretrain_step(
+                        self.be,
+                        k,
+                        &mut self.ws,
+                        &mut self.layer_ws[k],
+                        &self.images,
+                        first,
+                        key,
+                        0.001,
+                        &mut self.costs,
+                        i,
+                    );
+                }
+                SdaStep::Finetune => self.sda.finetune_step(
+                    self.be,
+                    &mut self.ws,
+                    &self.images,
+                    &self.labels,
+                    first,
+                    0.01,
+                    FinetuneScope::Full,
+                    &mut self.costs,
+                    &mut self.errors,
+                    i,
+                ),
+            }
+            self.step += 1;
+        }
+        self.be.download(&self.costs);
+        t.elapsed().as_secs_f64()
+    }
+
+    /// Milliseconds per step of `which`, from a run of about `seconds` after a warm-up.
+    pub fn ms_per_step(&mut self, which: SdaStep, seconds: f64) -> f64 {
+        self.run(which, 3);
+        let per_step = self.run(which, 5) / 5.0;
+        let steps = ((seconds / per_step) as usize).clamp(5, 1_000_000);
+        self.run(which, steps) / steps as f64 * 1e3
     }
 }

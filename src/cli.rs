@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::model::FinetuneScope;
+
 /// Train the classic autoencoders (denoising, contractive, stacked) on MNIST-style data, on a GPU
 /// through wgpu or on the CPU.
 #[derive(Debug, Parser)]
@@ -32,6 +34,9 @@ pub enum Command {
 pub enum ModelKind {
     /// Denoising autoencoder with tied weights and masking noise (tutorial dA.py).
     Da,
+    /// Stacked denoising autoencoder: greedy pretraining, then fine-tuning of a softmax
+    /// classifier with early stopping (tutorial SdA.py).
+    Sda,
 }
 
 impl ModelKind {
@@ -39,8 +44,21 @@ impl ModelKind {
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Da => "da",
+            ModelKind::Sda => "sda",
         }
     }
+}
+
+/// Named sets of SdA settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// The tutorial's SdA.py settings (the default).
+    Tutorial,
+    /// A quick SdA run: the tutorial's network and corruption with minibatches of 20, 3
+    /// pretraining epochs per layer at --pretrain-lr 0.05, fine-tuning at --finetune-lr 0.5 for
+    /// at most 30 epochs.
+    Fast,
 }
 
 /// Which engine runs the ops.
@@ -88,22 +106,45 @@ pub struct TrainArgs {
     /// Output directory. Default: runs/<model>-<UTC timestamp>.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Hidden units.
-    #[arg(long, default_value_t = 500)]
-    pub hidden: usize,
-    /// Masking-noise level: probability of zeroing each input pixel, in [0, 1]; 0 trains the
-    /// plain autoencoder.
-    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
-    pub corruption: f32,
-    /// SGD learning rate (per minibatch-mean gradient).
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    pub lr: f32,
-    /// Examples per minibatch.
-    #[arg(long, default_value_t = 20)]
-    pub batch: usize,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 15)]
-    pub epochs: usize,
+    /// Hidden units. da: one number, default 500. sda: one per hidden layer, comma-separated,
+    /// default 1000,1000,1000.
+    #[arg(long, value_delimiter = ',', value_name = "N[,N…]")]
+    pub hidden: Option<Vec<usize>>,
+    /// Masking-noise level: probability of zeroing each input unit, in [0, 1]; 0 trains a plain
+    /// autoencoder. da: one number, default 0.3. sda: one per hidden layer (or one for all),
+    /// comma-separated, default 0.1,0.2,0.3.
+    #[arg(long, value_delimiter = ',', value_name = "P[,P…]", allow_negative_numbers = true)]
+    pub corruption: Option<Vec<f32>>,
+    /// SGD learning rate (per minibatch-mean gradient) of the dA, default 0.1. sda: use
+    /// --pretrain-lr and --finetune-lr.
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f32>,
+    /// Examples per minibatch. da: default 20. sda: default 1 (--preset fast: 20).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Passes over the training set. da: default 15. sda: the most fine-tuning epochs, early
+    /// stopping usually ends sooner; default 1000 (--preset fast: 30).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// sda: SGD learning rate of each layer's dA pretraining, default 0.001 (--preset fast:
+    /// 0.05).
+    #[arg(long, allow_negative_numbers = true)]
+    pub pretrain_lr: Option<f32>,
+    /// sda: pretraining passes over the training set per layer, default 15 (--preset fast: 3);
+    /// 0 skips pretraining.
+    #[arg(long)]
+    pub pretrain_epochs: Option<usize>,
+    /// sda: SGD learning rate of fine-tuning (on the mean NLL of a minibatch), default 0.1
+    /// (--preset fast: 0.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub finetune_lr: Option<f32>,
+    /// sda: what fine-tuning updates: full = every layer (default), top = the softmax layer
+    /// only.
+    #[arg(long, value_enum, value_name = "full|top")]
+    pub finetune: Option<FinetuneScope>,
+    /// sda: a named set of defaults; flags given explicitly override it. Default: tutorial.
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Seed of the weight initialisation and of every noise draw.
     #[arg(long, default_value_t = 123)]
     pub seed: u64,
@@ -122,9 +163,10 @@ pub struct BenchArgs {
     /// Model to benchmark.
     #[arg(long, value_enum, default_value_t = ModelKind::Da)]
     pub model: ModelKind,
-    /// Minibatch sizes to measure, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = [20, 128])]
-    pub batch: Vec<usize>,
+    /// Minibatch sizes to measure, comma-separated. Default: da 20,128 (the tutorial's and a
+    /// larger one); sda 1,20 (the tutorial's and --preset fast's).
+    #[arg(long, value_delimiter = ',')]
+    pub batch: Option<Vec<usize>>,
     /// Seconds to measure each case for (after one warm-up epoch slice).
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,

@@ -8,19 +8,22 @@ use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
-use gpu_dae::bench::{BenchRow, DaBench};
-use gpu_dae::cli::{BackendChoice, BenchArgs, TrainArgs};
+use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
+use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine};
-use gpu_dae::model::AutoencoderConfig;
-use gpu_dae::train::{self, Console, RunRecord};
+use gpu_dae::model::{AutoencoderConfig, SdaConfig};
+use gpu_dae::train::{self, Console, DaRun, RunRecord, SdaRun};
 use gpu_dae::with_engine;
 
 /// `gpu-dae train`: validate the flags, load the data, pick the engine, train, write the outputs.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let data = load_data(args.data.as_deref(), args.limit)?;
     let n_vis = data.train.images.dim();
-    let run = args.da_run(data.train.len(), n_vis)?;
+    let run = match args.model {
+        ModelKind::Da => Run::Da(args.da_run(data.train.len(), n_vis)?),
+        ModelKind::Sda => Run::Sda(args.sda_run(data.train.len(), n_vis, N_CLASSES)?),
+    };
     let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model.name()));
     std::fs::create_dir_all(&out)
@@ -35,34 +38,73 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             data.test.len()
         );
         eprintln!("output: {}", out.display());
+        let (config, seed) = match &run {
+            Run::Da(r) => (serde_json::to_value(r), r.seed),
+            Run::Sda(r) => (serde_json::to_value(r), r.seed),
+        };
         let mut record = RunRecord {
             program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
             command: std::env::args().collect(),
             model: args.model.name().to_string(),
-            config: serde_json::to_value(&run).context("serialising the configuration")?,
+            config: config.context("serialising the configuration")?,
             backend: be.describe(),
             data: data.source.clone(),
             split_sizes: [data.train.len(), data.valid.len(), data.test.len()],
-            seed: run.seed,
+            seed,
             ..RunRecord::default()
         };
-        let outcome = train::train_da(be, &data, &run, &out, &mut record, &Console::new())?;
-        let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
-        eprintln!(
-            "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
-            record.total_seconds,
-            out.display()
-        );
+        match &run {
+            Run::Da(run) => {
+                let outcome = train::train_da(be, &data, run, &out, &mut record, &Console::new())?;
+                let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
+                eprintln!(
+                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
+                    record.total_seconds,
+                    out.display()
+                );
+            }
+            Run::Sda(run) => {
+                let outcome = train::train_sda(be, &data, run, &out, &mut record, &Console::new())?;
+                let s = &outcome.summary;
+                // The tutorial's closing lines (SdA.py), in our words.
+                eprintln!(
+                    "Optimization complete with best validation score of {:.2} %, on iteration {} (epoch {}), with test performance {:.2} %",
+                    s.best_valid_error,
+                    s.best_iter + 1,
+                    s.best_epoch,
+                    s.test_error
+                );
+                eprintln!(
+                    "fine-tuning ran {} epochs ({}); pretraining took {:.1} min, fine-tuning {:.1} min",
+                    s.epochs,
+                    if s.stopped_early { "early stopping" } else { "epoch limit" },
+                    s.pretrain_seconds / 60.0,
+                    s.finetune_seconds / 60.0
+                );
+                eprintln!(
+                    "done: {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
+                    record.total_seconds,
+                    out.display()
+                );
+            }
+        }
     });
     Ok(())
+}
+
+/// Classes of MNIST-style labels (0..=9, checked by the data reader).
+const N_CLASSES: usize = 10;
+
+/// A checked run of either model.
+enum Run {
+    Da(DaRun),
+    Sda(SdaRun),
 }
 
 /// `gpu-dae bench`: training throughput of the chosen backends side by side at each minibatch
 /// size, with the GPU's dispatch, submit, readback and transfer counts.
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let data = data::load_embedded(None)?;
-    let images = &data.train.images;
-    let config = AutoencoderConfig { n_vis: images.dim(), n_hid: 500, corruption: 0.3 };
     let mut out = std::io::stdout().lock();
     let mut engines: Vec<Engine> = Vec::new();
     if args.backend != BackendChoice::Gpu {
@@ -76,6 +118,94 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    match args.model {
+        ModelKind::Da => {
+            let batches = args.batch.clone().unwrap_or(vec![20, 128]);
+            bench_da(args, &data, &engines, &batches, &mut out)
+        }
+        ModelKind::Sda => {
+            let batches = args.batch.clone().unwrap_or(vec![1, 20]);
+            bench_sda(args, &data, &engines, &batches, &mut out)
+        }
+    }
+}
+
+/// The SdA's steps (the tutorial's 784-1000-1000-1000-10) per backend and minibatch size, and
+/// what they make of a run: minutes per pretraining epoch of each layer and per fine-tuning
+/// epoch over 50 000 examples.
+fn bench_sda(
+    args: &BenchArgs,
+    data: &DataSet,
+    engines: &[Engine],
+    batches: &[usize],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let images = &data.train.images;
+    let config = SdaConfig {
+        n_in: images.dim(),
+        hidden: vec![1000, 1000, 1000],
+        corruption: vec![0.1, 0.2, 0.3],
+        n_out: N_CLASSES,
+    };
+    writeln!(
+        out,
+        "SdA {}-1000-1000-1000-{} on {} training images, about {:.1} s per case; ms/step, and s per 50k-example epoch",
+        config.n_in, config.n_out, images.n, args.seconds
+    )?;
+    writeln!(
+        out,
+        "{:<48} {:>6} {:>11} {:>11} {:>11} {:>11} {:>12} {:>12}",
+        "backend",
+        "batch",
+        "pretrain L0",
+        "pretrain L1",
+        "pretrain L2",
+        "finetune",
+        "s/pre-epoch",
+        "s/fine-epoch"
+    )?;
+    for engine in engines {
+        with_engine!(engine, |be| {
+            for &batch in batches {
+                let mut bench = SdaBench::new(be, images, &data.train.labels, &config, batch);
+                let steps = [
+                    SdaStep::Pretrain(0),
+                    SdaStep::Pretrain(1),
+                    SdaStep::Pretrain(2),
+                    SdaStep::Finetune,
+                ];
+                let ms: Vec<f64> =
+                    steps.iter().map(|&s| bench.ms_per_step(s, args.seconds)).collect();
+                let per_epoch = (EPOCH_EXAMPLES / batch) as f64 / 1e3;
+                writeln!(
+                    out,
+                    "{:<48} {:>6} {:>11.3} {:>11.3} {:>11.3} {:>11.3} {:>12.1} {:>12.1}",
+                    be.describe(),
+                    batch,
+                    ms[0],
+                    ms[1],
+                    ms[2],
+                    ms[3],
+                    (ms[0] + ms[1] + ms[2]) * per_epoch,
+                    ms[3] * per_epoch
+                )?;
+            }
+        });
+    }
+    Ok(())
+}
+
+/// The dA's training step per backend and minibatch size, with the GPU's counts over an epoch
+/// and the CPU's time per op.
+fn bench_da(
+    args: &BenchArgs,
+    data: &DataSet,
+    engines: &[Engine],
+    batches: &[usize],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let images = &data.train.images;
+    let config = AutoencoderConfig { n_vis: images.dim(), n_hid: 500, corruption: 0.3 };
     writeln!(
         out,
         "dA {}-{} on {} training images, about {:.1} s per case",
@@ -87,15 +217,15 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "backend", "batch", "ms/step", "samples/s", "GFLOP/s", "s/epoch(50k)"
     )?;
     let mut gpu_notes = Vec::new();
-    for engine in &engines {
+    for engine in engines {
         with_engine!(engine, |be| {
-            for &batch in &args.batch {
+            for &batch in batches {
                 let mut bench = DaBench::new(be, images, &config, batch);
                 let row = bench.measure(args.seconds, || {});
                 if let Engine::Gpu(gpu) = engine {
                     gpu_notes.push(gpu_epoch_counts(gpu, images, &config, batch, &row));
                 }
-                print_row(&mut out, &be.describe(), &row)?;
+                print_row(out, &be.describe(), &row)?;
             }
         });
     }
@@ -104,7 +234,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     }
     if args.backend != BackendChoice::Gpu {
         writeln!(out, "\nwhere the CPU time goes (share of a step, timed op by op):")?;
-        for &batch in &args.batch {
+        for &batch in batches {
             let timed = Timed::new(Cpu::new());
             let row =
                 DaBench::new(&timed, images, &config, batch).measure(args.seconds.min(1.0), || {});

@@ -315,3 +315,217 @@ fn an_adapter_that_does_not_exist_is_a_clear_error() {
     fails_with(tmp.path(), &args, &["no-such-adapter-xyz"]);
     assert!(!tmp.path().join("run").exists());
 }
+
+/// `train --model sda` on a small subset: a 784-20-10-10 net, 2 pretraining epochs per layer,
+/// at most 3 fine-tuning epochs.
+const SDA_SMALL: [&str; 17] = [
+    "train",
+    "--model",
+    "sda",
+    "--limit",
+    "300",
+    "--hidden",
+    "20,10",
+    "--corruption",
+    "0.1,0.2",
+    "--batch",
+    "10",
+    "--pretrain-epochs",
+    "2",
+    "--epochs",
+    "3",
+    "--pretrain-lr",
+    "0.01",
+];
+
+/// The rows of an SdA metrics.csv after its header, split into fields.
+fn sda_rows(run: &Path) -> Vec<Vec<String>> {
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("phase,layer,epoch,cost,valid_error,test_error,seconds"));
+    lines.map(|l| l.split(',').map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn sda_pretrains_each_layer_then_finetunes_and_writes_every_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [&SDA_SMALL[..], &["--backend", "cpu", "--out", "run"]].concat();
+    let out = ok(tmp.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "pretrain layer 1 epoch   2/2",
+        "finetune epoch",
+        "best validation score",
+        "test performance",
+        "pretraining took",
+    ] {
+        assert!(stderr.contains(needle), "no {needle:?}:\n{}", describe(&args, &out));
+    }
+    let run = tmp.path().join("run");
+    let rows = sda_rows(&run);
+    let phases: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect();
+    assert_eq!(
+        phases[..4],
+        [
+            ("pretrain", "0", "1"),
+            ("pretrain", "0", "2"),
+            ("pretrain", "1", "1"),
+            ("pretrain", "1", "2")
+        ],
+        "{rows:?}"
+    );
+    assert_eq!(phases[4..], [("finetune", "", "1"), ("finetune", "", "2"), ("finetune", "", "3")]);
+    for r in &rows {
+        let cost: f64 = r[3].parse().unwrap();
+        assert!(cost.is_finite() && cost > 0.0, "{r:?}");
+    }
+    // Validation after every epoch (n_batches = 25 < patience / 2); the first is a new best.
+    assert!(rows[4..].iter().all(|r| r[4].parse::<f64>().is_ok()), "{rows:?}");
+    assert!(rows[4][5].parse::<f64>().is_ok(), "test error measured at the first best: {rows:?}");
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["model"], "sda");
+    assert_eq!(json["config"]["model"]["hidden"], serde_json::json!([20, 10]));
+    assert_eq!(json["config"]["batch"], 10);
+    assert_eq!(json["config"]["finetune"], "full");
+    assert_eq!(json["split_sizes"], serde_json::json!([250, 50, 300]));
+    assert_eq!(json["phases"].as_array().unwrap().len(), 7);
+    let summary = &json["summary"];
+    let valid = summary["best_valid_error"].as_f64().unwrap();
+    let test = summary["test_error"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&valid) && (0.0..=100.0).contains(&test), "{summary}");
+    assert_eq!(summary["epochs"], 3);
+    assert_eq!(summary["stopped_early"], false);
+    assert!(summary["pretrain_seconds"].as_f64().unwrap() > 0.0);
+    assert!(
+        png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(run.join("filters.png")).unwrap()
+        ))
+        .read_info()
+        .is_ok()
+    );
+}
+
+#[test]
+fn sda_finetune_top_keeps_the_pretrained_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (scope, dir) in [("full", "full"), ("top", "top")] {
+        let args =
+            [&SDA_SMALL[..], &["--backend", "cpu", "--finetune", scope, "--out", dir]].concat();
+        ok(tmp.path(), &args);
+    }
+    // Same pretraining (same seed), different fine-tuning.
+    let (full, top) = (sda_rows(&tmp.path().join("full")), sda_rows(&tmp.path().join("top")));
+    for (f, t) in full[..4].iter().zip(&top[..4]) {
+        assert_eq!(f[..4], t[..4], "pretraining differs: {full:?}\n{top:?}");
+    }
+    assert_ne!(full[4][3], top[4][3], "fine-tuning costs of full and top coincide");
+}
+
+#[test]
+fn sda_on_the_gpu_gives_the_cpu_costs() {
+    if !gpu_available("sda_on_the_gpu_gives_the_cpu_costs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // Tiny for lavapipe: 120 images, 784-8-6-10, batch 20.
+    let common = [
+        "train",
+        "--model",
+        "sda",
+        "--limit",
+        "120",
+        "--hidden",
+        "8,6",
+        "--corruption",
+        "0.2",
+        "--batch",
+        "20",
+        "--pretrain-epochs",
+        "1",
+        "--epochs",
+        "2",
+        "--pretrain-lr",
+        "0.05",
+    ];
+    ok(tmp.path(), &[&common[..], &["--backend", "cpu", "--out", "cpu"]].concat());
+    let out = ok(tmp.path(), &[&common[..], &["--backend", "gpu", "--out", "gpu"]].concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backend: gpu ("));
+    let (cpu, gpu) = (sda_rows(&tmp.path().join("cpu")), sda_rows(&tmp.path().join("gpu")));
+    assert_eq!(cpu.len(), gpu.len());
+    for (c, g) in cpu.iter().zip(&gpu) {
+        assert_eq!(c[..3], g[..3]);
+        let (c_cost, g_cost): (f64, f64) = (c[3].parse().unwrap(), g[3].parse().unwrap());
+        assert!((c_cost - g_cost).abs() <= 1e-4 * c_cost.abs(), "costs: cpu {cpu:?}\ngpu {gpu:?}");
+        // Error rates are counts over the same examples: equal unless a logit tie flips.
+        assert_eq!(c[4], g[4], "validation errors: cpu {cpu:?}\ngpu {gpu:?}");
+    }
+}
+
+#[test]
+fn sda_flags_are_checked_per_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let da = ["train", "--backend", "cpu", "--limit", "60", "--out", "run"];
+    let sda = ["train", "--model", "sda", "--backend", "cpu", "--limit", "60", "--out", "run"];
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (
+            &sda,
+            &["--hidden", "10,10", "--corruption", "0.1,0.2,0.3"],
+            &["--corruption", "0.1,0.2,0.3", "2"],
+        ),
+        (&sda, &["--hidden", "10,10"], &["--corruption", "one level per hidden layer"]),
+        (&sda, &["--hidden", "10,0"], &["--hidden", "10,0"]),
+        (&sda, &["--corruption", "0.1,0.2,1.5"], &["--corruption", "1.5", "[0, 1]"]),
+        (&sda, &["--lr", "0.1"], &["--lr", "--pretrain-lr", "--finetune-lr"]),
+        (&sda, &["--pretrain-lr", "0"], &["--pretrain-lr", "0", "> 0"]),
+        (&sda, &["--finetune-lr", "-1"], &["--finetune-lr", "-1", "> 0"]),
+        (&sda, &["--batch", "51"], &["--batch", "51", "1 to 50"]),
+        (&sda, &["--epochs", "0"], &["--epochs", "0"]),
+        (&da, &["--pretrain-lr", "0.1"], &["--pretrain-lr", "--model sda"]),
+        (&da, &["--finetune", "top"], &["--finetune", "--model sda"]),
+        (&da, &["--preset", "fast"], &["--preset", "--model sda"]),
+        (&da, &["--hidden", "10,20"], &["--hidden", "10,20", "one number"]),
+        (&da, &["--corruption", "0.1,0.2"], &["--corruption", "0.1,0.2", "one probability"]),
+    ];
+    for (base, extra, needles) in cases {
+        fails_with(tmp.path(), &[&base[..], extra].concat(), needles);
+    }
+    assert!(!tmp.path().join("run").exists(), "no output directory for a rejected run");
+}
+
+#[test]
+fn train_help_states_each_models_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(tmp.path(), &["train", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "sda",
+        "1000,1000,1000",
+        "0.1,0.2,0.3",
+        "default 500",
+        "default 0.3",
+        "--pretrain-lr",
+        "--finetune-lr",
+        "--pretrain-epochs",
+        "--finetune",
+        "--preset",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
+    }
+}
+
+#[test]
+fn bench_measures_the_sda_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "--model", "sda", "--backend", "cpu", "--batch", "1", "--seconds", "0.05"];
+    let out = ok(tmp.path(), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for column in ["pretrain L0", "pretrain L2", "finetune", "s/fine-epoch"] {
+        assert!(stdout.contains(column), "no {column} column:\n{}", describe(&args, &out));
+    }
+    let row = stdout.lines().find(|l| l.starts_with("cpu")).expect("a cpu row");
+    let numbers: Vec<f64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert!(numbers.len() >= 7 && numbers.iter().all(|n| *n > 0.0), "{row}");
+}

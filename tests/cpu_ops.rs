@@ -211,3 +211,24 @@ fn masking_noise_zeroes_exactly_the_dropped_elements() {
     let frac = dropped as f64 / (rows * dim) as f64;
     assert!((frac - 0.3).abs() < 0.03, "dropped fraction {frac}, 0.3 wanted");
 }
+
+#[test]
+fn corrupt_masks_as_load_batch_does() {
+    let be = Cpu::new();
+    for (c, (rows, dim)) in [(1, 1), (3, 7), (2, 33), (4, 784)].into_iter().enumerate() {
+        let pixels: Vec<u8> =
+            uniforms(c as u64, rows * dim, 1.0, 256.0).iter().map(|&p| p as u8).collect();
+        let images = be.upload_images(&pixels, dim);
+        let len = rows * dim;
+        for noise in
+            [Noise::None, Noise::Mask { p: 0.0 }, Noise::Mask { p: 0.3 }, Noise::Mask { p: 1.0 }]
+        {
+            let key = RngKey::new(9, c as u64);
+            let (mut x, mut want) = (vec![0.0; len], vec![0.0; len]);
+            be.load_batch(&mut x, &mut want, &images, 0, rows, noise, key);
+            let mut got = vec![f32::NAN; len];
+            be.corrupt(&mut got, &x, len, noise, key);
+            assert_eq!(got, want, "corrupt [{rows}, {dim}] {noise:?}");
+        }
+    }
+}

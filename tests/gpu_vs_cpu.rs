@@ -600,3 +600,211 @@ fn adapter_selection_reports_what_it_found() {
         }
     }
 }
+
+#[test]
+fn corrupt_is_bit_identical_to_cpu_and_to_load_batch() {
+    let Some(gpu) = gpu("corrupt_is_bit_identical_to_cpu_and_to_load_batch") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    for (c, len) in [1, 7, 33, 784, 20 * 784].into_iter().enumerate() {
+        let x = uniforms(700 + c as u64, len, 0.0, 1.0);
+        let gx = gpu.upload(&x);
+        for (i, &noise) in NOISES.iter().enumerate() {
+            let key = RngKey::new(0x5da, (c * NOISES.len() + i) as u64);
+            let nan = vec![f32::NAN; len];
+            let mut gxt = gpu.upload(&nan);
+            let mut cxt = nan;
+            gpu.corrupt(&mut gxt, &gx, len, noise, key);
+            cpu.corrupt(&mut cxt, &x, len, noise, key);
+            assert_bit_identical(
+                &format!("corrupt len={len} {noise:?}"),
+                &gpu.download(&gxt),
+                &cxt,
+            );
+        }
+    }
+    // The same key masks the same elements as `load_batch` does on a batch of images.
+    let px = pixels(77, 3 * 33);
+    let images = gpu.upload_images(&px, 33);
+    let (mut x, mut xt) = (gpu.zeros(99), gpu.zeros(99));
+    let noise = Noise::Mask { p: 0.4 };
+    let key = RngKey::new(5, 9);
+    gpu.load_batch(&mut x, &mut xt, &images, 0, 3, noise, key);
+    let mut again = gpu.zeros(99);
+    gpu.corrupt(&mut again, &x, 99, noise, key);
+    assert_bit_identical("corrupt vs load_batch", &gpu.download(&again), &gpu.download(&xt));
+}
+
+#[test]
+fn softmax_nll_matches_cpu() {
+    let Some(gpu) = gpu("softmax_nll_matches_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // (rows, classes, first): single elements, odd sizes, MNIST's 10 classes at batch 1, 7 and
+    // an evaluation chunk of 500, 784 classes; `first` puts labels across u32 word boundaries.
+    let cases =
+        [(1, 1, 0), (7, 10, 3), (33, 7, 1), (1, 784, 2), (7, 33, 5), (1, 10, 0), (500, 10, 7)];
+    for (c, (rows, classes, first)) in cases.into_iter().enumerate() {
+        let n = first + rows + 3;
+        let y: Vec<u8> = uniforms(800 + c as u64, n, 0.0, classes as f32)
+            .iter()
+            .map(|&v| (v as usize).min(classes - 1) as u8)
+            .collect();
+        let len = rows * classes;
+        let mut logits = uniforms(900 + c as u64, len, -8.0, 8.0);
+        // Extremes (a naive softmax overflows) and a tie for the maximum in the first row.
+        if classes >= 3 {
+            logits[0] = 100.0;
+            logits[1] = 100.0;
+            logits[len - 1] = -100.0;
+        }
+        let (gl, glab, clab) =
+            (gpu.upload(&logits), gpu.upload_images(&y, 1), cpu.upload_images(&y, 1));
+        let slots0 = vec![7.0, 8.0, 9.0];
+        let scale = 1.0 / rows as f32;
+        let mut ggrad = gpu.upload(&vec![f32::NAN; len]);
+        let (mut gcosts, mut gerrors) = (gpu.upload(&slots0), gpu.upload(&slots0));
+        let mut cgrad = vec![f32::NAN; len];
+        let (mut ccosts, mut cerrors) = (slots0.clone(), slots0.clone());
+        gpu.softmax_nll(
+            &mut ggrad,
+            &mut gcosts,
+            &mut gerrors,
+            1,
+            &gl,
+            &glab,
+            first,
+            rows,
+            classes,
+            scale,
+        );
+        cpu.softmax_nll(
+            &mut cgrad,
+            &mut ccosts,
+            &mut cerrors,
+            1,
+            &logits,
+            &clab,
+            first,
+            rows,
+            classes,
+            scale,
+        );
+        let what = format!("softmax_nll [{rows}, {classes}] first={first}");
+        let grad_tol = Tol { rel: 1e-5, abs: 1e-6 * scale as f64 };
+        assert_close(&format!("{what} grad"), &gpu.download(&ggrad), &cgrad, grad_tol);
+        let (got_costs, got_errors) = (gpu.download(&gcosts), gpu.download(&gerrors));
+        assert_bit_identical(&format!("{what} other slots"), &got_costs[..1], &[7.0]);
+        assert_bit_identical(&format!("{what} other slots"), &got_costs[2..], &[9.0]);
+        assert_close(
+            &format!("{what} cost"),
+            &got_costs[1..2],
+            &ccosts[1..2],
+            Tol { rel: 1e-5, abs: 1e-6 },
+        );
+        assert_bit_identical(&format!("{what} errors"), &got_errors, &cerrors);
+    }
+}
+
+/// `pretrain` steps of each hidden layer's dA, then `finetune` fine-tuning steps, of a small
+/// SdA (vis-7-5-10, corruption 0.1/0.3, batches of `batch` in order, wrapping around) on
+/// `images` ([n, vis] u8) and `labels`. Returns the parameters (W, b of every layer, then the
+/// softmax layer's) and the per-step pretraining costs, fine-tuning costs and error counts,
+/// each downloaded once.
+fn sda_steps<B: Backend>(
+    be: &B,
+    images: &[u8],
+    labels: &[u8],
+    vis: usize,
+    batch: usize,
+    (pretrain, finetune): (usize, usize),
+) -> Vec<Vec<f32>> {
+    use gpu_dae::model::{FinetuneScope, Sda, SdaConfig};
+    let n_batches = labels.len() / batch;
+    let config = SdaConfig { n_in: vis, hidden: vec![7, 5], corruption: vec![0.1, 0.3], n_out: 10 };
+    let (dev_images, dev_labels) = (be.upload_images(images, vis), be.upload_images(labels, 1));
+    let mut sda = Sda::new(be, config, 3);
+    let mut ws = sda.workspace(be, batch);
+    let mut pre_costs = be.zeros(2 * pretrain);
+    for k in 0..2 {
+        let mut dws = sda.layer_workspace(be, k, batch);
+        for step in 0..pretrain {
+            let first = (step % n_batches) * batch;
+            let key = RngKey::new(1, ((k as u64) << 40) | step as u64);
+            let slot = k * pretrain + step;
+            sda.pretrain_step(
+                be,
+                k,
+                &mut ws,
+                &mut dws,
+                &dev_images,
+                first,
+                key,
+                0.1,
+                &mut pre_costs,
+                slot,
+            );
+        }
+    }
+    let (mut costs, mut errors) = (be.zeros(finetune), be.zeros(finetune));
+    for step in 0..finetune {
+        let first = (step % n_batches) * batch;
+        let full = FinetuneScope::Full;
+        sda.finetune_step(
+            be,
+            &mut ws,
+            &dev_images,
+            &dev_labels,
+            first,
+            0.5,
+            full,
+            &mut costs,
+            &mut errors,
+            step,
+        );
+    }
+    let mut out = vec![be.download(&pre_costs), be.download(&costs), be.download(&errors)];
+    let params = sda.params(be);
+    for (w, b) in params.layers.into_iter().chain(std::iter::once(params.top)) {
+        out.push(w);
+        out.push(b);
+    }
+    out
+}
+
+#[test]
+fn sda_pretraining_and_finetuning_steps_match_cpu() {
+    let Some(gpu) = gpu("sda_pretraining_and_finetuning_steps_match_cpu") else {
+        return;
+    };
+    let (vis, batch, n) = (33, 4, 12);
+    let images = pixels(11, n * vis);
+    let labels: Vec<u8> = uniforms(12, n, 0.0, 10.0).iter().map(|&v| v as u8).collect();
+    let steps = (5, 6);
+    let want = sda_steps(&Cpu::new(), &images, &labels, vis, batch, steps);
+    let got = sda_steps(gpu, &images, &labels, vis, batch, steps);
+    let again = sda_steps(gpu, &images, &labels, vis, batch, steps);
+    let names =
+        ["pretraining costs", "fine-tuning costs", "errors", "W0", "b0", "W1", "b1", "W", "b"];
+    for (i, name) in names.into_iter().enumerate() {
+        assert_bit_identical(&format!("SdA {name}, run twice"), &again[i], &got[i]);
+    }
+    println!("fine-tuning costs GPU {:?}\nfine-tuning costs CPU {:?}", got[1], want[1]);
+    for i in 0..2 {
+        for (step, (&g, &c)) in got[i].iter().zip(&want[i]).enumerate() {
+            let rel = ((g - c) / c).abs();
+            assert!(rel <= 1e-4, "{} step {step}: GPU {g} vs CPU {c}, relative {rel:e}", names[i]);
+        }
+    }
+    assert_eq!(got[2], want[2], "fine-tuning error counts");
+    for i in 3..names.len() {
+        assert_close(
+            &format!("SdA {} vs CPU", names[i]),
+            &got[i],
+            &want[i],
+            Tol { rel: 1e-4, abs: 1e-5 },
+        );
+    }
+}

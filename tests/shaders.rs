@@ -57,6 +57,8 @@ fn every_module_has_its_entry_points() {
         ("matmul", &["gemm"][..]),
         ("loss", &["xent_logits", "xent_finish"][..]),
         ("reduce", &["col_sum"][..]),
+        ("corrupt", &["corrupt_tensor"][..]),
+        ("softmax", &["softmax_nll"][..]),
     ];
     for (name, entries) in expected {
         let m = shader_modules()

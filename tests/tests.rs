@@ -2,9 +2,14 @@
 
 mod util;
 
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+mod alloc;
 mod cli;
 mod cpu_ops;
 mod data;
+mod early_stopping;
 mod gpu_vs_cpu;
 mod gradients;
 mod rng;

@@ -3,6 +3,8 @@
 //! faer, gemm and matrixmultiply on our [20|128]×784×500 shapes); element-wise loops are written
 //! branch-free over `backend::math` so LLVM vectorises them.
 
+use std::cell::RefCell;
+
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
@@ -12,6 +14,13 @@ use crate::rng::{RngKey, drop_threshold};
 
 /// Element-wise work below this many elements runs on one thread (rayon's fork/join costs more).
 const PAR_MIN: usize = 1 << 16;
+
+/// GEMMs of fewer multiply-adds (m·n·k) than this run on one thread: below it rayon's
+/// fork/join and faer's partitioning cost more than the second core gains. Measured on 2 cores:
+/// SdA 784-1000-1000-1000 steps at batch 1 0.33 → 0.19 ms (pretraining layer 0) and
+/// 0.75 → 0.39 ms (fine-tuning), at batch 20 2.6 → 1.8 ms (fine-tuning); the dA at batch 20 and
+/// 128 unchanged or faster.
+const GEMM_PAR_MIN: usize = 1 << 25;
 
 /// Independent partial sums kept by reductions, so LLVM can vectorise them (f32 addition is
 /// not associative, so a single running sum forces a scalar loop).
@@ -80,16 +89,77 @@ simd_kernel! {
     }
 }
 
+/// Masking noise on element i of a draw: v where it is kept (`bits(i) >> 8 ≥ threshold`), 0
+/// where it is dropped. The twin of `corrupt` in shaders/noise.wgsl.
+#[inline(always)]
+fn masked(key: RngKey, threshold: u32, i: usize, v: f32) -> f32 {
+    if key.bits(i as u32) >> 8 >= threshold { v } else { 0.0 }
+}
+
 simd_kernel! {
-    /// `load_batch` with masking noise: x = pixels · (1/255); x̃ = x where element i of the draw
-    /// `key` is kept (`bits(i) >> 8 ≥ threshold`), 0 elsewhere.
+    /// `load_batch` with masking noise: x = pixels · (1/255); x̃ = `masked(x)`.
     fn load_masked(x: &mut [f32], x_tilde: &mut [f32], pixels: &[u8], key: RngKey, threshold: u32) {
         for (i, ((x, xt), &p)) in x.iter_mut().zip(x_tilde.iter_mut()).zip(pixels).enumerate() {
             let v = p as f32 * (1.0 / 255.0);
             *x = v;
-            *xt = if key.bits(i as u32) >> 8 >= threshold { v } else { 0.0 };
+            *xt = masked(key, threshold, i, v);
         }
     }
+}
+
+simd_kernel! {
+    /// `corrupt` with masking noise: x̃ = `masked(x)` element-wise.
+    fn corrupt_masked(x_tilde: &mut [f32], x: &[f32], key: RngKey, threshold: u32) {
+        for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
+            *xt = masked(key, threshold, i, v);
+        }
+    }
+}
+
+/// One row of `softmax_nll`: g = (softmax(a) − onehot(y))·scale; returns (−log softmax(a)_y,
+/// whether the first argmax of a differs from y). Computed as m = max a, s = Σ e^(a − m) (in
+/// order), −log p_y = m + ln s − a_y; the twin of shaders/softmax.wgsl's row loop.
+fn softmax_row(g: &mut [f32], a: &[f32], y: usize, scale: f32) -> (f32, bool) {
+    let mut arg = 0;
+    for (j, &v) in a.iter().enumerate().skip(1) {
+        if v > a[arg] {
+            arg = j;
+        }
+    }
+    let m = a[arg];
+    let mut s = 0.0f32;
+    for (g, &v) in g.iter_mut().zip(a) {
+        let e = math::exp(v - m);
+        *g = e;
+        s += e;
+    }
+    let inv = 1.0 / s;
+    for (j, g) in g.iter_mut().enumerate() {
+        let onehot = if j == y { 1.0 } else { 0.0 };
+        *g = (*g * inv - onehot) * scale;
+    }
+    (m + s.ln() - a[y], arg != y)
+}
+
+thread_local! {
+    /// Per-thread scratch for ops that need temporary storage (packing, partial sums), grown to
+    /// the largest size asked for and reused, so a training step allocates nothing.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `len` scratch floats (contents unspecified), without allocating once the
+/// thread's scratch has grown to `len`. A re-entrant call (which the ops never make) gets a fresh
+/// buffer instead of panicking.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
 }
 
 /// The CPU backend. Tensors are `Vec<f32>`; image sets keep their u8 pixels.
@@ -159,7 +229,8 @@ fn product(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec, accum: Accum) {
         return;
     }
     let dst = MatMut::from_row_major_slice_mut(c, m, n);
-    faer::linalg::matmul::matmul(dst, accum, op_a(a, s, k), op_b(b, s, k), s.alpha, Par::rayon(0));
+    let par = if m * n * k < GEMM_PAR_MIN { Par::Seq } else { Par::rayon(0) };
+    faer::linalg::matmul::matmul(dst, accum, op_a(a, s, k), op_b(b, s, k), s.alpha, par);
 }
 
 impl Backend for Cpu {
@@ -255,19 +326,21 @@ impl Backend for Cpu {
         // packing is four contiguous copies.
         let GemmSpec { m, n, k, .. } = s;
         let kt = k + k2;
-        let mut packed_at = vec![0.0f32; kt * m];
-        let mut packed_b = vec![0.0f32; kt * n];
-        let (at1, at2) = packed_at.split_at_mut(k * m);
-        MatMut::from_row_major_slice_mut(at1, k, m).copy_from(op_a(&a1[..m * k], s, k).transpose());
-        MatMut::from_row_major_slice_mut(at2, k2, m)
-            .copy_from(op_a(&a2[..m * k2], s, k2).transpose());
-        let (b1p, b2p) = packed_b.split_at_mut(k * n);
-        MatMut::from_row_major_slice_mut(b1p, k, n).copy_from(op_b(&b1[..k * n], s, k));
-        MatMut::from_row_major_slice_mut(b2p, k2, n).copy_from(op_b(&b2[..k2 * n], s, k2));
-        let c = &mut c[..m * n];
-        let accum = scale_for_accum(c, s.beta);
-        let packed = GemmSpec { k: kt, trans_a: true, trans_b: false, ..s };
-        product(c, &packed_at, &packed_b, packed, accum);
+        with_scratch(kt * (m + n), |scratch| {
+            let (packed_at, packed_b) = scratch.split_at_mut(kt * m);
+            let (at1, at2) = packed_at.split_at_mut(k * m);
+            MatMut::from_row_major_slice_mut(at1, k, m)
+                .copy_from(op_a(&a1[..m * k], s, k).transpose());
+            MatMut::from_row_major_slice_mut(at2, k2, m)
+                .copy_from(op_a(&a2[..m * k2], s, k2).transpose());
+            let (b1p, b2p) = packed_b.split_at_mut(k * n);
+            MatMut::from_row_major_slice_mut(b1p, k, n).copy_from(op_b(&b1[..k * n], s, k));
+            MatMut::from_row_major_slice_mut(b2p, k2, n).copy_from(op_b(&b2[..k2 * n], s, k2));
+            let c = &mut c[..m * n];
+            let accum = scale_for_accum(c, s.beta);
+            let packed = GemmSpec { k: kt, trans_a: true, trans_b: false, ..s };
+            product(c, packed_at, packed_b, packed, accum);
+        });
     }
 
     fn xent_logits(
@@ -283,18 +356,60 @@ impl Backend for Cpu {
     ) {
         let len = rows * cols;
         let (a, x) = (&logits[..len], &target[..len]);
-        let mut row_costs = vec![0.0f32; rows];
         let row_pass = |(i, (g, c)): (usize, (&mut [f32], &mut f32))| {
             let span = i * cols..(i + 1) * cols;
             *c = xent_row(g, &a[span.clone()], &x[span], scale);
         };
         let grad = &mut grad[..len];
-        if len >= PAR_MIN {
-            grad.par_chunks_mut(cols).zip(row_costs.par_iter_mut()).enumerate().for_each(row_pass);
-        } else {
-            grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
+        costs[slot] = with_scratch(rows, |row_costs| {
+            if len >= PAR_MIN {
+                grad.par_chunks_mut(cols)
+                    .zip(row_costs.par_iter_mut())
+                    .enumerate()
+                    .for_each(row_pass);
+            } else {
+                grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
+            }
+            scale * row_costs.iter().sum::<f32>()
+        });
+    }
+
+    fn corrupt(&self, x_tilde: &mut Vec<f32>, x: &Vec<f32>, len: usize, noise: Noise, key: RngKey) {
+        let (x_tilde, x) = (&mut x_tilde[..len], &x[..len]);
+        match noise {
+            Noise::None => x_tilde.copy_from_slice(x),
+            Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
         }
-        costs[slot] = scale * row_costs.iter().sum::<f32>();
+    }
+
+    fn softmax_nll(
+        &self,
+        grad: &mut Vec<f32>,
+        costs: &mut Vec<f32>,
+        errors: &mut Vec<f32>,
+        slot: usize,
+        logits: &Vec<f32>,
+        labels: &CpuImages,
+        first: usize,
+        rows: usize,
+        classes: usize,
+        scale: f32,
+    ) {
+        assert_eq!(labels.dim, 1, "softmax_nll: labels must be a set of [n, 1]");
+        assert!(classes >= 1 || rows == 0, "softmax_nll: {rows} rows of 0 classes");
+        let len = rows * classes;
+        let y = &labels.pixels[first..first + rows];
+        let (mut nll, mut wrong) = (0.0f32, 0u32);
+        let rows_iter = grad[..len]
+            .chunks_exact_mut(classes.max(1))
+            .zip(logits[..len].chunks_exact(classes.max(1)));
+        for ((g, a), &y) in rows_iter.zip(y) {
+            let (l, e) = softmax_row(g, a, y as usize, scale);
+            nll += l;
+            wrong += u32::from(e);
+        }
+        costs[slot] = scale * nll;
+        errors[slot] = wrong as f32;
     }
 
     fn col_sum(
@@ -306,12 +421,14 @@ impl Backend for Cpu {
         alpha: f32,
         beta: f32,
     ) {
-        let mut acc = vec![0.0f32; cols];
-        for row in a[..rows * cols].chunks_exact(cols) {
-            acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
-        }
-        for (o, s) in out[..cols].iter_mut().zip(acc) {
-            *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
-        }
+        with_scratch(cols, |acc| {
+            acc.fill(0.0);
+            for row in a[..rows * cols].chunks_exact(cols.max(1)) {
+                acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+            }
+            for (o, &s) in out[..cols].iter_mut().zip(acc.iter()) {
+                *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
+            }
+        });
     }
 }

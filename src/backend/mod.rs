@@ -193,6 +193,45 @@ pub trait Backend {
         scale: f32,
     );
 
+    /// Corruption of a tensor (the input of a stacked dA's upper layer, which is the clean
+    /// output of the layers below rather than a batch of images): x̃[i] = `noise` applied to
+    /// x[i] for i < len, element i drawing `RngKey::bits(i)` of `key` exactly as `load_batch`
+    /// does, so the masks are the same bits on every backend. x, x̃: [len].
+    fn corrupt(
+        &self,
+        x_tilde: &mut Self::Tensor,
+        x: &Self::Tensor,
+        len: usize,
+        noise: Noise,
+        key: RngKey,
+    );
+
+    /// Softmax negative log-likelihood with its gradient and error count, fused. With
+    /// a = logits: [rows, classes], yᵣ = labels[first + r] (a label set uploaded once with
+    /// `upload_images(labels, 1)` and taken by offset, like a batch of images) and
+    /// pᵣ = softmax(aᵣ) (Bishop 2006, §4.3.4):
+    /// - grad = (p − onehot(y))·scale  (∂/∂a of the cost below, for scale = 1/rows);
+    /// - costs[slot] = scale·Σᵣ −log pᵣ,yᵣ, computed stably as
+    ///   Σᵣ (mᵣ + log Σⱼ e^(aᵣⱼ − mᵣ) − aᵣ,yᵣ) with mᵣ = maxⱼ aᵣⱼ (log-sum-exp);
+    /// - errors[slot] = #{r : argmaxⱼ aᵣⱼ ≠ yᵣ} as an f32 (exact below 2²⁴), the argmax taking
+    ///   the first maximum on ties on every backend.
+    ///
+    /// Reductions are deterministic (fixed order, no float atomics).
+    #[allow(clippy::too_many_arguments)]
+    fn softmax_nll(
+        &self,
+        grad: &mut Self::Tensor,
+        costs: &mut Self::Tensor,
+        errors: &mut Self::Tensor,
+        slot: usize,
+        logits: &Self::Tensor,
+        labels: &Self::Images,
+        first: usize,
+        rows: usize,
+        classes: usize,
+        scale: f32,
+    );
+
     /// out[j] = α·Σ_i a[i, j] + β·out[j]; a: [rows, cols], out: [cols]. With α = −lr, β = 1 it
     /// is the fused SGD update of a bias from its layer's delta.
     fn col_sum(

@@ -46,6 +46,7 @@ fn gemm_name<T>(s: &GemmSpec, e: &Epilogue<'_, T>) -> &'static str {
     match (s.trans_a, s.trans_b, e) {
         (false, false, Epilogue::BiasAct { .. }) => "gemm A·B + bias/act",
         (false, true, Epilogue::BiasAct { .. }) => "gemm A·Bᵀ + bias/act",
+        (false, true, Epilogue::ActGrad { .. }) => "gemm A·Bᵀ ⊙ act'",
         (false, false, Epilogue::ActGrad { .. }) => "gemm A·B ⊙ act'",
         (true, false, _) => "gemm Aᵀ·B (update)",
         _ => "gemm (other)",
@@ -122,6 +123,34 @@ impl<B: Backend> Backend for Timed<B> {
     ) {
         self.time("xent_logits", || {
             self.inner.xent_logits(grad, costs, slot, logits, target, rows, cols, scale)
+        })
+    }
+    fn corrupt(
+        &self,
+        x_tilde: &mut B::Tensor,
+        x: &B::Tensor,
+        len: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
+        self.time("corrupt", || self.inner.corrupt(x_tilde, x, len, noise, key))
+    }
+    fn softmax_nll(
+        &self,
+        grad: &mut B::Tensor,
+        costs: &mut B::Tensor,
+        errors: &mut B::Tensor,
+        slot: usize,
+        logits: &B::Tensor,
+        labels: &B::Images,
+        first: usize,
+        rows: usize,
+        classes: usize,
+        scale: f32,
+    ) {
+        self.time("softmax_nll", || {
+            self.inner
+                .softmax_nll(grad, costs, errors, slot, logits, labels, first, rows, classes, scale)
         })
     }
     fn col_sum(

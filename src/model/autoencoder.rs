@@ -61,13 +61,27 @@ pub struct Workspace<B: Backend> {
     dh: B::Tensor,
 }
 
+impl<B: Backend> Workspace<B> {
+    /// The clean batch x: [B, V], for a caller that computes it itself (the input of a stacked
+    /// dA's upper layer) before `Autoencoder::train_step_on_input`.
+    pub fn input_mut(&mut self) -> &mut B::Tensor {
+        &mut self.x
+    }
+}
+
 impl<B: Backend> Autoencoder<B> {
     /// The tutorial's initialisation: W ~ U(±4·√(6/(n_vis + n_hid))), b = b′ = 0, drawn from the
     /// host RNG stream `INIT_STREAM` of `seed`.
     pub fn new(be: &B, config: AutoencoderConfig, seed: u64) -> Self {
+        Self::new_in_stream(be, config, seed, INIT_STREAM)
+    }
+
+    /// `new`, drawing W from host RNG stream `stream` of `seed` (each layer of a stack has its
+    /// own stream).
+    pub fn new_in_stream(be: &B, config: AutoencoderConfig, seed: u64, stream: u64) -> Self {
         let (v, h) = (config.n_vis, config.n_hid);
         let bound = 4.0 * (6.0 / (v + h) as f32).sqrt();
-        let mut rng = HostRng::new(seed, INIT_STREAM);
+        let mut rng = HostRng::new(seed, stream);
         let w: Vec<f32> = (0..v * h).map(|_| rng.uniform_in(-bound, bound)).collect();
         Self::from_host(be, config, &w, &vec![0.0; h], &vec![0.0; v])
     }
@@ -114,14 +128,49 @@ impl<B: Backend> Autoencoder<B> {
         costs: &mut B::Tensor,
         slot: usize,
     ) {
-        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
-        let noise = if self.config.corruption > 0.0 {
+        // x: [B, V]; x̃ = m ⊙ x: [B, V]
+        be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, ws.rows, self.noise(), key);
+        self.step_from_corrupted(be, ws, lr, costs, slot);
+    }
+
+    /// One SGD step on the clean batch the caller wrote into `ws.input_mut()` (e.g. the output
+    /// of the layers below in a stack): corrupts it with the draw `key` (`Backend::corrupt`),
+    /// writes the batch-mean reconstruction cost into costs[slot] and updates W, b, b′ in place.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step_on_input(
+        &mut self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        key: RngKey,
+        lr: f32,
+        costs: &mut B::Tensor,
+        slot: usize,
+    ) {
+        // x̃ = m ⊙ x: [B, V]
+        let len = ws.rows * self.config.n_vis;
+        be.corrupt(&mut ws.x_tilde, &ws.x, len, self.noise(), key);
+        self.step_from_corrupted(be, ws, lr, costs, slot);
+    }
+
+    /// The masking noise of `config.corruption` (none at 0).
+    fn noise(&self) -> Noise {
+        if self.config.corruption > 0.0 {
             Noise::Mask { p: self.config.corruption }
         } else {
             Noise::None
-        };
-        // x: [B, V]; x̃ = m ⊙ x: [B, V]
-        be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key);
+        }
+    }
+
+    /// The step from x and x̃ in `ws` on: forward, loss, backward, fused updates.
+    fn step_from_corrupted(
+        &mut self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        lr: f32,
+        costs: &mut B::Tensor,
+        slot: usize,
+    ) {
+        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         // h = σ(x̃W + b): [B, H]
         let sigmoid = Activation::Sigmoid;
         be.gemm(

@@ -1,5 +1,10 @@
-//! The models: the autoencoder family, written once against the `Backend` op set.
+//! The models: the autoencoder family, the softmax layer and the stacked denoising autoencoder,
+//! written once against the `Backend` op set.
 
 pub mod autoencoder;
+pub mod logistic;
+pub mod sda;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig};
+pub use logistic::Logistic;
+pub use sda::{FinetuneScope, Sda, SdaConfig, SdaParams};

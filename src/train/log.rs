@@ -32,6 +32,90 @@ pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
         .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
 }
 
+/// Which phase of an SdA run a metrics row belongs to.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Greedy layer-wise pretraining of one hidden layer's dA.
+    Pretrain,
+    /// Supervised fine-tuning on the NLL.
+    Finetune,
+}
+
+impl Phase {
+    /// The name in `metrics.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pretrain => "pretrain",
+            Phase::Finetune => "finetune",
+        }
+    }
+}
+
+/// One epoch of an SdA run: a pretraining epoch of one layer, or a fine-tuning epoch.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SdaRow {
+    /// Pretraining or fine-tuning.
+    pub phase: Phase,
+    /// Pretraining: the hidden layer (0-based); None when fine-tuning.
+    pub layer: Option<usize>,
+    /// 1-based epoch within the phase (and layer).
+    pub epoch: usize,
+    /// Mean over the epoch's minibatches of the dA's reconstruction cross-entropy
+    /// (pretraining) or of the NLL (fine-tuning).
+    pub cost: f32,
+    /// Fine-tuning: the validation error (%) of the last validation in the epoch.
+    pub valid_error: Option<f64>,
+    /// Fine-tuning: the test error (%), measured when the validation error reached a new best.
+    pub test_error: Option<f64>,
+    /// Wall-clock seconds of the epoch (fine-tuning: with its validation and test passes).
+    pub seconds: f64,
+}
+
+/// Writes `rows` as CSV with the header `phase,layer,epoch,cost,valid_error,test_error,seconds`;
+/// errors in %, absent values empty.
+pub fn write_sda_metrics(path: &Path, rows: &[SdaRow]) -> Result<(), TrainError> {
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let mut csv = String::from("phase,layer,epoch,cost,valid_error,test_error,seconds\n");
+    for r in rows {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{:.3}\n",
+            r.phase.name(),
+            r.layer.map(|l| l.to_string()).unwrap_or_default(),
+            r.epoch,
+            r.cost,
+            opt(r.valid_error),
+            opt(r.test_error),
+            r.seconds
+        ));
+    }
+    write_atomic(path, csv.as_bytes())
+        .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
+}
+
+/// The outcome of an SdA run, the tutorial's closing summary.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SdaSummary {
+    /// The best validation error (%).
+    pub best_valid_error: f64,
+    /// The test error (%) of the model at the best validation error.
+    pub test_error: f64,
+    /// The fine-tuning iteration (0-based minibatch count) of the best validation error.
+    pub best_iter: usize,
+    /// The fine-tuning epoch (1-based) of the best validation error.
+    pub best_epoch: usize,
+    /// Fine-tuning epochs run (the last one possibly cut short by early stopping).
+    pub epochs: usize,
+    /// Fine-tuning iterations run.
+    pub iterations: usize,
+    /// Whether early stopping ended fine-tuning (rather than the epoch limit).
+    pub stopped_early: bool,
+    /// Seconds of pretraining.
+    pub pretrain_seconds: f64,
+    /// Seconds of fine-tuning, validation and test passes included.
+    pub finetune_seconds: f64,
+}
+
 /// The record of a run, saved as `run.json`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RunRecord {
@@ -57,10 +141,18 @@ pub struct RunRecord {
     pub setup_seconds: f64,
     /// Seconds from start to end of the run.
     pub total_seconds: f64,
-    /// Achieved GEMM throughput over the training epochs, GFLOP/s.
-    pub gflops: f64,
-    /// One row per finished epoch.
+    /// Achieved GEMM throughput over the training epochs, GFLOP/s (dA runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gflops: Option<f64>,
+    /// One row per finished epoch (dA runs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub epochs: Vec<EpochRow>,
+    /// SdA runs: one row per pretraining epoch of each layer and per fine-tuning epoch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<SdaRow>,
+    /// SdA runs: best validation error, test error then, epochs and timings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SdaSummary>,
 }
 
 impl RunRecord {
@@ -80,6 +172,8 @@ pub trait Progress {
     fn step(&self, done: usize);
     /// The epoch is finished.
     fn end_epoch(&self, row: &EpochRow);
+    /// An epoch is finished; `line` says how it went (models with their own epoch summary).
+    fn end_epoch_line(&self, line: &str);
 }
 
 /// Reports nothing (tests, benchmarks).
@@ -89,6 +183,7 @@ impl Progress for Silent {
     fn start_epoch(&self, _: usize, _: usize, _: usize) {}
     fn step(&self, _: usize) {}
     fn end_epoch(&self, _: &EpochRow) {}
+    fn end_epoch_line(&self, _: &str) {}
 }
 
 /// A progress bar per epoch on a terminal, plain lines otherwise; one summary line per epoch on
@@ -136,15 +231,19 @@ impl Progress for Console {
     }
 
     fn end_epoch(&self, row: &EpochRow) {
-        if let Some(bar) = self.bar.borrow_mut().take() {
-            bar.finish_and_clear();
-        }
-        eprintln!(
+        self.end_epoch_line(&format!(
             "epoch {:>3}/{}  cost {:.4}  {:.2} s",
             row.epoch,
             self.epochs.get(),
             row.cost,
             row.seconds
-        );
+        ));
+    }
+
+    fn end_epoch_line(&self, line: &str) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+        eprintln!("{line}");
     }
 }

@@ -1,6 +1,9 @@
-//! Training: the epoch loop, the metrics log, progress reporting and the run record.
+//! Training: the epoch loops (dA; SdA pretraining and fine-tuning), early stopping, the metrics
+//! log, progress reporting and the run record.
 
+pub mod early_stopping;
 pub mod log;
+pub mod sda;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,7 +15,9 @@ use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::rng::RngKey;
 use crate::viz;
 
-pub use log::{Console, EpochRow, Progress, RunRecord, Silent};
+pub use early_stopping::EarlyStopping;
+pub use log::{Console, EpochRow, Phase, Progress, RunRecord, SdaRow, SdaSummary, Silent};
+pub use sda::{SdaOutcome, SdaRun, train_sda};
 
 /// Errors that stop a training run.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +26,11 @@ pub enum TrainError {
     /// The cost became NaN or infinite.
     #[error(
         "training diverged: the mean cost of epoch {epoch} is {cost} (step {step} of that epoch is the first non-finite one); \
-         the learning rate {lr} is likely too large, try a smaller --lr"
+         the learning rate {lr} is likely too large, try a smaller --{flag}"
     )]
     Diverged {
+        /// The flag setting the learning rate in use, e.g. "lr" or "finetune-lr".
+        flag: &'static str,
         /// 1-based epoch.
         epoch: usize,
         /// 1-based step within the epoch where the cost first became non-finite.
@@ -104,7 +111,13 @@ pub fn train_da<B: Backend>(
         progress.end_epoch(&row);
         if !cost.is_finite() {
             let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            return Err(TrainError::Diverged { epoch, step: bad + 1, cost, lr: run.lr });
+            return Err(TrainError::Diverged {
+                flag: "lr",
+                epoch,
+                step: bad + 1,
+                cost,
+                lr: run.lr,
+            });
         }
         rows.push(row);
         log::write_metrics(&out.join("metrics.csv"), &rows)?;
@@ -121,12 +134,12 @@ pub fn train_da<B: Backend>(
         .map_err(|source| TrainError::Write { path, source })?;
     record.total_seconds = started.elapsed().as_secs_f64();
     let train_seconds: f64 = rows.iter().map(|r| r.seconds).sum();
-    record.gflops = flops_per_step(&run.model, run.batch) * step as f64 / train_seconds / 1e9;
+    record.gflops = Some(flops_per_step(&run.model, run.batch) * step as f64 / train_seconds / 1e9);
     record.save(&out.join("run.json"))?;
     Ok(DaOutcome { epochs: rows, w })
 }
 
 /// Mean of the per-step costs, accumulated in f64 in a fixed order.
-fn mean(xs: &[f32]) -> f32 {
+pub(crate) fn mean(xs: &[f32]) -> f32 {
     (xs.iter().map(|&c| c as f64).sum::<f64>() / xs.len().max(1) as f64) as f32
 }

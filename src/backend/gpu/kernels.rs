@@ -14,6 +14,8 @@ const NOISE: (&str, &str) = ("noise.wgsl", include_str!("../../../shaders/noise.
 const MATMUL: (&str, &str) = ("matmul.wgsl", include_str!("../../../shaders/matmul.wgsl"));
 const LOSS: (&str, &str) = ("loss.wgsl", include_str!("../../../shaders/loss.wgsl"));
 const REDUCE: (&str, &str) = ("reduce.wgsl", include_str!("../../../shaders/reduce.wgsl"));
+const CORRUPT: (&str, &str) = ("corrupt.wgsl", include_str!("../../../shaders/corrupt.wgsl"));
+const SOFTMAX: (&str, &str) = ("softmax.wgsl", include_str!("../../../shaders/softmax.wgsl"));
 
 /// How a kernel accesses one of its storage bindings (1, 2, …; binding 0 is the parameters).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,10 +32,19 @@ pub(super) enum Family {
     Matmul,
     Loss,
     Reduce,
+    Corrupt,
+    Softmax,
 }
 
 impl Family {
-    const ALL: [Family; 4] = [Family::Batch, Family::Matmul, Family::Loss, Family::Reduce];
+    const ALL: [Family; 6] = [
+        Family::Batch,
+        Family::Matmul,
+        Family::Loss,
+        Family::Reduce,
+        Family::Corrupt,
+        Family::Softmax,
+    ];
 
     /// The files concatenated into the module, helpers first.
     fn files(self) -> &'static [(&'static str, &'static str)] {
@@ -42,6 +53,8 @@ impl Family {
             Family::Matmul => &[MATH, MATMUL],
             Family::Loss => &[MATH, LOSS],
             Family::Reduce => &[REDUCE],
+            Family::Corrupt => &[RNG, NOISE, CORRUPT],
+            Family::Softmax => &[MATH, SOFTMAX],
         }
     }
 
@@ -57,6 +70,10 @@ impl Family {
             Family::Loss => &[ReadWrite, ReadWrite, ReadWrite, Read, Read],
             // out, a
             Family::Reduce => &[ReadWrite, Read],
+            // x_tilde, x
+            Family::Corrupt => &[ReadWrite, Read],
+            // grad, costs, errors, logits, labels
+            Family::Softmax => &[ReadWrite, ReadWrite, ReadWrite, Read, Read],
         }
     }
 
@@ -66,6 +83,8 @@ impl Family {
             Family::Matmul => "matmul",
             Family::Loss => "loss",
             Family::Reduce => "reduce",
+            Family::Corrupt => "corrupt",
+            Family::Softmax => "softmax",
         }
     }
 
@@ -127,6 +146,8 @@ pub(super) enum Kernel {
     XentLogits,
     XentFinish,
     ColSum,
+    CorruptTensor,
+    SoftmaxNll,
 }
 
 impl Kernel {
@@ -136,6 +157,8 @@ impl Kernel {
             Kernel::Gemm { .. } => Family::Matmul,
             Kernel::XentLogits | Kernel::XentFinish => Family::Loss,
             Kernel::ColSum => Family::Reduce,
+            Kernel::CorruptTensor => Family::Corrupt,
+            Kernel::SoftmaxNll => Family::Softmax,
         }
     }
 
@@ -146,6 +169,8 @@ impl Kernel {
             Kernel::XentLogits => "xent_logits",
             Kernel::XentFinish => "xent_finish",
             Kernel::ColSum => "col_sum",
+            Kernel::CorruptTensor => "corrupt_tensor",
+            Kernel::SoftmaxNll => "softmax_nll",
         }
     }
 

@@ -26,6 +26,7 @@ mod loss;
 mod matmul;
 mod noise;
 mod reduce;
+mod softmax;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -498,6 +499,35 @@ impl Backend for Gpu {
         scale: f32,
     ) {
         self.record_xent_logits(grad, costs, slot, logits, target, rows, cols, scale);
+    }
+
+    fn corrupt(
+        &self,
+        x_tilde: &mut GpuTensor,
+        x: &GpuTensor,
+        len: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
+        self.record_corrupt(x_tilde, x, len, noise, key);
+    }
+
+    fn softmax_nll(
+        &self,
+        grad: &mut GpuTensor,
+        costs: &mut GpuTensor,
+        errors: &mut GpuTensor,
+        slot: usize,
+        logits: &GpuTensor,
+        labels: &GpuImages,
+        first: usize,
+        rows: usize,
+        classes: usize,
+        scale: f32,
+    ) {
+        self.record_softmax_nll(
+            grad, costs, errors, slot, logits, labels, first, rows, classes, scale,
+        );
     }
 
     fn col_sum(

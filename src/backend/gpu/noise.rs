@@ -1,8 +1,11 @@
-//! The corruption of `load_batch` as the GPU kernels receive it: a `Noise` and its key encoded
-//! as shaders/noise.wgsl's `NoiseParams`, whose `corrupt` draws from shaders/rng.wgsl,
-//! bit-identical to the CPU backend.
+//! Corruption as the GPU kernels receive it: a `Noise` and its key encoded as
+//! shaders/noise.wgsl's `NoiseParams`, whose `corrupt` draws from shaders/rng.wgsl,
+//! bit-identical to the CPU backend; used by `load_batch` and by `corrupt` (shaders/corrupt.wgsl),
+//! the corruption of a tensor.
 
+use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Noise;
+use crate::backend::gpu::kernels::Kernel;
 use crate::rng::{RngKey, drop_threshold};
 
 /// `NoiseParams { kind, threshold, k0, k1 }` for `noise` drawn under `key`; kind is
@@ -13,4 +16,36 @@ pub(super) fn noise_params(noise: Noise, key: RngKey) -> [u32; 4] {
         Noise::Mask { p } => (1, drop_threshold(p)),
     };
     [kind, threshold, key.k0, key.k1]
+}
+
+impl Gpu {
+    /// x̃[i] = noise(x[i]) under `key` for i < len; one dispatch.
+    pub(super) fn record_corrupt(
+        &self,
+        x_tilde: &mut GpuTensor,
+        x: &GpuTensor,
+        len: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
+        assert!(
+            x.len >= len && x_tilde.len >= len,
+            "corrupt: {len} elements, but x holds {}, x̃ {}",
+            x.len,
+            x_tilde.len
+        );
+        if len == 0 {
+            return;
+        }
+        let [kind, threshold, k0, k1] = noise_params(noise, key);
+        let params = [kind, threshold, k0, k1, u32_of(len, "corrupt elements")];
+        let mut st = self.lock();
+        self.dispatch(
+            &mut st,
+            Kernel::CorruptTensor,
+            &[&x_tilde.buf, &x.buf],
+            &params,
+            grid_1d(len),
+        );
+    }
 }

@@ -1,0 +1,90 @@
+//! Multiclass logistic regression: the softmax layer on top of a stacked autoencoder (tutorial
+//! logistic_sgd.py, `LogisticRegression`).
+//!
+//! Dims legend: B = batch rows, I = n_in (inputs), C = n_out (classes).
+//! Forward:   a = xW + b                      x: [B, I], W: [I, C], a: [B, C]
+//!            p(y = j | x) = softmax(a)ⱼ
+//! Cost:      NLL = −(1/B) Σᵣ log p(yᵣ | xᵣ)  (batch mean); error = #{argmax a ≠ y}
+//! Backward (`Backend::softmax_nll` gives dA = (softmax(a) − onehot(y))/B):
+//!            ∂W = xᵀ·dA,  ∂b = Σ_rows dA,  ∂x = dA·Wᵀ
+//! W and b start at 0, as in the tutorial.
+
+use crate::backend::{Activation, Backend, Epilogue, GemmSpec};
+
+/// The parameters of a softmax layer, living on the backend.
+pub struct Logistic<B: Backend> {
+    /// Inputs I.
+    pub n_in: usize,
+    /// Classes C.
+    pub n_out: usize,
+    /// Weights: [n_in, n_out].
+    pub w: B::Tensor,
+    /// Bias: [n_out].
+    pub b: B::Tensor,
+}
+
+impl<B: Backend> Logistic<B> {
+    /// The tutorial's initialisation: W = 0, b = 0.
+    pub fn zeros(be: &B, n_in: usize, n_out: usize) -> Self {
+        Logistic { n_in, n_out, w: be.zeros(n_in * n_out), b: be.zeros(n_out) }
+    }
+
+    /// A layer with the given parameters: w: [n_in, n_out], b: [n_out].
+    pub fn from_host(be: &B, n_in: usize, n_out: usize, w: &[f32], b: &[f32]) -> Self {
+        assert_eq!(w.len(), n_in * n_out, "w must be [n_in, n_out]");
+        assert_eq!(b.len(), n_out, "b must be [n_out]");
+        Logistic { n_in, n_out, w: be.upload(w), b: be.upload(b) }
+    }
+
+    /// logits a = xW + b: [rows, C] from x: [rows, I].
+    pub fn forward(&self, be: &B, logits: &mut B::Tensor, x: &B::Tensor, rows: usize) {
+        be.gemm(
+            logits,
+            x,
+            &self.w,
+            GemmSpec::new(rows, self.n_out, self.n_in),
+            Epilogue::BiasAct { bias: &self.b, act: Activation::Identity },
+        );
+    }
+
+    /// Backpropagation and the SGD update from the logits' delta dA: [rows, C] and the layer's
+    /// input x: [rows, I]. When `dx` is given, first dx = (dA·Wᵀ) ⊙ x(1 − x): [rows, I], the
+    /// delta of the sigmoid layer whose output x is (with the weights before the update); then
+    /// W −= lr·xᵀ·dA and b −= lr·Σ_rows dA.
+    pub fn backward_update(
+        &mut self,
+        be: &B,
+        dlogits: &B::Tensor,
+        x: &B::Tensor,
+        rows: usize,
+        lr: f32,
+        dx: Option<&mut B::Tensor>,
+    ) {
+        let (i, c) = (self.n_in, self.n_out);
+        if let Some(dx) = dx {
+            // dx = (dA·Wᵀ) ⊙ σ'(x): [B, I]
+            be.gemm(
+                dx,
+                dlogits,
+                &self.w,
+                GemmSpec::new(rows, i, c).trans_b(),
+                Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
+            );
+        }
+        // W −= lr·xᵀ·dA: [I, C]
+        be.gemm(
+            &mut self.w,
+            x,
+            dlogits,
+            GemmSpec::new(i, c, rows).trans_a().scaled(-lr, 1.0),
+            Epilogue::None,
+        );
+        // b −= lr·Σ dA
+        be.col_sum(&mut self.b, dlogits, rows, c, -lr, 1.0);
+    }
+
+    /// Host copies of (W, b).
+    pub fn download(&self, be: &B) -> (Vec<f32>, Vec<f32>) {
+        (be.download(&self.w), be.download(&self.b))
+    }
+}

@@ -1,0 +1,367 @@
+//! The stacked denoising autoencoder (Vincent et al. 2010; tutorial SdA.py): sigmoid layers whose
+//! W, b are shared with one dA each, and a softmax layer on top.
+//!
+//! Dims legend: B = batch rows, I = n_in (784), Hₖ = hidden[k], L = number of hidden layers,
+//! C = n_out (10).
+//! Forward, for a clean batch x ∈ [0,1]^{B×I}:
+//!   h₋₁ = x;  hₖ = σ(hₖ₋₁Wₖ + bₖ)               hₖ: [B, Hₖ], Wₖ: [Hₖ₋₁, Hₖ]
+//!   a = h_{L−1}W_top + b_top,  p = softmax(a)   a: [B, C], W_top: [H_{L−1}, C]
+//!   NLL = −(1/B) Σᵣ log p(yᵣ | xᵣ)
+//! Pretraining (greedy, layer by layer): layer k is the dA (Wₖ, bₖ, b′ₖ) trained on the clean
+//! hₖ₋₁, corrupted with its own masking level; b′ₖ is not part of the classifier.
+//! Fine-tuning backward (of the batch-mean NLL), all deltas taken before any update:
+//!   dA = (p − onehot(y))/B                      [B, C]
+//!   d_{L−1} = (dA·W_topᵀ) ⊙ h_{L−1}(1 − h_{L−1})
+//!   dₖ₋₁ = (dₖ·Wₖᵀ) ⊙ hₖ₋₁(1 − hₖ₋₁)           [B, Hₖ₋₁]
+//!   ∂W_top = h_{L−1}ᵀ·dA, ∂Wₖ = hₖ₋₁ᵀ·dₖ, ∂bₖ = Σ_rows dₖ
+//! Each update is fused into its GEMM (α = −lr, β = 1) or column sum, as in the dA.
+
+use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use crate::model::autoencoder::{INIT_STREAM, Workspace};
+use crate::model::logistic::Logistic;
+use crate::model::{Autoencoder, AutoencoderConfig};
+use crate::rng::RngKey;
+
+/// Shape of a stacked autoencoder and the corruption of each layer's dA.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SdaConfig {
+    /// Inputs I (784 for MNIST).
+    pub n_in: usize,
+    /// Hidden units of each sigmoid layer, bottom first.
+    pub hidden: Vec<usize>,
+    /// Masking-noise level of each layer's dA, in [0, 1]; one per hidden layer.
+    pub corruption: Vec<f32>,
+    /// Classes C.
+    pub n_out: usize,
+}
+
+impl SdaConfig {
+    /// Inputs of hidden layer k: n_in for k = 0, hidden[k − 1] above.
+    pub fn layer_inputs(&self, k: usize) -> usize {
+        if k == 0 { self.n_in } else { self.hidden[k - 1] }
+    }
+
+    /// The dA of hidden layer k.
+    pub fn layer(&self, k: usize) -> AutoencoderConfig {
+        AutoencoderConfig {
+            n_vis: self.layer_inputs(k),
+            n_hid: self.hidden[k],
+            corruption: self.corruption[k],
+        }
+    }
+
+    /// Units of the top hidden layer (the softmax layer's inputs).
+    pub fn top_inputs(&self) -> usize {
+        self.hidden.last().copied().unwrap_or(self.n_in)
+    }
+}
+
+/// What is fine-tuned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FinetuneScope {
+    /// Every layer: the sigmoid layers' W, b and the softmax layer (the tutorial).
+    Full,
+    /// The softmax layer only; the pretrained layers stay fixed.
+    Top,
+}
+
+/// Host copies of the classifier's parameters: (Wₖ: [Hₖ₋₁, Hₖ], bₖ: [Hₖ]) per hidden layer,
+/// then (W_top: [H_{L−1}, C], b_top: [C]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdaParams {
+    /// (W, b) of each hidden layer, bottom first.
+    pub layers: Vec<(Vec<f32>, Vec<f32>)>,
+    /// (W, b) of the softmax layer.
+    pub top: (Vec<f32>, Vec<f32>),
+}
+
+/// A stacked denoising autoencoder living on the backend.
+pub struct Sda<B: Backend> {
+    /// Shape and corruption levels.
+    pub config: SdaConfig,
+    /// One dA per hidden layer; its W, b are the sigmoid layer's.
+    pub layers: Vec<Autoencoder<B>>,
+    /// The softmax layer.
+    pub top: Logistic<B>,
+}
+
+/// Activations and deltas of a forward (and backward) pass over up to `rows` examples,
+/// allocated once.
+pub struct SdaWorkspace<B: Backend> {
+    rows: usize,
+    /// Clean batch x: [B, I].
+    x: B::Tensor,
+    /// `load_batch`'s second output, x again (the classifier does not corrupt): [B, I].
+    x_copy: B::Tensor,
+    /// hₖ: [B, Hₖ].
+    h: Vec<B::Tensor>,
+    /// Logits a: [B, C].
+    logits: B::Tensor,
+    /// dA = (p − onehot(y))·scale: [B, C].
+    dlogits: B::Tensor,
+    /// dₖ: [B, Hₖ] (empty in an evaluation workspace).
+    deltas: Vec<B::Tensor>,
+}
+
+impl<B: Backend> SdaWorkspace<B> {
+    /// Rows this workspace holds.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+/// The key `load_batch` gets when it loads without noise (the key is then not read).
+const NO_NOISE_KEY: RngKey = RngKey { k0: 0, k1: 0 };
+
+/// h = σ(x·W + b): [rows, H] for the sigmoid layer of `layer` (W: [V, H]).
+fn sigmoid_layer<B: Backend>(
+    be: &B,
+    layer: &Autoencoder<B>,
+    out: &mut B::Tensor,
+    x: &B::Tensor,
+    rows: usize,
+) {
+    let (v, h) = (layer.config.n_vis, layer.config.n_hid);
+    be.gemm(
+        out,
+        x,
+        &layer.w,
+        GemmSpec::new(rows, h, v),
+        Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
+    );
+}
+
+impl<B: Backend> Sda<B> {
+    /// The tutorial's initialisation: each hidden layer as a dA (`Autoencoder::new_in_stream`,
+    /// layer k drawing from host stream `INIT_STREAM + k` of `seed`), the softmax layer at 0.
+    pub fn new(be: &B, config: SdaConfig, seed: u64) -> Self {
+        assert_eq!(config.hidden.len(), config.corruption.len(), "one corruption per layer");
+        let layers = (0..config.hidden.len())
+            .map(|k| Autoencoder::new_in_stream(be, config.layer(k), seed, INIT_STREAM + k as u64))
+            .collect();
+        let top = Logistic::zeros(be, config.top_inputs(), config.n_out);
+        Sda { config, layers, top }
+    }
+
+    /// A network with the given classifier parameters (each dA's b′ = 0).
+    pub fn from_host(be: &B, config: SdaConfig, params: &SdaParams) -> Self {
+        assert_eq!(params.layers.len(), config.hidden.len(), "one (W, b) per hidden layer");
+        let layers = params
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(k, (w, b))| {
+                let c = config.layer(k);
+                let b_prime = vec![0.0; c.n_vis];
+                Autoencoder::from_host(be, c, w, b, &b_prime)
+            })
+            .collect();
+        let (w, b) = &params.top;
+        let top = Logistic::from_host(be, config.top_inputs(), config.n_out, w, b);
+        Sda { config, layers, top }
+    }
+
+    /// A workspace for training steps on batches of `rows` (forward and backward).
+    pub fn workspace(&self, be: &B, rows: usize) -> SdaWorkspace<B> {
+        let mut ws = self.eval_workspace(be, rows);
+        ws.deltas = self.config.hidden.iter().map(|&h| be.zeros(rows * h)).collect();
+        ws
+    }
+
+    /// A forward-only workspace for evaluating up to `rows` examples at a time.
+    pub fn eval_workspace(&self, be: &B, rows: usize) -> SdaWorkspace<B> {
+        let c = &self.config;
+        SdaWorkspace {
+            rows,
+            x: be.zeros(rows * c.n_in),
+            x_copy: be.zeros(rows * c.n_in),
+            h: c.hidden.iter().map(|&h| be.zeros(rows * h)).collect(),
+            logits: be.zeros(rows * c.n_out),
+            dlogits: be.zeros(rows * c.n_out),
+            deltas: Vec::new(),
+        }
+    }
+
+    /// A workspace for pretraining hidden layer k's dA on batches of `rows`.
+    pub fn layer_workspace(&self, be: &B, k: usize, rows: usize) -> Workspace<B> {
+        self.layers[k].workspace(be, rows)
+    }
+
+    /// One pretraining step of hidden layer k's dA on images[first .. first + ws.rows()]: its
+    /// input is the clean output of the layers below (hₖ₋₁, computed into `dws`'s input), which
+    /// it corrupts with the draw `key`; writes the batch-mean reconstruction cost into
+    /// costs[slot] and updates Wₖ, bₖ, b′ₖ with rate lr. Layer 0 takes the fused load + corrupt.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pretrain_step(
+        &mut self,
+        be: &B,
+        k: usize,
+        ws: &mut SdaWorkspace<B>,
+        dws: &mut Workspace<B>,
+        images: &B::Images,
+        first: usize,
+        key: RngKey,
+        lr: f32,
+        costs: &mut B::Tensor,
+        slot: usize,
+    ) {
+        let rows = ws.rows;
+        let (below, rest) = self.layers.split_at_mut(k);
+        let layer = &mut rest[0];
+        let Some((last, lower)) = below.split_last() else {
+            layer.train_step(be, dws, images, first, key, lr, costs, slot);
+            return;
+        };
+        // x: [B, I]
+        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, NO_NOISE_KEY);
+        // hⱼ = σ(hⱼ₋₁Wⱼ + bⱼ) for j < k − 1, then hₖ₋₁ straight into the dA's input
+        for (j, lj) in lower.iter().enumerate() {
+            let (done, todo) = ws.h.split_at_mut(j);
+            let input = done.last().unwrap_or(&ws.x);
+            sigmoid_layer(be, lj, &mut todo[0], input, rows);
+        }
+        let input = if k >= 2 { &ws.h[k - 2] } else { &ws.x };
+        sigmoid_layer(be, last, dws.input_mut(), input, rows);
+        layer.train_step_on_input(be, dws, key, lr, costs, slot);
+    }
+
+    /// Forward pass over images[first .. first + rows] (rows ≤ ws.rows()): every hₖ and the
+    /// logits.
+    pub fn forward(
+        &self,
+        be: &B,
+        ws: &mut SdaWorkspace<B>,
+        images: &B::Images,
+        first: usize,
+        rows: usize,
+    ) {
+        assert!(rows <= ws.rows, "forward: {rows} rows in a workspace of {}", ws.rows);
+        // x: [B, I]
+        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, NO_NOISE_KEY);
+        // hₖ = σ(hₖ₋₁Wₖ + bₖ): [B, Hₖ]
+        for (k, layer) in self.layers.iter().enumerate() {
+            let (done, todo) = ws.h.split_at_mut(k);
+            let input = done.last().unwrap_or(&ws.x);
+            sigmoid_layer(be, layer, &mut todo[0], input, rows);
+        }
+        // a = h_{L−1}W_top + b_top: [B, C]
+        let top_in = ws.h.last().unwrap_or(&ws.x);
+        self.top.forward(be, &mut ws.logits, top_in, rows);
+    }
+
+    /// One fine-tuning SGD step on images[first .. first + ws.rows()] with labels[first ..]:
+    /// writes the batch-mean NLL into costs[slot] and the batch's error count into
+    /// errors[slot]; updates the softmax layer and, for `FinetuneScope::Full`, every hidden
+    /// layer's W, b with rate lr.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finetune_step(
+        &mut self,
+        be: &B,
+        ws: &mut SdaWorkspace<B>,
+        images: &B::Images,
+        labels: &B::Images,
+        first: usize,
+        lr: f32,
+        scope: FinetuneScope,
+        costs: &mut B::Tensor,
+        errors: &mut B::Tensor,
+        slot: usize,
+    ) {
+        let rows = ws.rows;
+        assert_eq!(ws.deltas.len(), self.layers.len(), "finetune_step needs a training workspace");
+        self.forward(be, ws, images, first, rows);
+        // dA = (softmax(a) − onehot(y))/B; costs[slot] = mean NLL; errors[slot] = #wrong
+        let (c, scale) = (self.config.n_out, 1.0 / rows as f32);
+        be.softmax_nll(
+            &mut ws.dlogits,
+            costs,
+            errors,
+            slot,
+            &ws.logits,
+            labels,
+            first,
+            rows,
+            c,
+            scale,
+        );
+        let full = scope == FinetuneScope::Full && !self.layers.is_empty();
+        let top_in = ws.h.last().unwrap_or(&ws.x);
+        // d_{L−1} = (dA·W_topᵀ) ⊙ σ'; W_top −= lr·h_{L−1}ᵀ·dA; b_top −= lr·Σ dA
+        let d_top = if full { ws.deltas.last_mut() } else { None };
+        self.top.backward_update(be, &ws.dlogits, top_in, rows, lr, d_top);
+        if !full {
+            return;
+        }
+        for (k, layer) in self.layers.iter_mut().enumerate().rev() {
+            let (v, h) = (layer.config.n_vis, layer.config.n_hid);
+            let (lower, upper) = ws.deltas.split_at_mut(k);
+            let d = &upper[0];
+            let input = if k == 0 { &ws.x } else { &ws.h[k - 1] };
+            if let Some(d_below) = lower.last_mut() {
+                // dₖ₋₁ = (dₖ·Wₖᵀ) ⊙ hₖ₋₁(1 − hₖ₋₁): [B, Hₖ₋₁], before Wₖ changes
+                be.gemm(
+                    d_below,
+                    d,
+                    &layer.w,
+                    GemmSpec::new(rows, v, h).trans_b(),
+                    Epilogue::ActGrad { out: input, act: Activation::Sigmoid },
+                );
+            }
+            // Wₖ −= lr·hₖ₋₁ᵀ·dₖ: [Hₖ₋₁, Hₖ]; bₖ −= lr·Σ dₖ
+            be.gemm(
+                &mut layer.w,
+                input,
+                d,
+                GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0),
+                Epilogue::None,
+            );
+            be.col_sum(&mut layer.b, d, rows, h, -lr, 1.0);
+        }
+    }
+
+    /// The error count over examples [0, n) of (images, labels), in chunks of ws.rows(): chunk
+    /// c's count lands in errors[c] (and its mean NLL in costs[c]), on the device, so one
+    /// `download` of errors reads a whole evaluation. Both need ⌈n / ws.rows()⌉ slots. Returns
+    /// the number of chunks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate(
+        &self,
+        be: &B,
+        ws: &mut SdaWorkspace<B>,
+        images: &B::Images,
+        labels: &B::Images,
+        n: usize,
+        costs: &mut B::Tensor,
+        errors: &mut B::Tensor,
+    ) -> usize {
+        let chunks = n.div_ceil(ws.rows);
+        for chunk in 0..chunks {
+            let first = chunk * ws.rows;
+            let rows = ws.rows.min(n - first);
+            self.forward(be, ws, images, first, rows);
+            let (c, scale) = (self.config.n_out, 1.0 / rows as f32);
+            be.softmax_nll(
+                &mut ws.dlogits,
+                costs,
+                errors,
+                chunk,
+                &ws.logits,
+                labels,
+                first,
+                rows,
+                c,
+                scale,
+            );
+        }
+        chunks
+    }
+
+    /// Host copies of the classifier's parameters.
+    pub fn params(&self, be: &B) -> SdaParams {
+        SdaParams {
+            layers: self.layers.iter().map(|l| (be.download(&l.w), be.download(&l.b))).collect(),
+            top: self.top.download(be),
+        }
+    }
+}
