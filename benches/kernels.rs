@@ -109,6 +109,59 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
             wait()
         })
     });
+    // The ReLU-DAE's noise: additive Gaussian (Box–Muller per element) on a batch.
+    g.bench_function("load_batch gauss σ=1", |it| {
+        it.iter(|| {
+            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::Gauss { sigma: 1.0 }, key);
+            wait()
+        })
+    });
+    // The ReLU-DAE's other ops at this batch: standardising x, the squared error with its
+    // gradient, and the fraction of units on.
+    let mut costs1 = be.zeros(1);
+    g.bench_function("affine x (standardise)", |it| {
+        it.iter(|| {
+            be.affine(&mut xt, b * V, 1.0, 0.0);
+            wait()
+        })
+    });
+    g.bench_function("sq_err", |it| {
+        it.iter(|| {
+            be.sq_err(&mut da, &mut costs1, 0, &xt, &x, b, V, 1.0 / b as f32);
+            wait()
+        })
+    });
+    g.bench_function("count_positive h", |it| {
+        it.iter(|| {
+            be.count_positive(&mut costs1, 0, &h, b * H, 1.0 / (b * H) as f32);
+            wait()
+        })
+    });
+    // The cA's ops: W's squared column norms, the penalty with its gradient terms at the
+    // batch, and the column scaling of W.
+    let mut norms = be.zeros(H);
+    let mut col_grad = be.zeros(H);
+    let mut jac = be.zeros(1);
+    g.bench_function("col_sq_norms W", |it| {
+        it.iter(|| {
+            be.col_sq_norms(&mut norms, &w, V, H);
+            wait()
+        })
+    });
+    let hs = be.upload(&seeded(b * H, 9).iter().map(|v| v + 0.5).collect::<Vec<f32>>());
+    g.bench_function("contractive", |it| {
+        it.iter(|| {
+            be.contractive(&mut dh, &mut col_grad, &mut jac, 0, &hs, &norms, b, H, 0.1, 0.1);
+            wait()
+        })
+    });
+    let mut w2 = be.upload(&seeded(V * H, 10));
+    g.bench_function("scale_cols W", |it| {
+        it.iter(|| {
+            be.scale_cols(&mut w2, &col_grad, V, H, -1e-6);
+            wait()
+        })
+    });
     // The SdA's ops: corruption of an upper layer's input (the clean h of the layer below,
     // here [b, H]) and the softmax NLL of MNIST's 10 classes, at the batch and for one
     // 500-example evaluation chunk.

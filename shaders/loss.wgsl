@@ -78,3 +78,51 @@ fn xent_finish(@builtin(local_invocation_index) lane: u32) {
         costs[p.slot] = p.scale * tree[0];
     }
 }
+
+// sq_err: squared error with its gradient, fused; twin of `Cpu::sq_err`. With y = logits
+// (the linear output) and x = target, both [rows, cols]:
+//   grad = (y − x) · scale              (∂/∂y of ½ · the cost below);
+//   costs[slot] = scale · Σ (y − x)²    (E = ‖y − x‖² per row, times scale).
+// The same fixed-order reduction as xent_logits; `xent_finish` adds the partials.
+@compute @workgroup_size(256)
+fn sq_err(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let base = wid.x * p.per_thread * 256u;
+    var sum = 0.0;
+    for (var j = 0u; j < p.per_thread; j++) {
+        let i = base + j * 256u + lane;
+        if i < p.len {
+            let d = logits[i] - targets[i];
+            grad[i] = d * p.scale;
+            sum += d * d;
+        }
+    }
+    tree[lane] = sum;
+    tree_sum(lane);
+    if lane == 0u {
+        if p.groups == 1u {
+            costs[p.slot] = p.scale * tree[0];
+        } else {
+            partials[wid.x] = tree[0];
+        }
+    }
+}
+
+// count_positive: costs[slot] = scale · #{i < len : logits[i] > 0}; twin of
+// `Cpu::count_positive` (the ReLU-DAE's sparsity, the fraction of units on). One workgroup:
+// lane l counts elements l, l + 256, … as u32, the 256 counts are summed exactly as f32
+// (exact below 2²⁴) by the fixed tree; grad, partials and targets are not used.
+@compute @workgroup_size(256)
+fn count_positive(@builtin(local_invocation_index) lane: u32) {
+    var n = 0u;
+    for (var i = lane; i < p.len; i += 256u) {
+        n += select(0u, 1u, logits[i] > 0.0);
+    }
+    tree[lane] = f32(n);
+    tree_sum(lane);
+    if lane == 0u {
+        costs[p.slot] = p.scale * tree[0];
+    }
+}

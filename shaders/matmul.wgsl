@@ -269,6 +269,10 @@ fn gemm(
             } else if EPILOGUE == 3u {
                 let o = e[idx];
                 v = v * (o * (1.0 - o));
+            } else if EPILOGUE == 4u {
+                v = max(v + e[j], 0.0);
+            } else if EPILOGUE == 5u {
+                v = select(0.0, v, e[idx] > 0.0);
             }
             c[idx] = v;
         }

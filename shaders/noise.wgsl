@@ -9,11 +9,15 @@
 const NOISE_NONE: u32 = 0u;
 // x̃ = x where kept, 0 where dropped.
 const NOISE_MASK: u32 = 1u;
+// x̃ = x + σ·z, z ~ N(0, 1) by Box–Muller (`rng::gaussian`); σ's bits in `threshold`.
+const NOISE_GAUSS: u32 = 2u;
+// `rng::GAUSS_SALT`.
+const GAUSS_SALT: u32 = 0x68e31da4u;
 
 struct NoiseParams {
     // NOISE_NONE or NOISE_MASK.
     kind: u32,
-    // NOISE_MASK: the 24-bit drop threshold.
+    // NOISE_MASK: the 24-bit drop threshold; NOISE_GAUSS: bitcast of σ.
     threshold: u32,
     // RngKey words of this draw.
     k0: u32,
@@ -25,6 +29,13 @@ fn corrupt(noise: NoiseParams, i: u32, v: f32) -> f32 {
     if noise.kind == NOISE_MASK {
         let keep = (rng_bits(noise.k0, noise.k1, i) >> 8u) >= noise.threshold;
         return select(0.0, v, keep);
+    }
+    if noise.kind == NOISE_GAUSS {
+        let b = rng_bits(noise.k0, noise.k1, i);
+        let u1 = f32((b >> 8u) + 1u) * (1.0 / 16777216.0);
+        let u2 = f32(mix32(b ^ GAUSS_SALT) >> 8u) * (1.0 / 16777216.0);
+        let z = sqrt(-2.0 * log(u1)) * cos(6.2831855 * u2);
+        return v + bitcast<f32>(noise.threshold) * z;
     }
     return v;
 }

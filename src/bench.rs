@@ -50,7 +50,7 @@ impl<'a, B: Backend> DaBench<'a, B> {
         let n_batches = (images.n / batch).max(1);
         let dev_images = be.upload_images(&images.pixels, images.dim());
         let ae = Autoencoder::new(be, config.clone(), 1);
-        let ws = ae.workspace(be, batch);
+        let ws = ae.workspace_with_slots(be, batch, n_batches);
         let costs = be.zeros(n_batches);
         DaBench {
             be,

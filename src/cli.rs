@@ -34,6 +34,13 @@ pub enum Command {
 pub enum ModelKind {
     /// Denoising autoencoder with tied weights and masking noise (tutorial dA.py).
     Da,
+    /// Contractive autoencoder with tied weights, no corruption (tutorial cA.py): 784-500,
+    /// --contraction 0.1, --lr 0.01, --batch 10, 20 epochs by default.
+    Cae,
+    /// ReLU denoising autoencoder (the exercise): 784-225, untied linear decoder, squared error,
+    /// Gaussian noise --noise-std 1.0 on standardised inputs, --lr 0.0005, --batch 1,
+    /// --steps 25000 random examples.
+    ReluDae,
     /// Stacked denoising autoencoder: greedy pretraining, then fine-tuning of a softmax
     /// classifier with early stopping (tutorial SdA.py).
     Sda,
@@ -44,6 +51,8 @@ impl ModelKind {
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Da => "da",
+            ModelKind::Cae => "cae",
+            ModelKind::ReluDae => "relu-dae",
             ModelKind::Sda => "sda",
         }
     }
@@ -106,26 +115,39 @@ pub struct TrainArgs {
     /// Output directory. Default: runs/<model>-<UTC timestamp>.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Hidden units. da: one number, default 500. sda: one per hidden layer, comma-separated,
+    /// Hidden units. da, cae: one number, default 500. relu-dae: default 225. sda: one per hidden layer, comma-separated,
     /// default 1000,1000,1000.
     #[arg(long, value_delimiter = ',', value_name = "N[,N…]")]
     pub hidden: Option<Vec<usize>>,
     /// Masking-noise level: probability of zeroing each input unit, in [0, 1]; 0 trains a plain
-    /// autoencoder. da: one number, default 0.3. sda: one per hidden layer (or one for all),
+    /// autoencoder. da: one number, default 0.3. cae: one number, default 0. sda: one per hidden layer (or one for all),
     /// comma-separated, default 0.1,0.2,0.3.
     #[arg(long, value_delimiter = ',', value_name = "P[,P…]", allow_negative_numbers = true)]
     pub corruption: Option<Vec<f32>>,
-    /// SGD learning rate (per minibatch-mean gradient) of the dA, default 0.1. sda: use
-    /// --pretrain-lr and --finetune-lr.
+    /// SGD learning rate (per minibatch-mean gradient): da default 0.1, cae default 0.01,
+    /// relu-dae default 0.0005. sda:
+    /// use --pretrain-lr and --finetune-lr.
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f32>,
-    /// Examples per minibatch. da: default 20. sda: default 1 (--preset fast: 20).
+    /// Examples per minibatch. da: default 20. cae: default 10. relu-dae: default 1. sda: default 1 (--preset fast: 20).
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Passes over the training set. da: default 15. sda: the most fine-tuning epochs, early
+    /// Passes over the training set. da: default 15. cae: default 20. sda: the most fine-tuning epochs, early
     /// stopping usually ends sooner; default 1000 (--preset fast: 30).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// cae: weight λ of the contractive penalty λ·(1/B)Σₙ‖Jₙ‖²_F (Jₙ the Jacobian of the
+    /// hidden code w.r.t. the input of example n), ≥ 0; default 0.1. da: 0 (no penalty).
+    #[arg(long)]
+    pub contraction: Option<f32>,
+    /// relu-dae: standard deviation σ of the additive Gaussian noise on the standardised
+    /// inputs, ≥ 0; default 1.0.
+    #[arg(long)]
+    pub noise_std: Option<f32>,
+    /// relu-dae: SGD steps, each on --batch examples from a random position of the training
+    /// split; default 25000.
+    #[arg(long)]
+    pub steps: Option<usize>,
     /// sda: SGD learning rate of each layer's dA pretraining, default 0.001 (--preset fast:
     /// 0.05).
     #[arg(long, allow_negative_numbers = true)]

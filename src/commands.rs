@@ -13,7 +13,7 @@ use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine};
 use gpu_dae::model::{AutoencoderConfig, SdaConfig};
-use gpu_dae::train::{self, Console, DaRun, RunRecord, SdaRun};
+use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun};
 use gpu_dae::with_engine;
 
 /// `gpu-dae train`: validate the flags, load the data, pick the engine, train, write the outputs.
@@ -21,8 +21,9 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let data = load_data(args.data.as_deref(), args.limit)?;
     let n_vis = data.train.images.dim();
     let run = match args.model {
-        ModelKind::Da => Run::Da(args.da_run(data.train.len(), n_vis)?),
+        ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(data.train.len(), n_vis)?),
         ModelKind::Sda => Run::Sda(args.sda_run(data.train.len(), n_vis, N_CLASSES)?),
+        ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(data.train.len(), n_vis)?),
     };
     let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model.name()));
@@ -41,6 +42,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         let (config, seed) = match &run {
             Run::Da(r) => (serde_json::to_value(r), r.seed),
             Run::Sda(r) => (serde_json::to_value(r), r.seed),
+            Run::ReluDae(r) => (serde_json::to_value(r), r.seed),
         };
         let mut record = RunRecord {
             program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
@@ -58,7 +60,22 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                 let outcome = train::train_da(be, &data, run, &out, &mut record, &Console::new())?;
                 let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
                 eprintln!(
-                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
+                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, reconstructions.png, curves.png, metrics.csv, run.json to {}",
+                    record.total_seconds,
+                    out.display()
+                );
+            }
+            Run::ReluDae(run) => {
+                let outcome =
+                    train::train_relu_dae(be, &data, run, &out, &mut record, &Console::new())?;
+                let last = outcome.rows.last();
+                eprintln!(
+                    "done: error {:.4}, sparsity {:.4} over the last {} steps (standardised by mean {:.4}, std {:.4}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, run.json to {}",
+                    last.map_or(f32::NAN, |r| r.error),
+                    last.map_or(f32::NAN, |r| r.sparsity),
+                    train::relu_dae::LOG_EVERY.min(run.steps),
+                    outcome.standardise[0],
+                    outcome.standardise[1],
                     record.total_seconds,
                     out.display()
                 );
@@ -99,6 +116,7 @@ const N_CLASSES: usize = 10;
 enum Run {
     Da(DaRun),
     Sda(SdaRun),
+    ReluDae(ReluDaeRun),
 }
 
 /// `gpu-dae bench`: training throughput of the chosen backends side by side at each minibatch
@@ -121,7 +139,21 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.model {
         ModelKind::Da => {
             let batches = args.batch.clone().unwrap_or(vec![20, 128]);
-            bench_da(args, &data, &engines, &batches, &mut out)
+            let config = AutoencoderConfig { corruption: 0.3, ..Default::default() };
+            bench_da(args, &data, &engines, &batches, ("dA", config), &mut out)
+        }
+        ModelKind::Cae => {
+            let batches = args.batch.clone().unwrap_or(vec![10, 128]);
+            let config = AutoencoderConfig { contraction: 0.1, ..Default::default() };
+            bench_da(args, &data, &engines, &batches, ("cA", config), &mut out)
+        }
+        ModelKind::ReluDae => {
+            let batches = args.batch.clone().unwrap_or(vec![1, 20]);
+            // The preset's model; standardised like MNIST (the step's cost does not depend on
+            // the values).
+            let mut config = gpu_dae::config::relu_dae_model(784, 225, 1.0);
+            config.standardise = Some([0.1310, 0.3085]);
+            bench_da(args, &data, &engines, &batches, ("ReLU-DAE", config), &mut out)
         }
         ModelKind::Sda => {
             let batches = args.batch.clone().unwrap_or(vec![1, 20]);
@@ -195,21 +227,22 @@ fn bench_sda(
     Ok(())
 }
 
-/// The dA's training step per backend and minibatch size, with the GPU's counts over an epoch
+/// The training step of an autoencoder configuration (dA, cA, ReLU-DAE) per backend and minibatch size, with the GPU's counts over an epoch
 /// and the CPU's time per op.
 fn bench_da(
     args: &BenchArgs,
     data: &DataSet,
     engines: &[Engine],
     batches: &[usize],
+    (label, config): (&str, AutoencoderConfig),
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let images = &data.train.images;
-    let config = AutoencoderConfig { n_vis: images.dim(), n_hid: 500, corruption: 0.3 };
+    let config = AutoencoderConfig { n_vis: images.dim(), ..config };
     writeln!(
         out,
-        "dA {}-{} on {} training images, about {:.1} s per case",
-        config.n_vis, config.n_hid, images.n, args.seconds
+        "{} {}-{} on {} training images, about {:.1} s per case",
+        label, config.n_vis, config.n_hid, images.n, args.seconds
     )?;
     writeln!(
         out,

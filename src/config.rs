@@ -1,9 +1,10 @@
 //! Checked run configuration: flags are validated once, before any work, into the settings the
 //! trainers take. Each rejection names the flag, the value found and what is allowed.
 
+use crate::backend::Activation;
 use crate::cli::{ModelKind, Preset, TrainArgs};
-use crate::model::{AutoencoderConfig, FinetuneScope, SdaConfig};
-use crate::train::{DaRun, SdaRun};
+use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
+use crate::train::{DaRun, ReluDaeRun, SdaRun};
 
 /// A flag value outside its allowed range.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -65,6 +66,75 @@ impl Preset {
     }
 }
 
+/// The defaults of a tied-autoencoder model, before explicit flags override them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AeDefaults {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Masking-noise level p.
+    pub corruption: f32,
+    /// Contractive weight λ.
+    pub contraction: f32,
+    /// SGD learning rate.
+    pub lr: f32,
+    /// Examples per minibatch.
+    pub batch: usize,
+    /// Passes over the training set.
+    pub epochs: usize,
+}
+
+impl AeDefaults {
+    /// The tutorial's values: dA.py for `--model da` (784-500, p 0.3, lr 0.1, batch 20,
+    /// 15 epochs), cA.py for `--model cae` (784-500, λ 0.1, no noise, lr 0.01, batch 10,
+    /// 20 epochs). Models that are not tied autoencoders get the dA's.
+    pub fn of(model: ModelKind) -> Self {
+        match model {
+            ModelKind::Cae => AeDefaults {
+                hidden: 500,
+                corruption: 0.0,
+                contraction: 0.1,
+                lr: 0.01,
+                batch: 10,
+                epochs: 20,
+            },
+            ModelKind::ReluDae => AeDefaults {
+                hidden: 225,
+                corruption: 0.0,
+                contraction: 0.0,
+                lr: 0.0005,
+                batch: 1,
+                epochs: 1,
+            },
+            ModelKind::Da | ModelKind::Sda => AeDefaults {
+                hidden: 500,
+                corruption: 0.3,
+                contraction: 0.0,
+                lr: 0.1,
+                batch: 20,
+                epochs: 15,
+            },
+        }
+    }
+}
+
+/// The exercise's ReLU-DAE with `n_vis`-`n_hid` units and Gaussian noise σ = `noise_std`:
+/// ReLU encoder, untied linear decoder, squared error, W, V ~ N(0, 0.01²), B = 0.5, C = 0; the
+/// standardisation is left to the trainer (None).
+pub fn relu_dae_model(n_vis: usize, n_hid: usize, noise_std: f32) -> AutoencoderConfig {
+    AutoencoderConfig {
+        n_vis,
+        n_hid,
+        corruption: 0.0,
+        contraction: 0.0,
+        noise_std,
+        encoder: Activation::Relu,
+        tied: false,
+        loss: Loss::SquaredError,
+        standardise: None,
+        init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
+    }
+}
+
 /// The tutorial SdA's hidden layers.
 const SDA_HIDDEN: [usize; 3] = [1000, 1000, 1000];
 /// The tutorial SdA's corruption levels, one per layer.
@@ -101,6 +171,13 @@ fn list<T: ToString>(values: &[T]) -> String {
 impl TrainArgs {
     /// Rejects the flags that belong to another model than `--model`.
     fn check_flags_apply(&self) -> Result<(), ConfigError> {
+        if self.model != ModelKind::ReluDae {
+            for (flag, given) in
+                [("noise-std", self.noise_std.is_some()), ("steps", self.steps.is_some())]
+            {
+                check(!given, flag, "(given)", "no value: it applies to --model relu-dae only")?;
+            }
+        }
         let sda_only: [(&'static str, bool); 5] = [
             ("pretrain-lr", self.pretrain_lr.is_some()),
             ("pretrain-epochs", self.pretrain_epochs.is_some()),
@@ -109,12 +186,31 @@ impl TrainArgs {
             ("preset", self.preset.is_some()),
         ];
         match self.model {
-            ModelKind::Da => {
+            ModelKind::ReluDae => {
+                let not_here = [
+                    ("corruption", self.corruption.is_some()),
+                    ("contraction", self.contraction.is_some()),
+                    ("epochs", self.epochs.is_some()),
+                ];
+                for (flag, given) in sda_only.into_iter().chain(not_here) {
+                    let expected = "no value with --model relu-dae (its noise is --noise-std, its length --steps)";
+                    check(!given, flag, "(given)", expected)?;
+                }
+            }
+            ModelKind::Da | ModelKind::Cae => {
                 for (flag, given) in sda_only {
                     check(!given, flag, "(given)", "no value: it applies to --model sda only")?;
                 }
+                if self.model == ModelKind::Da
+                    && let Some(c) = self.contraction
+                {
+                    check(false, "contraction", c, "no value with --model da: use --model cae")?;
+                }
             }
             ModelKind::Sda => {
+                if let Some(c) = self.contraction {
+                    check(false, "contraction", c, "no value: it applies to --model cae only")?;
+                }
                 if let Some(lr) = self.lr {
                     check(
                         false,
@@ -128,45 +224,101 @@ impl TrainArgs {
         Ok(())
     }
 
-    /// The denoising-autoencoder run these flags describe, for a training split of `n_train`
-    /// examples of `n_vis` pixels. Unset flags take the tutorial dA's values: 500 hidden units,
-    /// corruption 0.3, lr 0.1, batch 20, 15 epochs.
+    /// The tied-autoencoder run (`--model da` or `--model cae`) these flags describe, for a
+    /// training split of `n_train` examples of `n_vis` pixels. Unset flags take the tutorial's
+    /// values (`AeDefaults::of`): da 500 hidden units, corruption 0.3, lr 0.1, batch 20,
+    /// 15 epochs; cae 500 hidden units, contraction 0.1, no corruption, lr 0.01, batch 10,
+    /// 20 epochs.
     pub fn da_run(&self, n_train: usize, n_vis: usize) -> Result<DaRun, ConfigError> {
         self.check_flags_apply()?;
-        let lr = check_lr("lr", self.lr.unwrap_or(0.1))?;
+        let d = AeDefaults::of(self.model);
+        let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
+        let contraction = self.contraction.unwrap_or(d.contraction);
+        check(
+            contraction.is_finite() && contraction >= 0.0,
+            "contraction",
+            contraction,
+            "a finite number ≥ 0",
+        )?;
         let corruption = match self.corruption.as_deref() {
-            None => 0.3,
+            None => d.corruption,
             Some(&[p]) => p,
             Some(ps) => {
                 return Err(ConfigError {
                     flag: "corruption",
                     value: list(ps),
-                    expected: "one probability for --model da".into(),
+                    expected: "one probability for --model da or cae".into(),
                 });
             }
         };
         check_corruption(&[corruption])?;
-        let batch = self.batch.unwrap_or(20);
+        let batch = self.batch.unwrap_or(d.batch);
         check_batch(batch, n_train)?;
         let hidden = match self.hidden.as_deref() {
-            None => 500,
+            None => d.hidden,
             Some(&[h]) => h,
             Some(hs) => {
                 return Err(ConfigError {
                     flag: "hidden",
                     value: list(hs),
-                    expected: "one number for --model da".into(),
+                    expected: "one number for --model da or cae".into(),
                 });
             }
         };
         check(hidden >= 1, "hidden", hidden, "at least 1")?;
-        let epochs = self.epochs.unwrap_or(15);
+        let epochs = self.epochs.unwrap_or(d.epochs);
         check(epochs >= 1, "epochs", epochs, "at least 1")?;
         Ok(DaRun {
-            model: AutoencoderConfig { n_vis, n_hid: hidden, corruption },
+            model: AutoencoderConfig {
+                n_vis,
+                n_hid: hidden,
+                corruption,
+                contraction,
+                ..Default::default()
+            },
             lr,
             batch,
             epochs,
+            seed: self.seed,
+        })
+    }
+
+    /// The ReLU-DAE run these flags describe (the exercise's values unless overridden: 784-225
+    /// untied, W, V ~ N(0, 0.01²), B = 0.5, C = 0, linear output, squared error, Gaussian noise
+    /// σ 1.0 on standardised inputs, lr 0.0005, batch 1, 25 000 steps), for a training split of
+    /// `n_train` examples of `n_vis` pixels. The standardisation is measured by the trainer.
+    pub fn relu_dae_run(&self, n_train: usize, n_vis: usize) -> Result<ReluDaeRun, ConfigError> {
+        self.check_flags_apply()?;
+        let d = AeDefaults::of(ModelKind::ReluDae);
+        let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
+        let batch = self.batch.unwrap_or(d.batch);
+        check_batch(batch, n_train)?;
+        let hidden = match self.hidden.as_deref() {
+            None => d.hidden,
+            Some(&[h]) => h,
+            Some(hs) => {
+                return Err(ConfigError {
+                    flag: "hidden",
+                    value: list(hs),
+                    expected: "one number for --model relu-dae".into(),
+                });
+            }
+        };
+        check(hidden >= 1, "hidden", hidden, "at least 1")?;
+        let noise_std = self.noise_std.unwrap_or(1.0);
+        check(
+            noise_std.is_finite() && noise_std >= 0.0,
+            "noise-std",
+            noise_std,
+            "a finite number ≥ 0",
+        )?;
+        let steps = self.steps.unwrap_or(25_000);
+        check(steps >= 1, "steps", steps, "at least 1")?;
+        Ok(ReluDaeRun {
+            model: relu_dae_model(n_vis, hidden, noise_std),
+            lr,
+            batch,
+            steps,
             seed: self.seed,
         })
     }

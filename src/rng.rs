@@ -55,6 +55,21 @@ impl RngKey {
     }
 }
 
+/// Salt of the second uniform of a Gaussian draw: u₂ comes from `mix32(bits(i) ^ GAUSS_SALT)`.
+pub const GAUSS_SALT: u32 = 0x68e3_1da4;
+
+/// The standard normal draw of element `i` of `key` (Box–Muller, cosine branch):
+/// u₁ = ((bits(i) >> 8) + 1)/2²⁴ ∈ (0, 1], u₂ = (mix32(bits(i) ^ GAUSS_SALT) >> 8)/2²⁴ ∈ [0, 1),
+/// z = √(−2 ln u₁)·cos(2π u₂); |z| ≤ √(2·24·ln 2) ≈ 5.77. shaders/noise.wgsl computes the same
+/// formula (its ln and cos may differ in the last bits).
+#[inline(always)]
+pub fn gaussian(key: RngKey, i: u32) -> f32 {
+    let b = key.bits(i);
+    let u1 = ((b >> 8) + 1) as f32 * (1.0 / 16_777_216.0);
+    let u2 = (mix32(b ^ GAUSS_SALT) >> 8) as f32 * (1.0 / 16_777_216.0);
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
 /// The 24-bit threshold below which an element is dropped by masking noise of level `p`
 /// (probability of zeroing): an element is kept when `bits >> 8 >= drop_threshold(p)`, so the kept
 /// fraction is `1 − round(p·2²⁴)/2²⁴`.
@@ -91,5 +106,12 @@ impl HostRng {
     /// A uniform number in [lo, hi).
     pub fn uniform_in(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (hi - lo) * self.uniform()
+    }
+
+    /// A standard normal number: `gaussian` of the next element of this stream.
+    pub fn normal(&mut self) -> f32 {
+        let z = gaussian(self.key, self.next);
+        self.next = self.next.wrapping_add(1);
+        z
     }
 }

@@ -81,6 +81,23 @@ fn one_epoch_on_a_200_image_subset_writes_every_output() {
     let reader = decoder.read_info().expect("filters.png decodes");
     assert_eq!((reader.info().width, reader.info().height), (289, 289));
 
+    // reconstructions.png: 3 rows (original, corrupted, reconstruction) × 10 test digits of
+    // 28×28, 1-pixel spacing, grayscale; curves.png: the 1000×600 RGB plot.
+    for (name, size, color) in [
+        ("reconstructions.png", (289, 86), png::ColorType::Grayscale),
+        ("curves.png", (1000, 600), png::ColorType::Rgb),
+    ] {
+        let file = std::fs::File::open(run.join(name)).unwrap();
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap_or_else(|e| panic!("{name} decodes: {e}"));
+        assert_eq!((reader.info().width, reader.info().height), size, "{name}");
+        assert_eq!(reader.info().color_type, color, "{name}");
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{name} pixels decode: {e}"));
+        assert!(buf.iter().any(|&p| p > 0), "{name} is all black");
+    }
+
     // metrics.csv: the header and one row for epoch 1 with a finite positive cost.
     let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -528,4 +545,102 @@ fn bench_measures_the_sda_steps() {
     let row = stdout.lines().find(|l| l.starts_with("cpu")).expect("a cpu row");
     let numbers: Vec<f64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     assert!(numbers.len() >= 7 && numbers.iter().all(|n| *n > 0.0), "{row}");
+}
+
+#[test]
+fn cae_reports_the_jacobian_norm_each_epoch_and_writes_every_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--model",
+        "cae",
+        "--backend",
+        "cpu",
+        "--limit",
+        "200",
+        "--epochs",
+        "2",
+        "--hidden",
+        "50",
+        "--out",
+        "run",
+    ];
+    let out = ok(tmp.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("jacobian norm").count(), 2, "{}", describe(&args, &out));
+    let run = tmp.path().join("run");
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "epoch,cost,jacobian_norm,seconds");
+    assert_eq!(lines.len(), 3, "{csv}");
+    for line in &lines[1..] {
+        let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        assert!(f[1] > 0.0 && f[2] > 0.0 && f[2].is_finite(), "{csv}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["model"], "cae");
+    assert_eq!(json["config"]["batch"], 10);
+    assert!((json["config"]["model"]["contraction"].as_f64().unwrap() - 0.1).abs() < 1e-6);
+    assert_eq!(json["config"]["model"]["corruption"], 0.0);
+    assert!(json["epochs"][1]["jacobian_norm"].as_f64().unwrap() > 0.0);
+    for (name, size) in [
+        ("filters.png", (289, 289)),
+        ("reconstructions.png", (289, 86)),
+        ("curves.png", (1000, 600)),
+    ] {
+        let file = std::fs::File::open(run.join(name)).unwrap();
+        let reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), size, "{name}");
+    }
+}
+
+#[test]
+fn relu_dae_tracks_error_and_sparsity_per_step_and_writes_every_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--model",
+        "relu-dae",
+        "--backend",
+        "cpu",
+        "--limit",
+        "200",
+        "--steps",
+        "1500",
+        "--hidden",
+        "30",
+        "--out",
+        "run",
+    ];
+    let out = ok(tmp.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("step   1500/1500"), "{}", describe(&args, &out));
+    let run = tmp.path().join("run");
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "step,error,sparsity,seconds");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[2].starts_with("1500,"), "{csv}");
+    let steps = std::fs::read_to_string(run.join("steps.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 1501);
+    for line in steps.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        assert!(f[1].is_finite() && f[1] > 0.0 && (0.0..=1.0).contains(&f[2]), "{line}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["model"], "relu-dae");
+    assert_eq!(json["steps"], 1500);
+    assert_eq!(json["config"]["model"]["tied"], false);
+    for (name, size) in [
+        ("filters.png", (289, 289)),
+        ("decoder_filters.png", (289, 289)),
+        ("reconstructions.png", (289, 86)),
+        ("curves.png", (1000, 600)),
+    ] {
+        let file = std::fs::File::open(run.join(name)).unwrap();
+        let reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), size, "{name}");
+    }
 }

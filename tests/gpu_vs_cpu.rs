@@ -143,6 +143,8 @@ fn check_gemm(gpu: &Gpu, spec: GemmSpec, epi: &str, seed: u64) {
     let out = uniforms(seed + 4, m * n, 0.0, 1.0);
     let (ga, gb, gbias, gout) =
         (gpu.upload(&a), gpu.upload(&b), gpu.upload(&bias), gpu.upload(&out));
+    let out_centred: Vec<f32> = out.iter().map(|o| o - 0.5).collect();
+    let gout_centred = gpu.upload(&out_centred);
     let mut gc = gpu.upload(&c0);
     let mut cc = c0;
     let (ge, ce) = match epi {
@@ -162,6 +164,15 @@ fn check_gemm(gpu: &Gpu, spec: GemmSpec, epi: &str, seed: u64) {
         "grad sigmoid" => (
             Epilogue::ActGrad { out: &gout, act: Activation::Sigmoid },
             Epilogue::ActGrad { out: &out, act: Activation::Sigmoid },
+        ),
+        "bias+relu" => (
+            Epilogue::BiasAct { bias: &gbias, act: Activation::Relu },
+            Epilogue::BiasAct { bias: &bias, act: Activation::Relu },
+        ),
+        // out in [−0.5, 0.5): half the units are off.
+        "grad relu" => (
+            Epilogue::ActGrad { out: &gout_centred, act: Activation::Relu },
+            Epilogue::ActGrad { out: &out_centred, act: Activation::Relu },
         ),
         other => panic!("unknown epilogue {other}"),
     };
@@ -199,7 +210,14 @@ fn gemm_epilogues_match_cpu() {
             GemmSpec::new(m, n, k).trans_a().scaled(0.5, -2.0),
         ];
         for spec in specs {
-            for epi in ["bias+identity", "bias+sigmoid", "grad identity", "grad sigmoid"] {
+            for epi in [
+                "bias+identity",
+                "bias+sigmoid",
+                "grad identity",
+                "grad sigmoid",
+                "bias+relu",
+                "grad relu",
+            ] {
                 check_gemm(gpu, spec, epi, 200 + s as u64);
             }
         }
@@ -374,7 +392,13 @@ fn da_steps_with<B: Backend>(
     let n_batches = images.len() / vis / batch;
     let dev_images = be.upload_images(images, vis);
     let r = 4.0 * (6.0 / (vis + hid) as f32).sqrt();
-    let config = AutoencoderConfig { n_vis: vis, n_hid: hid, corruption: 0.3 };
+    let config = AutoencoderConfig {
+        n_vis: vis,
+        n_hid: hid,
+        corruption: 0.3,
+        contraction: 0.0,
+        ..Default::default()
+    };
     let w0 = uniforms(9, vis * hid, -r, r);
     let mut ae = Autoencoder::from_host(be, config, &w0, &vec![0.0; hid], &vec![0.0; vis]);
     let mut ws = ae.workspace(be, batch);
@@ -807,4 +831,257 @@ fn sda_pretraining_and_finetuning_steps_match_cpu() {
             Tol { rel: 1e-4, abs: 1e-5 },
         );
     }
+}
+
+/// Shapes (rows, cols) of the contractive ops: single elements, odd sizes, a cA batch of the
+/// tutorial (10 × 500) and W itself ([784, 500] for the column norms).
+const JACOBIAN_SHAPES: &[(usize, usize)] =
+    &[(1, 1), (7, 33), (33, 7), (1, 784), (10, 500), (784, 33)];
+
+#[test]
+fn col_sq_norms_and_scale_cols_match_cpu() {
+    let Some(gpu) = gpu("col_sq_norms_and_scale_cols_match_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    for &(rows, cols) in JACOBIAN_SHAPES.iter().chain(&[(784, 500)]) {
+        let a = uniforms(rows as u64 * 11 + cols as u64, rows * cols, -1.0, 1.0);
+        let ga = gpu.upload(&a);
+        let mut gout = gpu.upload(&vec![f32::NAN; cols]);
+        let mut cout = vec![f32::NAN; cols];
+        gpu.col_sq_norms(&mut gout, &ga, rows, cols);
+        cpu.col_sq_norms(&mut cout, &a, rows, cols);
+        let tol = Tol { rel: 1e-5, abs: 1e-6 * (rows as f64).sqrt() };
+        assert_close(&format!("col_sq_norms [{rows}, {cols}]"), &gpu.download(&gout), &cout, tol);
+
+        let f = uniforms(cols as u64 + 3, cols, 0.0, 2.0);
+        let gf = gpu.upload(&f);
+        let mut ga = ga;
+        let mut ca = a;
+        gpu.scale_cols(&mut ga, &gf, rows, cols, -0.3);
+        cpu.scale_cols(&mut ca, &f, rows, cols, -0.3);
+        let what = format!("scale_cols [{rows}, {cols}]");
+        assert_close(&what, &gpu.download(&ga), &ca, Tol { rel: 1e-6, abs: 1e-7 });
+    }
+}
+
+#[test]
+fn contractive_matches_cpu() {
+    let Some(gpu) = gpu("contractive_matches_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    for &(rows, cols) in JACOBIAN_SHAPES {
+        let seed = rows as u64 * 13 + cols as u64;
+        let h = uniforms(seed, rows * cols, 0.0, 1.0);
+        let c = uniforms(seed + 1, cols, 0.0, 50.0);
+        let dh0 = uniforms(seed + 2, rows * cols, -1.0, 1.0);
+        let (lambda, scale, slot) = (0.1, 1.0 / rows as f32, 2);
+        let (gh, gc) = (gpu.upload(&h), gpu.upload(&c));
+        let mut gdh = gpu.upload(&dh0);
+        let mut gcg = gpu.upload(&vec![f32::NAN; cols]);
+        let mut gjac = gpu.upload(&[7.0; 4]);
+        let mut cdh = dh0;
+        let mut ccg = vec![f32::NAN; cols];
+        let mut cjac = vec![7.0; 4];
+        gpu.contractive(&mut gdh, &mut gcg, &mut gjac, slot, &gh, &gc, rows, cols, lambda, scale);
+        cpu.contractive(&mut cdh, &mut ccg, &mut cjac, slot, &h, &c, rows, cols, lambda, scale);
+        let what = format!("contractive [{rows}, {cols}]");
+        let tol = Tol { rel: 1e-5, abs: 1e-6 };
+        assert_close(&format!("{what} dh"), &gpu.download(&gdh), &cdh, tol);
+        let tol = Tol { rel: 1e-5, abs: 1e-6 * (rows as f64).sqrt() };
+        assert_close(&format!("{what} col_grad"), &gpu.download(&gcg), &ccg, tol);
+        // Σⱼ in a tree on the GPU, in order on the CPU; the other slots are untouched.
+        let tol = Tol { rel: 1e-5 * (cols as f64).sqrt(), abs: 1e-6 };
+        assert_close(&format!("{what} jac_sq"), &gpu.download(&gjac), &cjac, tol);
+        assert_eq!(cjac[0], 7.0);
+    }
+}
+
+#[test]
+fn cae_steps_match_cpu() {
+    let Some(gpu) = gpu("cae_steps_match_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    let (vis, hid, rows, steps) = (33, 7, 5, 4);
+    let config = AutoencoderConfig {
+        n_vis: vis,
+        n_hid: hid,
+        corruption: 0.0,
+        contraction: 0.5,
+        ..Default::default()
+    };
+    let w0 = uniforms(41, vis * hid, -1.0, 1.0);
+    let px = pixels(42, rows * steps * vis);
+    fn run<B: Backend>(
+        be: &B,
+        config: &AutoencoderConfig,
+        w0: &[f32],
+        px: &[u8],
+        (rows, steps): (usize, usize),
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (vis, hid) = (config.n_vis, config.n_hid);
+        let mut ae =
+            Autoencoder::from_host(be, config.clone(), w0, &vec![0.0; hid], &vec![0.0; vis]);
+        let mut ws = ae.workspace_with_slots(be, rows, steps);
+        let images = be.upload_images(px, vis);
+        let mut costs = be.zeros(steps);
+        for s in 0..steps {
+            let key = RngKey::new(3, s as u64);
+            ae.train_step(be, &mut ws, &images, s * rows, key, 0.05, &mut costs, s);
+        }
+        (ae.download(be).0, be.download(&costs), be.download(ws.jacobian_sq()))
+    }
+    let (gw, gcost, gjac) = run(gpu, &config, &w0, &px, (rows, steps));
+    let (cw, ccost, cjac) = run(&cpu, &config, &w0, &px, (rows, steps));
+    let tol = Tol { rel: 1e-4, abs: 1e-5 };
+    assert_close("cA W after 4 steps", &gw, &cw, tol);
+    assert_close("cA costs", &gcost, &ccost, tol);
+    assert_close("cA jacobian norms²", &gjac, &cjac, tol);
+    assert!(cjac.iter().all(|&j| j > 0.0), "{cjac:?}");
+}
+
+#[test]
+fn gaussian_noise_matches_cpu_within_a_tolerance() {
+    let Some(gpu) = gpu("gaussian_noise_matches_cpu_within_a_tolerance") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // The uniforms are the same bits; ln, cos and √ are the driver's: |Δz| stays ~1e-6·|z|
+    // plus the absolute error of cos near its zeros and of ln near u₁ = 1.
+    let tol = |sigma: f32| Tol { rel: 1e-4, abs: 2e-5 * f64::from(sigma).max(1e-3) };
+    for (c, len) in [1, 7, 33, 784, 20 * 784].into_iter().enumerate() {
+        let x = uniforms(900 + c as u64, len, -2.0, 2.0);
+        let gx = gpu.upload(&x);
+        for sigma in [0.0, 0.3, 1.0] {
+            let noise = Noise::Gauss { sigma };
+            let key = RngKey::new(0x6a55, c as u64);
+            let mut gxt = gpu.upload(&vec![f32::NAN; len]);
+            let mut cxt = vec![f32::NAN; len];
+            gpu.corrupt(&mut gxt, &gx, len, noise, key);
+            cpu.corrupt(&mut cxt, &x, len, noise, key);
+            assert_close(
+                &format!("corrupt len={len} {noise:?}"),
+                &gpu.download(&gxt),
+                &cxt,
+                tol(sigma),
+            );
+        }
+    }
+    for (n, dim, first, rows) in [(1, 1, 0, 1), (13, 7, 3, 5), (40, 33, 5, 33), (25, 784, 3, 20)] {
+        let px = pixels(n as u64 * 17 + dim as u64, n * dim);
+        let (gi, ci) = (gpu.upload_images(&px, dim), cpu.upload_images(&px, dim));
+        let noise = Noise::Gauss { sigma: 1.0 };
+        let key = RngKey::new(0x6a56, n as u64);
+        let nan = vec![f32::NAN; rows * dim];
+        let (mut gx, mut gxt) = (gpu.upload(&nan), gpu.upload(&nan));
+        let (mut cx, mut cxt) = (nan.clone(), nan);
+        gpu.load_batch(&mut gx, &mut gxt, &gi, first, rows, noise, key);
+        cpu.load_batch(&mut cx, &mut cxt, &ci, first, rows, noise, key);
+        let what = format!("load_batch n={n} dim={dim} first={first} rows={rows} {noise:?}");
+        assert_bit_identical(&format!("{what}: x"), &gpu.download(&gx), &cx);
+        assert_close(&format!("{what}: x̃"), &gpu.download(&gxt), &cxt, tol(1.0));
+    }
+}
+
+#[test]
+fn sq_err_count_positive_and_affine_match_cpu() {
+    let Some(gpu) = gpu("sq_err_count_positive_and_affine_match_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    // [1, 784] is the ReLU-DAE's per-example step; 100 × 784 takes the two-pass reduction.
+    for (rows, cols) in [(1, 1), (7, 33), (33, 7), (1, 784), (20, 225), (100, 784)] {
+        let len = rows * cols;
+        let seed = rows as u64 * 19 + cols as u64;
+        let y = uniforms(seed, len, -3.0, 3.0);
+        let x = uniforms(seed + 1, len, -2.0, 2.0);
+        let scale = 1.0 / rows as f32;
+        let (gy, gx) = (gpu.upload(&y), gpu.upload(&x));
+        let mut ggrad = gpu.upload(&vec![f32::NAN; len]);
+        let mut gcost = gpu.upload(&[5.0; 3]);
+        let mut cgrad = vec![f32::NAN; len];
+        let mut ccost = vec![5.0; 3];
+        gpu.sq_err(&mut ggrad, &mut gcost, 1, &gy, &gx, rows, cols, scale);
+        cpu.sq_err(&mut cgrad, &mut ccost, 1, &y, &x, rows, cols, scale);
+        let what = format!("sq_err [{rows}, {cols}]");
+        assert_close(&format!("{what} grad"), &gpu.download(&ggrad), &cgrad, Tol::F32_REORDERED);
+        let tol = Tol { rel: 1e-5 * (len as f64).sqrt().max(1.0), abs: 1e-6 };
+        assert_close(&format!("{what} cost"), &gpu.download(&gcost), &ccost, tol);
+
+        // About half of y is > 0; exact zeros count as off.
+        let mut z = y.clone();
+        z[0] = 0.0;
+        let gz = gpu.upload(&z);
+        let mut gcount = gpu.upload(&[9.0; 2]);
+        let mut ccount = vec![9.0; 2];
+        gpu.count_positive(&mut gcount, 0, &gz, len, 1.0);
+        cpu.count_positive(&mut ccount, 0, &z, len, 1.0);
+        assert_bit_identical(&format!("count_positive {len}"), &gpu.download(&gcount), &ccount);
+        assert_eq!(ccount[0] as usize, z.iter().filter(|&&v| v > 0.0).count());
+
+        let mut ga = gpu.upload(&y);
+        let mut ca = y.clone();
+        gpu.affine(&mut ga, len, 1.0 / 0.3081, -0.1307 / 0.3081);
+        cpu.affine(&mut ca, len, 1.0 / 0.3081, -0.1307 / 0.3081);
+        assert_close(
+            &format!("affine {len}"),
+            &gpu.download(&ga),
+            &ca,
+            Tol { rel: 1e-6, abs: 1e-6 },
+        );
+    }
+}
+
+#[test]
+fn relu_dae_steps_match_cpu() {
+    use gpu_dae::model::{Init, Loss};
+    let Some(gpu) = gpu("relu_dae_steps_match_cpu") else {
+        return;
+    };
+    let cpu = Cpu::new();
+    let (vis, hid, rows, steps) = (33, 7, 3, 5);
+    let config = AutoencoderConfig {
+        n_vis: vis,
+        n_hid: hid,
+        noise_std: 1.0,
+        encoder: Activation::Relu,
+        tied: false,
+        loss: Loss::SquaredError,
+        standardise: Some([0.13, 0.31]),
+        init: Init::Normal { std: 0.1, hidden_bias: 0.5 },
+        ..Default::default()
+    };
+    let px = pixels(61, rows * steps * vis);
+    fn run<B: Backend>(
+        be: &B,
+        config: &AutoencoderConfig,
+        px: &[u8],
+        (rows, steps): (usize, usize),
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let mut ae = Autoencoder::new(be, config.clone(), 5);
+        let mut ws = ae.workspace_with_slots(be, rows, steps);
+        let images = be.upload_images(px, config.n_vis);
+        let mut costs = be.zeros(steps);
+        for s in 0..steps {
+            let key = RngKey::new(3, s as u64);
+            ae.train_step(be, &mut ws, &images, s * rows, key, 0.01, &mut costs, s);
+        }
+        let v = ae.download_decoder(be).unwrap();
+        (ae.download(be).0, v, be.download(&costs), be.download(ws.fraction_on()))
+    }
+    let (gw, gv, gcost, gon) = run(gpu, &config, &px, (rows, steps));
+    let (cw, cv, ccost, con) = run(&cpu, &config, &px, (rows, steps));
+    // Gaussian noise differs in the last bits between drivers: a tolerance, not bits.
+    let tol = Tol { rel: 1e-3, abs: 1e-4 };
+    assert_close("ReLU-DAE W", &gw, &cw, tol);
+    assert_close("ReLU-DAE V", &gv, &cv, tol);
+    assert_close("ReLU-DAE errors", &gcost, &ccost, tol);
+    assert_close(
+        "ReLU-DAE fraction on",
+        &gon,
+        &con,
+        Tol { rel: 0.0, abs: 1.5 / (rows * hid) as f64 },
+    );
 }

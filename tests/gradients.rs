@@ -39,7 +39,13 @@ fn da_cost_f64(
 fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let (rows, v, h) = (3, 7, 5);
     let be = Cpu::new();
-    let config = AutoencoderConfig { n_vis: v, n_hid: h, corruption: 0.3 };
+    let config = AutoencoderConfig {
+        n_vis: v,
+        n_hid: h,
+        corruption: 0.3,
+        contraction: 0.0,
+        ..Default::default()
+    };
     let w0 = uniforms(20, v * h, -1.0, 1.0);
     let b0 = uniforms(21, h, -0.5, 0.5);
     let bp0 = uniforms(22, v, -0.5, 0.5);
@@ -282,4 +288,219 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
     let after = sda.params(&be);
     assert_eq!(after.layers, params0.layers, "--finetune top changed a hidden layer");
     assert_eq!(after.top, params1.top, "the softmax layer's step does not depend on the scope");
+}
+
+/// The cA cost in f64 straight from the formulas (no corruption): h = σ(xW + b),
+/// a = hWᵀ + b′, cost = (1/B)Σ_rows Σ_k [softplus(a) − x·a] + λ·(1/B)Σₙ‖Jₙ‖²_F with the full
+/// Jacobian Jₙ = diag(hₙ(1 − hₙ))·Wᵀ: ‖Jₙ‖²_F = Σⱼ Σᵢ (hₙⱼ(1 − hₙⱼ)·Wᵢⱼ)² (every entry of J,
+/// not the column-norm shortcut the model uses). Returns (reconstruction, mean ‖J‖²_F).
+fn cae_cost_f64(
+    (w, b, bp): (&[f64], &[f64], &[f64]),
+    x: &[f64],
+    (rows, v, h): (usize, usize, usize),
+) -> (f64, f64) {
+    let keep = vec![true; rows * v];
+    let recon = da_cost_f64((w, b, bp), x, &keep, (rows, v, h));
+    let mut jac = 0.0;
+    for r in 0..rows {
+        for j in 0..h {
+            let pre: f64 = (0..v).map(|i| x[r * v + i] * w[i * h + j]).sum::<f64>() + b[j];
+            let hj = 1.0 / (1.0 + (-pre).exp());
+            let s = hj * (1.0 - hj);
+            jac += (0..v).map(|i| (s * w[i * h + j]).powi(2)).sum::<f64>();
+        }
+    }
+    (recon, jac / rows as f64)
+}
+
+#[test]
+fn cae_penalty_gradient_matches_central_finite_differences() {
+    let (rows, v, h) = (3, 7, 5);
+    let lambda = 0.7;
+    let be = Cpu::new();
+    let config = AutoencoderConfig {
+        n_vis: v,
+        n_hid: h,
+        corruption: 0.0,
+        contraction: lambda,
+        ..Default::default()
+    };
+    let w0 = uniforms(30, v * h, -1.5, 1.5);
+    let b0 = uniforms(31, h, -0.5, 0.5);
+    let bp0 = uniforms(32, v, -0.5, 0.5);
+    let pixels: Vec<u8> = uniforms(33, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
+
+    // Analytic gradient of CE + λ·penalty: one SGD step with lr = 1.
+    let mut ae = Autoencoder::from_host(&be, config, &w0, &b0, &bp0);
+    let mut ws = ae.workspace(&be, rows);
+    let images = be.upload_images(&pixels, v);
+    let mut costs = be.zeros(1);
+    ae.train_step(&be, &mut ws, &images, 0, RngKey::new(1, 0), 1.0, &mut costs, 0);
+    let jac_sq = be.download(ws.jacobian_sq())[0];
+    let (w1, b1, bp1) = ae.download(&be);
+    let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
+        .iter()
+        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
+        .collect();
+
+    let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
+    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
+    let parts = |p: &[f64]| {
+        let (w, rest) = p.split_at(v * h);
+        let (b, bp) = rest.split_at(h);
+        cae_cost_f64((w, b, bp), &x, (rows, v, h))
+    };
+    let (recon0, jac0) = parts(&params);
+    assert!((costs[0] as f64 - recon0).abs() <= 1e-5 * recon0, "cost {} vs {recon0}", costs[0]);
+    assert!((jac_sq as f64 - jac0).abs() <= 1e-5 * jac0, "‖J‖² {jac_sq} vs {jac0}");
+    let cost = |p: &[f64]| {
+        let (r, j) = parts(p);
+        r + lambda as f64 * j
+    };
+    // The penalty alone moves the gradient: without it the check below would fail.
+    let penalty_only = |p: &[f64]| parts(p).1;
+
+    let eps = 1e-6;
+    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let mut penalty_scale = 0.0f64;
+    for i in 0..params.len() {
+        let p = params[i];
+        params[i] = p + eps;
+        let (up, pen_up) = (cost(&params), penalty_only(&params));
+        params[i] = p - eps;
+        let (down, pen_down) = (cost(&params), penalty_only(&params));
+        params[i] = p;
+        let numeric = (up - down) / (2.0 * eps);
+        penalty_scale =
+            penalty_scale.max((lambda as f64 * (pen_up - pen_down) / (2.0 * eps)).abs());
+        let name = if i < v * h {
+            "W"
+        } else if i < v * h + h {
+            "b"
+        } else {
+            "b'"
+        };
+        assert!(
+            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
+            "{name} parameter {i}: analytic {} vs numeric {numeric}",
+            analytic[i]
+        );
+    }
+    assert!(penalty_scale > 1e-2 * scale, "the penalty's gradient must matter in this test");
+}
+
+/// The ReLU-DAE's ½E in f64 from the formulas, for a given corrupted input x̃ and clean x (both
+/// standardised): z = max(0, x̃W + B), y = zV + C, cost = (1/B)Σ_rows ½‖y − x‖². Also returns
+/// how many hidden units are on.
+fn relu_dae_half_error_f64(
+    (w, v, b, c): (&[f64], &[f64], &[f64], &[f64]),
+    x: &[f64],
+    x_tilde: &[f64],
+    (rows, nv, nh): (usize, usize, usize),
+) -> (f64, usize) {
+    let (mut total, mut on) = (0.0, 0);
+    for r in 0..rows {
+        let z: Vec<f64> = (0..nh)
+            .map(|j| {
+                let s: f64 = (0..nv).map(|i| x_tilde[r * nv + i] * w[i * nh + j]).sum();
+                (s + b[j]).max(0.0)
+            })
+            .collect();
+        on += z.iter().filter(|&&v| v > 0.0).count();
+        for i in 0..nv {
+            let y: f64 = (0..nh).map(|j| z[j] * v[j * nv + i]).sum::<f64>() + c[i];
+            total += 0.5 * (y - x[r * nv + i]).powi(2);
+        }
+    }
+    (total / rows as f64, on)
+}
+
+#[test]
+fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
+    use gpu_dae::backend::Activation;
+    use gpu_dae::model::{Init, Loss};
+    use gpu_dae::rng::gaussian;
+    let (rows, nv, nh) = (2, 7, 6);
+    let (mean, std, sigma) = (0.13f32, 0.31f32, 1.0f32);
+    let be = Cpu::new();
+    let config = AutoencoderConfig {
+        n_vis: nv,
+        n_hid: nh,
+        noise_std: sigma,
+        encoder: Activation::Relu,
+        tied: false,
+        loss: Loss::SquaredError,
+        standardise: Some([mean, std]),
+        init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
+        ..Default::default()
+    };
+    let w0 = uniforms(50, nv * nh, -0.5, 0.5);
+    let v0 = uniforms(51, nh * nv, -0.5, 0.5);
+    // Hidden biases from −2 to 2: some units are off for some examples.
+    let b0 = uniforms(52, nh, -2.0, 2.0);
+    let c0 = uniforms(53, nv, -0.5, 0.5);
+    let pixels: Vec<u8> = uniforms(54, rows * nv, 0.0, 256.0).iter().map(|&p| p as u8).collect();
+    let key = RngKey::new(9, 4);
+
+    let mut ae = Autoencoder::from_host_untied(&be, config, (&w0, &v0), &b0, &c0);
+    let mut ws = ae.workspace(&be, rows);
+    let images = be.upload_images(&pixels, nv);
+    let mut costs = be.zeros(1);
+    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
+    let frac_on = be.download(ws.fraction_on())[0];
+    let (w1, b1, c1) = ae.download(&be);
+    let v1 = ae.download_decoder(&be).unwrap();
+    let analytic: Vec<f64> = [(&w0, &w1), (&v0, &v1), (&b0, &b1), (&c0, &c1)]
+        .iter()
+        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
+        .collect();
+
+    // x and x̃ exactly as the backend computes them in f32.
+    let xf: Vec<f32> =
+        pixels.iter().map(|&p| p as f32 * (1.0 / 255.0) * (1.0 / std) + (-mean / std)).collect();
+    let x: Vec<f64> = xf.iter().map(|&v| v as f64).collect();
+    let x_tilde: Vec<f64> =
+        xf.iter().enumerate().map(|(i, &v)| (v + sigma * gaussian(key, i as u32)) as f64).collect();
+    let (nw, nvv) = (nv * nh, nh * nv);
+    let mut params: Vec<f64> =
+        w0.iter().chain(&v0).chain(&b0).chain(&c0).map(|&p| p as f64).collect();
+    let cost = |p: &[f64]| {
+        let (w, rest) = p.split_at(nw);
+        let (v, rest) = rest.split_at(nvv);
+        let (b, c) = rest.split_at(nh);
+        relu_dae_half_error_f64((w, v, b, c), &x, &x_tilde, (rows, nv, nh))
+    };
+    let (half, on) = cost(&params);
+    assert!(on > 0 && on < rows * nh, "units on: {on} of {}: the test needs some off", rows * nh);
+    assert_eq!(frac_on, on as f32 / (rows * nh) as f32, "fraction on");
+    // The step reports E = ‖y − x‖², twice the ½E whose gradient it follows.
+    assert!(
+        (costs[0] as f64 - 2.0 * half).abs() <= 1e-4 * half,
+        "E {} vs {}",
+        costs[0],
+        2.0 * half
+    );
+
+    let eps = 1e-6;
+    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    for i in 0..params.len() {
+        let p = params[i];
+        params[i] = p + eps;
+        let up = cost(&params).0;
+        params[i] = p - eps;
+        let down = cost(&params).0;
+        params[i] = p;
+        let numeric = (up - down) / (2.0 * eps);
+        let name = match i {
+            i if i < nw => "W",
+            i if i < nw + nvv => "V",
+            i if i < nw + nvv + nh => "B",
+            _ => "C",
+        };
+        assert!(
+            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
+            "{name} parameter {i}: analytic {} vs numeric {numeric}",
+            analytic[i]
+        );
+    }
 }

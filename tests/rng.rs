@@ -91,3 +91,32 @@ fn neighbouring_mask_elements_are_uncorrelated() {
     let sigma = (0.25 / n as f64).sqrt();
     assert!((agree - 0.5).abs() < 4.0 * sigma, "lag-1 agreement {agree}");
 }
+
+#[test]
+fn gaussian_noise_has_mean_0_and_variance_sigma_squared_within_four_sigma() {
+    let cpu = Cpu::new();
+    let n = 200_000;
+    for (stream, sigma) in [(1u64, 1.0f32), (2, 0.25), (3, 3.0)] {
+        let x = vec![0.5f32; n];
+        let mut xt = vec![0.0f32; n];
+        cpu.corrupt(&mut xt, &x, n, Noise::Gauss { sigma }, RngKey::new(42, stream));
+        let z: Vec<f64> = xt.iter().map(|&v| (f64::from(v) - 0.5) / f64::from(sigma)).collect();
+        let mean = z.iter().sum::<f64>() / n as f64;
+        let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        // Standard errors of N(0, 1): mean 1/√n, sample variance √(2/n); fourth moment 3.
+        let four_sigma_mean = 4.0 / (n as f64).sqrt();
+        let four_sigma_var = 4.0 * (2.0 / n as f64).sqrt();
+        assert!(mean.abs() <= four_sigma_mean, "σ={sigma}: mean {mean}");
+        assert!((var - 1.0).abs() <= four_sigma_var, "σ={sigma}: variance {var}");
+        let kurt = z.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / n as f64 / var.powi(2);
+        assert!((kurt - 3.0).abs() <= 4.0 * (24.0 / n as f64).sqrt(), "σ={sigma}: kurtosis {kurt}");
+        // Symmetric: as many draws above as below the mean, within 4σ of a fair coin.
+        let above = z.iter().filter(|&&v| v > 0.0).count() as f64;
+        assert!((above - n as f64 / 2.0).abs() <= 4.0 * (n as f64 / 4.0).sqrt(), "σ={sigma}");
+    }
+    // Neighbouring elements are uncorrelated.
+    let mut z = vec![0.0f32; n];
+    cpu.corrupt(&mut z, &vec![0.0; n], n, Noise::Gauss { sigma: 1.0 }, RngKey::new(43, 0));
+    let corr = z.windows(2).map(|w| f64::from(w[0]) * f64::from(w[1])).sum::<f64>() / n as f64;
+    assert!(corr.abs() <= 4.0 / (n as f64).sqrt(), "lag-1 correlation {corr}");
+}

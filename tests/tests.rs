@@ -12,6 +12,7 @@ mod data;
 mod early_stopping;
 mod gpu_vs_cpu;
 mod gradients;
+mod presets;
 mod rng;
 mod shaders;
 mod viz;

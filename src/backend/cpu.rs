@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::math;
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
-use crate::rng::{RngKey, drop_threshold};
+use crate::rng::{RngKey, drop_threshold, gaussian};
 
 /// Element-wise work below this many elements runs on one thread (rayon's fork/join costs more).
 const PAR_MIN: usize = 1 << 16;
@@ -113,6 +113,13 @@ simd_kernel! {
         for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
             *xt = masked(key, threshold, i, v);
         }
+    }
+}
+
+/// Additive Gaussian noise: x̃[i] = x[i] + σ·`rng::gaussian(key, i)`.
+fn corrupt_gauss(x_tilde: &mut [f32], x: &[f32], key: RngKey, sigma: f32) {
+    for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
+        *xt = v + sigma * gaussian(key, i as u32);
     }
 }
 
@@ -276,6 +283,10 @@ impl Backend for Cpu {
                 x_tilde.copy_from_slice(x);
             }
             Noise::Mask { p } => load_masked(x, x_tilde, src, key, drop_threshold(p)),
+            Noise::Gauss { sigma } => {
+                x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
+                corrupt_gauss(x_tilde, x, key, sigma);
+            }
         }
     }
 
@@ -298,6 +309,9 @@ impl Backend for Cpu {
                 for_rows(c, n, |_, row| match act {
                     Activation::Identity => row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b),
                     Activation::Sigmoid => bias_sigmoid_row(row, bias),
+                    Activation::Relu => {
+                        row.iter_mut().zip(bias).for_each(|(v, &b)| *v = (*v + b).max(0.0))
+                    }
                 });
             }
             Epilogue::ActGrad { out, act } => {
@@ -379,6 +393,7 @@ impl Backend for Cpu {
         match noise {
             Noise::None => x_tilde.copy_from_slice(x),
             Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
+            Noise::Gauss { sigma } => corrupt_gauss(x_tilde, x, key, sigma),
         }
     }
 
@@ -430,5 +445,94 @@ impl Backend for Cpu {
                 *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
             }
         });
+    }
+
+    fn col_sq_norms(&self, out: &mut Vec<f32>, a: &Vec<f32>, rows: usize, cols: usize) {
+        let out = &mut out[..cols];
+        out.fill(0.0);
+        for row in a[..rows * cols].chunks_exact(cols.max(1)) {
+            out.iter_mut().zip(row).for_each(|(s, &v)| *s += v * v);
+        }
+    }
+
+    fn contractive(
+        &self,
+        dh: &mut Vec<f32>,
+        col_grad: &mut Vec<f32>,
+        jac_sq: &mut Vec<f32>,
+        slot: usize,
+        h: &Vec<f32>,
+        col_norms: &Vec<f32>,
+        rows: usize,
+        cols: usize,
+        lambda: f32,
+        scale: f32,
+    ) {
+        let coef = 2.0 * lambda * scale;
+        let c = &col_norms[..cols];
+        with_scratch(cols, |acc| {
+            // acc[j] = Σₙ sₙⱼ², rows in order
+            acc.fill(0.0);
+            let rows_iter =
+                dh[..rows * cols].chunks_exact_mut(cols.max(1)).zip(h.chunks_exact(cols.max(1)));
+            for (d, hr) in rows_iter {
+                for j in 0..cols {
+                    let hv = hr[j];
+                    let s = hv * (1.0 - hv);
+                    let s2 = s * s;
+                    d[j] += coef * c[j] * s2 * (1.0 - 2.0 * hv);
+                    acc[j] += s2;
+                }
+            }
+            let mut total = 0.0f32;
+            for j in 0..cols {
+                col_grad[j] = coef * acc[j];
+                total += c[j] * acc[j];
+            }
+            jac_sq[slot] = scale * total;
+        });
+    }
+
+    fn scale_cols(&self, a: &mut Vec<f32>, f: &Vec<f32>, rows: usize, cols: usize, alpha: f32) {
+        for row in a[..rows * cols].chunks_exact_mut(cols.max(1)) {
+            row.iter_mut().zip(&f[..cols]).for_each(|(w, &g)| *w += alpha * g * *w);
+        }
+    }
+
+    fn sq_err(
+        &self,
+        grad: &mut Vec<f32>,
+        costs: &mut Vec<f32>,
+        slot: usize,
+        y: &Vec<f32>,
+        target: &Vec<f32>,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        let len = rows * cols;
+        let mut sum = 0.0f32;
+        for ((g, &y), &x) in grad[..len].iter_mut().zip(&y[..len]).zip(&target[..len]) {
+            let d = y - x;
+            *g = d * scale;
+            sum += d * d;
+        }
+        costs[slot] = scale * sum;
+    }
+
+    fn count_positive(
+        &self,
+        out: &mut Vec<f32>,
+        slot: usize,
+        a: &Vec<f32>,
+        len: usize,
+        scale: f32,
+    ) {
+        let n = a[..len].iter().filter(|&&v| v > 0.0).count();
+        out[slot] = scale * n as f32;
+    }
+
+    fn affine(&self, x: &mut Vec<f32>, len: usize, mul: f32, add: f32) {
+        x[..len].iter_mut().for_each(|v| *v = *v * mul + add);
     }
 }

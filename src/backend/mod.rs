@@ -17,22 +17,33 @@ pub mod timed;
 use crate::rng::RngKey;
 
 /// Element-wise activation applied in a GEMM epilogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// f(y) = y
     Identity,
     /// f(y) = σ(y) = 1 / (1 + e^(−y))
     Sigmoid,
+    /// f(y) = max(0, y) (the ReLU-DAE's encoder).
+    Relu,
 }
 
 impl Activation {
     /// f'(y) expressed through the activation's output o = f(y): 1 for identity, o(1 − o) for
-    /// the sigmoid.
+    /// the sigmoid, 1 where o > 0 and 0 elsewhere for the ReLU (the mask of the units that are
+    /// on; the derivative at 0 is taken as 0).
     #[inline(always)]
     pub fn grad_from_output(self, o: f32) -> f32 {
         match self {
             Activation::Identity => 1.0,
             Activation::Sigmoid => o * (1.0 - o),
+            Activation::Relu => {
+                if o > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         }
     }
 }
@@ -50,6 +61,14 @@ pub enum Noise {
     Mask {
         /// Probability of zeroing an element, in [0, 1].
         p: f32,
+    },
+    /// Additive Gaussian noise: x̃ = x + σ·z, z ~ N(0, 1) by Box–Muller from two uniforms of
+    /// element i (`rng::gaussian`: u₁ from bits(i), u₂ from a second hash of it). The uniforms
+    /// are bit-identical on every backend; ln, cos and √ are the device's, so GPU and CPU agree
+    /// within a tolerance, not bit for bit.
+    Gauss {
+        /// Standard deviation σ ≥ 0.
+        sigma: f32,
     },
 }
 
@@ -243,4 +262,82 @@ pub trait Backend {
         alpha: f32,
         beta: f32,
     );
+
+    /// out[j] = Σ_i a[i, j]²; a: [rows, cols], out: [cols]. The squared column norms of W,
+    /// Σᵢ Wᵢⱼ², from which the contractive penalty is O(B·n_hid) (Rifai et al. 2011).
+    fn col_sq_norms(&self, out: &mut Self::Tensor, a: &Self::Tensor, rows: usize, cols: usize);
+
+    /// The contractive penalty of a sigmoid layer, its value and gradient, fused (Rifai et al.
+    /// 2011; DESIGN.md, cA). With h: [rows, cols] the layer's output, sₙⱼ = hₙⱼ(1 − hₙⱼ),
+    /// c = `col_norms`: [cols] (cⱼ = Σᵢ Wᵢⱼ², see `col_sq_norms`) and the penalty
+    /// P = λ·scale·Σₙ ‖Jₙ‖²_F, ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ:
+    /// - dh[n, j] += 2λ·scale·cⱼ·sₙⱼ²·(1 − 2hₙⱼ)  (∂P/∂ of the pre-activation, added to the
+    ///   layer's delta, so the W and b updates that follow carry the penalty's h path);
+    /// - col_grad[j] = 2λ·scale·Σₙ sₙⱼ²  (∂P/∂Wᵢⱼ through the column norm is col_grad[j]·Wᵢⱼ,
+    ///   applied by `scale_cols`);
+    /// - jac_sq[slot] = scale·Σₙ ‖Jₙ‖²_F  (the batch-mean squared Jacobian norm for scale = 1/rows).
+    ///
+    /// Reductions are deterministic (fixed order, no float atomics).
+    #[allow(clippy::too_many_arguments)]
+    fn contractive(
+        &self,
+        dh: &mut Self::Tensor,
+        col_grad: &mut Self::Tensor,
+        jac_sq: &mut Self::Tensor,
+        slot: usize,
+        h: &Self::Tensor,
+        col_norms: &Self::Tensor,
+        rows: usize,
+        cols: usize,
+        lambda: f32,
+        scale: f32,
+    );
+
+    /// a[i, j] += α·f[j]·a[i, j]; a: [rows, cols], f: [cols]. With f = `contractive`'s col_grad
+    /// and α = −lr, the SGD step of W along the penalty's column-norm path.
+    fn scale_cols(
+        &self,
+        a: &mut Self::Tensor,
+        f: &Self::Tensor,
+        rows: usize,
+        cols: usize,
+        alpha: f32,
+    );
+
+    /// Squared error with its gradient, fused. With y = the linear output and x = target, both
+    /// [rows, cols]:
+    /// - grad = (y − x)·scale  (∂/∂y of ½·the cost below: the ReLU-DAE backpropagates ½E);
+    /// - costs[slot] = scale·Σ_rows Σ_k (y − x)²  (E = ‖y − x‖² per row; scale = 1/rows gives
+    ///   the batch mean).
+    ///
+    /// Reductions are deterministic (fixed order, no float atomics).
+    #[allow(clippy::too_many_arguments)]
+    fn sq_err(
+        &self,
+        grad: &mut Self::Tensor,
+        costs: &mut Self::Tensor,
+        slot: usize,
+        y: &Self::Tensor,
+        target: &Self::Tensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    );
+
+    /// out[slot] = scale·#{i < len : a[i] > 0}: with a = a ReLU layer's output and
+    /// scale = 1/len, the fraction of units that are on (the ReLU-DAE's sparsity). The count is
+    /// exact (below 2²⁴) on every backend.
+    fn count_positive(
+        &self,
+        out: &mut Self::Tensor,
+        slot: usize,
+        a: &Self::Tensor,
+        len: usize,
+        scale: f32,
+    );
+
+    /// x[i] = x[i]·mul + add for i < len, in place (a multiply then an add; a driver may fuse
+    /// them, so backends agree to rounding). Standardising a batch: mul = 1/std,
+    /// add = −mean/std.
+    fn affine(&self, x: &mut Self::Tensor, len: usize, mul: f32, add: f32);
 }

@@ -164,4 +164,56 @@ impl<B: Backend> Backend for Timed<B> {
     ) {
         self.time("col_sum", || self.inner.col_sum(out, a, rows, cols, alpha, beta))
     }
+
+    fn col_sq_norms(&self, out: &mut B::Tensor, a: &B::Tensor, rows: usize, cols: usize) {
+        self.time("col_sq_norms", || self.inner.col_sq_norms(out, a, rows, cols))
+    }
+    fn contractive(
+        &self,
+        dh: &mut B::Tensor,
+        col_grad: &mut B::Tensor,
+        jac_sq: &mut B::Tensor,
+        slot: usize,
+        h: &B::Tensor,
+        col_norms: &B::Tensor,
+        rows: usize,
+        cols: usize,
+        lambda: f32,
+        scale: f32,
+    ) {
+        self.time("contractive", || {
+            self.inner
+                .contractive(dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale)
+        })
+    }
+    fn scale_cols(&self, a: &mut B::Tensor, f: &B::Tensor, rows: usize, cols: usize, alpha: f32) {
+        self.time("scale_cols", || self.inner.scale_cols(a, f, rows, cols, alpha))
+    }
+
+    fn sq_err(
+        &self,
+        grad: &mut B::Tensor,
+        costs: &mut B::Tensor,
+        slot: usize,
+        y: &B::Tensor,
+        target: &B::Tensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        self.time("sq_err", || self.inner.sq_err(grad, costs, slot, y, target, rows, cols, scale))
+    }
+    fn count_positive(
+        &self,
+        out: &mut B::Tensor,
+        slot: usize,
+        a: &B::Tensor,
+        len: usize,
+        scale: f32,
+    ) {
+        self.time("count_positive", || self.inner.count_positive(out, slot, a, len, scale))
+    }
+    fn affine(&self, x: &mut B::Tensor, len: usize, mul: f32, add: f32) {
+        self.time("affine", || self.inner.affine(x, len, mul, add))
+    }
 }

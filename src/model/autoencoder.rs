@@ -1,7 +1,17 @@
-//! The denoising autoencoder with tied weights (Vincent et al. 2008; tutorial dA.py).
+//! The autoencoder family: the denoising autoencoder (dA; Vincent et al. 2008; tutorial dA.py),
+//! the contractive autoencoder (cA; Rifai et al. 2011; tutorial cA.py) and the ReLU denoising
+//! autoencoder (the exercise) are configurations of this one struct — encoder activation, tied
+//! or untied decoder, loss (cross-entropy from logits with a sigmoid output, or squared error
+//! with a linear output), noise (masking p, Gaussian σ), contractive weight λ, standardised
+//! inputs, initialisation.
+//!
+//! ReLU-DAE (DESIGN.md): x standardised; x̃ = x + N(0, σ²); z = max(0, x̃W + B): [B, H];
+//! y = zV + C: [B, V] (V: [H, V], untied, linear output); E = ‖y − x‖² per row. Backward of ½E
+//! (mean over B): dY = (y − x)/B; dZ = (dY·Vᵀ) ⊙ 1[z > 0] (the ReLU mask: units that are off
+//! pass no gradient); ∂V = zᵀ·dY, ∂W = x̃ᵀ·dZ, ∂C = Σ dY, ∂B = Σ dZ.
 //!
 //! Dims legend: B = batch rows, V = n_vis (784), H = n_hid (500).
-//! Forward, for a clean batch x ∈ [0,1]^{B×V}:
+//! dA, for a clean batch x ∈ [0,1]^{B×V}:
 //!   x̃ = m ⊙ x, m ~ Bernoulli(1 − p)          (masking noise; p = 0 gives the plain autoencoder)
 //!   h = σ(x̃W + b)                              h: [B, H], W: [V, H]
 //!   a = hWᵀ + b′,  z = σ(a)                    a, z: [B, V]
@@ -10,10 +20,18 @@
 //!   dA = (z − x)/B                             [B, V]
 //!   dH = (dA·W) ⊙ h(1 − h)                     [B, H]
 //!   ∂W = x̃ᵀ·dH + dAᵀ·h,  ∂b = Σ_rows dH,  ∂b′ = Σ_rows dA
+//! Contractive penalty (λ > 0, DESIGN.md): with s = h(1 − h): [B, H], cⱼ = Σᵢ Wᵢⱼ²: [H],
+//!   P = λ·(1/B)·Σₙ ‖Jₙ‖²_F,  ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ          O(B·H) given c (true division by B)
+//!   ∂P/∂preₙⱼ = (2λ/B)·cⱼ·sₙⱼ²·(1 − 2hₙⱼ)     (through h: ∂s²/∂pre = 2s·(1 − 2h)·s), added to dH
+//!   ∂P/∂Wᵢⱼ  += (2λ/B)·Σₙ sₙⱼ² · Wᵢⱼ          (through the column norm), applied as a column
+//!                                             scaling of W before the fused update
+//! so ∂W and ∂b of the penalty's h path ride on the dA's x̃ᵀ·dH and Σ dH.
 //! The SGD update is fused into a GEMM summing both products of ∂W (`gemm_sum`, α = −lr, β = 1)
-//! and into the column sums. A step is eight ops, one GPU dispatch each (load + corrupt, encode,
-//! decode, loss, backprop, W update, two bias updates; the loss takes a second dispatch when
-//! B·V > 65 536, i.e. B ≥ 84 at V = 784).
+//! and into the column sums. A dA step is eight ops, one GPU dispatch each (load + corrupt,
+//! encode, decode, loss, backprop, W update, two bias updates; the loss takes a second dispatch
+//! when B·V > 65 536, i.e. B ≥ 84 at V = 784); the cA adds four dispatches (column norms, the
+//! penalty in two passes, the column scaling); the ReLU-DAE's step is twelve (load, standardise,
+//! corrupt, encode, decode, loss, sparsity count, backprop, W and V updates, two bias updates).
 
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::rng::{HostRng, RngKey};
@@ -30,9 +48,87 @@ pub struct AutoencoderConfig {
     pub n_hid: usize,
     /// Masking-noise level p: probability of zeroing an input element, in [0, 1].
     pub corruption: f32,
+    /// Contractive weight λ ≥ 0 of the penalty λ·(1/B)Σₙ‖Jₙ‖²_F (0: no penalty, the dA).
+    /// Needs the sigmoid encoder.
+    #[serde(default)]
+    pub contraction: f32,
+    /// Additive Gaussian noise σ ≥ 0 (0: none); used instead of masking when > 0.
+    #[serde(default)]
+    pub noise_std: f32,
+    /// Encoder activation: sigmoid (dA, cA) or ReLU (ReLU-DAE).
+    #[serde(default = "sigmoid")]
+    pub encoder: Activation,
+    /// Tied decoder weights Wᵀ (dA, cA), or a separate V: [n_hid, n_vis] (ReLU-DAE).
+    #[serde(default = "yes")]
+    pub tied: bool,
+    /// Reconstruction loss (and with it the decoder's output activation).
+    #[serde(default)]
+    pub loss: Loss,
+    /// Standardise each loaded batch as (x − mean)/std (the data set's pixel mean and standard
+    /// deviation, after /255); None keeps x ∈ [0, 1].
+    #[serde(default)]
+    pub standardise: Option<[f32; 2]>,
+    /// Weight initialisation.
+    #[serde(default)]
+    pub init: Init,
 }
 
-/// Parameters of a tied-weight autoencoder, living on the backend.
+fn sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The reconstruction loss of an autoencoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// Sigmoid output, cross-entropy from the logits (dA, cA).
+    #[default]
+    CrossEntropy,
+    /// Linear output, squared error ‖y − x‖² (ReLU-DAE; the gradient is that of ½E).
+    SquaredError,
+}
+
+/// How the weights start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// The tutorial's W ~ U(±4·√(6/(n_vis + n_hid))), biases 0.
+    #[default]
+    Tutorial,
+    /// W (and V) ~ N(0, std²), hidden bias = `hidden_bias`, visible bias 0 (the ReLU-DAE:
+    /// std 0.01, hidden bias 0.5).
+    Normal {
+        /// Standard deviation of the weights.
+        std: f32,
+        /// Initial value of every hidden bias.
+        hidden_bias: f32,
+    },
+}
+
+impl Default for AutoencoderConfig {
+    /// The tutorial dA's 784-500 without noise: sigmoid encoder, tied weights, cross-entropy,
+    /// tutorial initialisation.
+    fn default() -> Self {
+        AutoencoderConfig {
+            n_vis: 784,
+            n_hid: 500,
+            corruption: 0.0,
+            contraction: 0.0,
+            noise_std: 0.0,
+            encoder: Activation::Sigmoid,
+            tied: true,
+            loss: Loss::CrossEntropy,
+            standardise: None,
+            init: Init::Tutorial,
+        }
+    }
+}
+
+/// Parameters of an autoencoder, living on the backend.
 pub struct Autoencoder<B: Backend> {
     /// Shape and noise.
     pub config: AutoencoderConfig,
@@ -42,6 +138,8 @@ pub struct Autoencoder<B: Backend> {
     pub b: B::Tensor,
     /// Visible (reconstruction) bias: [n_vis].
     pub b_prime: B::Tensor,
+    /// Decoder weights of an untied model: [n_hid, n_vis] (None when tied: the decoder is Wᵀ).
+    pub v: Option<B::Tensor>,
 }
 
 /// Per-batch activations and deltas of one training step, allocated once for a batch size.
@@ -59,6 +157,14 @@ pub struct Workspace<B: Backend> {
     da: B::Tensor,
     /// Hidden delta dH: [B, H].
     dh: B::Tensor,
+    /// Squared column norms of W, cⱼ = Σᵢ Wᵢⱼ²: [H] (contractive only, else empty).
+    col_norms: B::Tensor,
+    /// The penalty's column-norm gradient factor: [H] (contractive only, else empty).
+    col_grad: B::Tensor,
+    /// Batch-mean squared Jacobian norms, one slot per step: [slots] (contractive only).
+    jac_sq: B::Tensor,
+    /// Fraction of hidden units on (> 0), one slot per step: [slots] (ReLU encoder only).
+    frac_on: B::Tensor,
 }
 
 impl<B: Backend> Workspace<B> {
@@ -66,6 +172,18 @@ impl<B: Backend> Workspace<B> {
     /// dA's upper layer) before `Autoencoder::train_step_on_input`.
     pub fn input_mut(&mut self) -> &mut B::Tensor {
         &mut self.x
+    }
+
+    /// The per-step batch-mean squared Jacobian norms (1/B)Σₙ‖Jₙ‖²_F written by the contractive
+    /// steps, [slots] (empty for a model without penalty).
+    pub fn jacobian_sq(&self) -> &B::Tensor {
+        &self.jac_sq
+    }
+
+    /// The per-step fractions of hidden units that are on, #{z > 0}/(B·H), written by the steps
+    /// of a ReLU model, [slots] (empty otherwise).
+    pub fn fraction_on(&self) -> &B::Tensor {
+        &self.frac_on
     }
 }
 
@@ -78,12 +196,52 @@ impl<B: Backend> Autoencoder<B> {
 
     /// `new`, drawing W from host RNG stream `stream` of `seed` (each layer of a stack has its
     /// own stream).
+    ///
+    /// With `Init::Normal { std, hidden_bias }`, W ~ N(0, std²) from that stream, V (untied)
+    /// ~ N(0, std²) from stream `stream + 1`, b = hidden_bias, b′ = 0.
     pub fn new_in_stream(be: &B, config: AutoencoderConfig, seed: u64, stream: u64) -> Self {
         let (v, h) = (config.n_vis, config.n_hid);
-        let bound = 4.0 * (6.0 / (v + h) as f32).sqrt();
         let mut rng = HostRng::new(seed, stream);
-        let w: Vec<f32> = (0..v * h).map(|_| rng.uniform_in(-bound, bound)).collect();
-        Self::from_host(be, config, &w, &vec![0.0; h], &vec![0.0; v])
+        match config.init {
+            Init::Tutorial => {
+                let bound = 4.0 * (6.0 / (v + h) as f32).sqrt();
+                let w: Vec<f32> = (0..v * h).map(|_| rng.uniform_in(-bound, bound)).collect();
+                let mut ae = Self::from_host(be, config.clone(), &w, &vec![0.0; h], &vec![0.0; v]);
+                if !config.tied {
+                    // V = Wᵀ's values in V's layout: [n_hid, n_vis].
+                    let vt: Vec<f32> = (0..h * v).map(|k| w[(k % v) * h + k / v]).collect();
+                    ae.v = Some(be.upload(&vt));
+                }
+                ae
+            }
+            Init::Normal { std, hidden_bias } => {
+                let w: Vec<f32> = (0..v * h).map(|_| std * rng.normal()).collect();
+                let mut ae =
+                    Self::from_host(be, config.clone(), &w, &vec![hidden_bias; h], &vec![0.0; v]);
+                if !config.tied {
+                    let mut rng = HostRng::new(seed, stream.wrapping_add(1));
+                    let vt: Vec<f32> = (0..h * v).map(|_| std * rng.normal()).collect();
+                    ae.v = Some(be.upload(&vt));
+                }
+                ae
+            }
+        }
+    }
+
+    /// An untied autoencoder with the given parameters: w: [n_vis, n_hid], v: [n_hid, n_vis],
+    /// b: [n_hid], b_prime: [n_vis].
+    pub fn from_host_untied(
+        be: &B,
+        config: AutoencoderConfig,
+        (w, v): (&[f32], &[f32]),
+        b: &[f32],
+        b_prime: &[f32],
+    ) -> Self {
+        assert!(!config.tied, "from_host_untied needs an untied configuration");
+        assert_eq!(v.len(), config.n_vis * config.n_hid, "v must be [n_hid, n_vis]");
+        let mut ae = Self::from_host(be, config, w, b, b_prime);
+        ae.v = Some(be.upload(v));
+        ae
     }
 
     /// An autoencoder with the given parameters: w: [n_vis, n_hid], b: [n_hid], b_prime: [n_vis].
@@ -97,12 +255,26 @@ impl<B: Backend> Autoencoder<B> {
         assert_eq!(w.len(), config.n_vis * config.n_hid, "w must be [n_vis, n_hid]");
         assert_eq!(b.len(), config.n_hid, "b must be [n_hid]");
         assert_eq!(b_prime.len(), config.n_vis, "b_prime must be [n_vis]");
-        Autoencoder { w: be.upload(w), b: be.upload(b), b_prime: be.upload(b_prime), config }
+        Autoencoder {
+            w: be.upload(w),
+            b: be.upload(b),
+            b_prime: be.upload(b_prime),
+            v: None,
+            config,
+        }
     }
 
-    /// Workspaces for batches of `rows` examples.
+    /// Workspaces for batches of `rows` examples (one Jacobian-norm slot).
     pub fn workspace(&self, be: &B, rows: usize) -> Workspace<B> {
+        self.workspace_with_slots(be, rows, 1)
+    }
+
+    /// Workspaces for batches of `rows` examples, with `slots` slots for the per-step Jacobian
+    /// norms of a contractive model (step `slot` of `train_step` writes slot `slot`).
+    pub fn workspace_with_slots(&self, be: &B, rows: usize, slots: usize) -> Workspace<B> {
         let (v, h) = (self.config.n_vis, self.config.n_hid);
+        let penalty = self.config.contraction > 0.0;
+        let if_penalty = |len: usize| be.zeros(if penalty { len } else { 0 });
         Workspace {
             rows,
             x: be.zeros(rows * v),
@@ -111,6 +283,14 @@ impl<B: Backend> Autoencoder<B> {
             a: be.zeros(rows * v),
             da: be.zeros(rows * v),
             dh: be.zeros(rows * h),
+            col_norms: if_penalty(h),
+            col_grad: if_penalty(h),
+            jac_sq: if_penalty(slots.max(1)),
+            frac_on: be.zeros(if self.config.encoder == Activation::Relu {
+                slots.max(1)
+            } else {
+                0
+            }),
         }
     }
 
@@ -128,9 +308,26 @@ impl<B: Backend> Autoencoder<B> {
         costs: &mut B::Tensor,
         slot: usize,
     ) {
-        // x: [B, V]; x̃ = m ⊙ x: [B, V]
-        be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, ws.rows, self.noise(), key);
+        self.load(be, ws, images, first, key);
         self.step_from_corrupted(be, ws, lr, costs, slot);
+    }
+
+    /// x: [B, V] = images[first ..]/255 (standardised if configured); x̃ = noise(x): [B, V].
+    fn load(&self, be: &B, ws: &mut Workspace<B>, images: &B::Images, first: usize, key: RngKey) {
+        let rows = ws.rows;
+        match self.config.standardise {
+            None => {
+                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, self.noise(), key)
+            }
+            Some([mean, std]) => {
+                // x = (x/255 − mean)/std, then x̃ = noise(x)
+                let none = Noise::None;
+                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, none, key);
+                let len = rows * self.config.n_vis;
+                be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                be.corrupt(&mut ws.x_tilde, &ws.x, len, self.noise(), key);
+            }
+        }
     }
 
     /// One SGD step on the clean batch the caller wrote into `ws.input_mut()` (e.g. the output
@@ -152,9 +349,12 @@ impl<B: Backend> Autoencoder<B> {
         self.step_from_corrupted(be, ws, lr, costs, slot);
     }
 
-    /// The masking noise of `config.corruption` (none at 0).
+    /// The noise of the configuration: Gaussian σ when `noise_std` > 0, else masking at
+    /// `corruption` (none at 0).
     fn noise(&self) -> Noise {
-        if self.config.corruption > 0.0 {
+        if self.config.noise_std > 0.0 {
+            Noise::Gauss { sigma: self.config.noise_std }
+        } else if self.config.corruption > 0.0 {
             Noise::Mask { p: self.config.corruption }
         } else {
             Noise::None
@@ -171,40 +371,93 @@ impl<B: Backend> Autoencoder<B> {
         slot: usize,
     ) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
-        // h = σ(x̃W + b): [B, H]
-        let sigmoid = Activation::Sigmoid;
-        be.gemm(
-            &mut ws.h,
-            &ws.x_tilde,
-            &self.w,
-            GemmSpec::new(rows, h, v),
-            Epilogue::BiasAct { bias: &self.b, act: sigmoid },
-        );
-        // a = hWᵀ + b′: [B, V]
-        be.gemm(
-            &mut ws.a,
-            &ws.h,
-            &self.w,
-            GemmSpec::new(rows, v, h).trans_b(),
-            Epilogue::BiasAct { bias: &self.b_prime, act: Activation::Identity },
-        );
-        // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
+        let enc = self.config.encoder;
+        self.forward(be, ws, Activation::Identity);
         let scale = 1.0 / rows as f32;
-        be.xent_logits(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale);
-        // dH = (dA·W) ⊙ h(1 − h): [B, H]
-        be.gemm(
-            &mut ws.dh,
-            &ws.da,
-            &self.w,
-            GemmSpec::new(rows, h, v),
-            Epilogue::ActGrad { out: &ws.h, act: sigmoid },
-        );
-        // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM
+        match self.config.loss {
+            // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
+            Loss::CrossEntropy => {
+                be.xent_logits(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale)
+            }
+            // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
+            Loss::SquaredError => be.sq_err(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale),
+        }
+        if enc == Activation::Relu {
+            // frac_on[slot] = #{z > 0}/(B·H)
+            be.count_positive(&mut ws.frac_on, slot, &ws.h, rows * h, 1.0 / (rows * h) as f32);
+        }
+        // dH = (dA·Wdec) ⊙ f′(h): [B, H] (Wdec = W tied: dA·W; untied V: [H, V], dA·Vᵀ)
+        let grad = Epilogue::ActGrad { out: &ws.h, act: enc };
+        match &self.v {
+            None => be.gemm(&mut ws.dh, &ws.da, &self.w, GemmSpec::new(rows, h, v), grad),
+            Some(vt) => be.gemm(&mut ws.dh, &ws.da, vt, GemmSpec::new(rows, h, v).trans_b(), grad),
+        }
+        let lambda = self.config.contraction;
+        if lambda > 0.0 {
+            // c = Σᵢ Wᵢⱼ²: [H]; dH += (2λ/B)·c·s²·(1 − 2h); col_grad = (2λ/B)·Σₙ s²;
+            // jac_sq[slot] = (1/B)·Σₙ‖Jₙ‖²_F; then W ⊙= 1 − lr·col_grad (column-norm path,
+            // at the old W: the GEMM below does not read W)
+            be.col_sq_norms(&mut ws.col_norms, &self.w, v, h);
+            let (dh, cg, jac) = (&mut ws.dh, &mut ws.col_grad, &mut ws.jac_sq);
+            be.contractive(dh, cg, jac, slot, &ws.h, &ws.col_norms, rows, h, lambda, scale);
+            be.scale_cols(&mut self.w, &ws.col_grad, v, h, -lr);
+        }
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
-        be.gemm_sum(&mut self.w, (&ws.x_tilde, &ws.dh), (&ws.da, &ws.h), update, rows);
+        match &mut self.v {
+            // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM
+            None => be.gemm_sum(&mut self.w, (&ws.x_tilde, &ws.dh), (&ws.da, &ws.h), update, rows),
+            Some(vt) => {
+                // W −= lr·x̃ᵀ·dZ: [V, H]; V −= lr·zᵀ·dY: [H, V]
+                be.gemm(&mut self.w, &ws.x_tilde, &ws.dh, update, Epilogue::None);
+                let v_update = GemmSpec::new(h, v, rows).trans_a().scaled(-lr, 1.0);
+                be.gemm(vt, &ws.h, &ws.da, v_update, Epilogue::None);
+            }
+        }
         // b −= lr·Σ dH, b′ −= lr·Σ dA
         be.col_sum(&mut self.b, &ws.dh, rows, h, -lr, 1.0);
         be.col_sum(&mut self.b_prime, &ws.da, rows, v, -lr, 1.0);
+    }
+
+    /// h = f(x̃W + b): [B, H]; a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied,
+    /// V untied).
+    fn forward(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
+        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        let act = self.config.encoder;
+        let encode = Epilogue::BiasAct { bias: &self.b, act };
+        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+        let decode = Epilogue::BiasAct { bias: &self.b_prime, act: out };
+        match &self.v {
+            None => be.gemm(&mut ws.a, &ws.h, &self.w, GemmSpec::new(rows, v, h).trans_b(), decode),
+            Some(vt) => be.gemm(&mut ws.a, &ws.h, vt, GemmSpec::new(rows, v, h), decode),
+        }
+    }
+
+    /// Pictures of the model at work on images[first .. first + ws.rows] (e.g. test digits for
+    /// `reconstructions.png`): returns host copies of (x, x̃, z), each [B, V], with x̃ the input
+    /// corrupted under `key` and z the reconstruction: σ(hWᵀ + b′) for the cross-entropy
+    /// models, the linear output y = zV + C for the squared-error one; x, x̃ and y are
+    /// standardised when the model's inputs are. Parameters are not changed; `ws` is
+    /// overwritten.
+    pub fn reconstruct(
+        &self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        images: &B::Images,
+        first: usize,
+        key: RngKey,
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        self.load(be, ws, images, first, key);
+        let out = match self.config.loss {
+            Loss::CrossEntropy => Activation::Sigmoid,
+            Loss::SquaredError => Activation::Identity,
+        };
+        self.forward(be, ws, out);
+        (be.download(&ws.x), be.download(&ws.x_tilde), be.download(&ws.a))
+    }
+
+    /// Host copy of the untied decoder weights V: [n_hid, n_vis] (None when tied).
+    pub fn download_decoder(&self, be: &B) -> Option<Vec<f32>> {
+        self.v.as_ref().map(|v| be.download(v))
     }
 
     /// Host copies of (W, b, b′).

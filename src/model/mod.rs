@@ -5,6 +5,6 @@ pub mod autoencoder;
 pub mod logistic;
 pub mod sda;
 
-pub use autoencoder::{Autoencoder, AutoencoderConfig};
+pub use autoencoder::{Autoencoder, AutoencoderConfig, Init, Loss};
 pub use logistic::Logistic;
 pub use sda::{FinetuneScope, Sda, SdaConfig, SdaParams};

@@ -47,6 +47,8 @@ impl SdaConfig {
             n_vis: self.layer_inputs(k),
             n_hid: self.hidden[k],
             corruption: self.corruption[k],
+            contraction: 0.0,
+            ..Default::default()
         }
     }
 

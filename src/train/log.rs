@@ -16,17 +16,37 @@ use crate::output::write_atomic;
 pub struct EpochRow {
     /// 1-based epoch number.
     pub epoch: usize,
-    /// Mean training cost over the epoch's minibatches.
+    /// Mean training cost over the epoch's minibatches (for the cA: the reconstruction
+    /// cross-entropy, without the penalty).
     pub cost: f32,
+    /// Contractive models: the mean over the epoch's minibatches of the Jacobian Frobenius
+    /// norm √((1/B)Σₙ‖Jₙ‖²_F) (tutorial cA.py's "jacobian norm", over every minibatch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jacobian_norm: Option<f32>,
     /// Wall-clock seconds of the epoch.
     pub seconds: f64,
 }
 
-/// Writes `rows` as CSV with the header `epoch,cost,seconds`.
+/// Writes `rows` as CSV with the header `epoch,cost,seconds`, or
+/// `epoch,cost,jacobian_norm,seconds` when the rows carry a Jacobian norm (contractive models).
 pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
-    let mut csv = String::from("epoch,cost,seconds\n");
+    let jacobian = rows.iter().any(|r| r.jacobian_norm.is_some());
+    let mut csv = String::from(if jacobian {
+        "epoch,cost,jacobian_norm,seconds\n"
+    } else {
+        "epoch,cost,seconds\n"
+    });
     for r in rows {
-        csv.push_str(&format!("{},{},{:.3}\n", r.epoch, r.cost, r.seconds));
+        match (jacobian, r.jacobian_norm) {
+            (true, j) => csv.push_str(&format!(
+                "{},{},{},{:.3}\n",
+                r.epoch,
+                r.cost,
+                j.unwrap_or(f32::NAN),
+                r.seconds
+            )),
+            (false, _) => csv.push_str(&format!("{},{},{:.3}\n", r.epoch, r.cost, r.seconds)),
+        }
     }
     write_atomic(path, csv.as_bytes())
         .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
@@ -231,8 +251,10 @@ impl Progress for Console {
     }
 
     fn end_epoch(&self, row: &EpochRow) {
+        let jacobian =
+            row.jacobian_norm.map(|j| format!("  jacobian norm {j:.4}")).unwrap_or_default();
         self.end_epoch_line(&format!(
-            "epoch {:>3}/{}  cost {:.4}  {:.2} s",
+            "epoch {:>3}/{}  cost {:.4}{jacobian}  {:.2} s",
             row.epoch,
             self.epochs.get(),
             row.cost,

@@ -3,6 +3,7 @@
 
 pub mod early_stopping;
 pub mod log;
+pub mod relu_dae;
 pub mod sda;
 
 use std::path::{Path, PathBuf};
@@ -13,10 +14,11 @@ use crate::data::DataSet;
 use crate::model::autoencoder::flops_per_step;
 use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::rng::RngKey;
-use crate::viz;
+use crate::viz::{self, Axis, Curves, MOVING_AVERAGE_WINDOW, Series};
 
 pub use early_stopping::EarlyStopping;
 pub use log::{Console, EpochRow, Phase, Progress, RunRecord, SdaRow, SdaSummary, Silent};
+pub use relu_dae::{ReluDaeOutcome, ReluDaeRun, StepRow, train_relu_dae};
 pub use sda::{SdaOutcome, SdaRun, train_sda};
 
 /// Errors that stop a training run.
@@ -74,8 +76,17 @@ pub struct DaOutcome {
     pub w: Vec<f32>,
 }
 
+/// Test digits shown in `reconstructions.png` (the first ones of the test split).
+pub const RECONSTRUCTION_DIGITS: usize = 10;
+
+/// RNG stream of the corruption drawn for `reconstructions.png` (training steps use streams
+/// 0, 1, 2, …, initialisation `INIT_STREAM`).
+pub const PICTURE_STREAM: u64 = (1 << 63) + 1;
+
 /// Trains a denoising autoencoder on `data.train` with plain SGD over minibatches in order (the
-/// tutorial's loop), writing `metrics.csv`, `filters.png` and `run.json` into `out`.
+/// tutorial's loop), writing `metrics.csv`, `filters.png`, `reconstructions.png` (3 rows × 10
+/// test digits: original, corrupted, reconstruction), `curves.png` (per-minibatch cost with its
+/// moving average, and the epoch means) and `run.json` into `out`.
 /// n_batches = ⌊n_train / batch⌋ (a final partial batch is skipped, as in dA.py).
 pub fn train_da<B: Backend>(
     be: &B,
@@ -90,9 +101,10 @@ pub fn train_da<B: Backend>(
     let n_batches = images.n / run.batch;
     let gpu_images = be.upload_images(&images.pixels, images.dim());
     let mut ae = Autoencoder::new(be, run.model.clone(), run.seed);
-    let mut ws = ae.workspace(be, run.batch);
+    let mut ws = ae.workspace_with_slots(be, run.batch, n_batches);
     let mut costs = be.zeros(n_batches);
     let mut rows = Vec::with_capacity(run.epochs);
+    let mut step_costs: Vec<f32> = Vec::with_capacity(run.epochs * n_batches);
     let mut step: u64 = 0;
     record.setup_seconds = started.elapsed().as_secs_f64();
     for epoch in 1..=run.epochs {
@@ -106,8 +118,13 @@ pub fn train_da<B: Backend>(
         }
         let per_step = be.download(&costs);
         let cost = mean(&per_step);
+        step_costs.extend_from_slice(&per_step);
         let seconds = t0.elapsed().as_secs_f64();
-        let row = EpochRow { epoch, cost, seconds };
+        let jacobian_norm = (run.model.contraction > 0.0).then(|| {
+            let sq = be.download(ws.jacobian_sq());
+            mean(&sq.iter().map(|&s| s.sqrt()).collect::<Vec<f32>>())
+        });
+        let row = EpochRow { epoch, cost, jacobian_norm, seconds };
         progress.end_epoch(&row);
         if !cost.is_finite() {
             let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
@@ -132,11 +149,70 @@ pub fn train_da<B: Backend>(
     viz::filters_image(&w, v, h, img_shape, (10, 10))
         .save(&path)
         .map_err(|source| TrainError::Write { path, source })?;
+    write_reconstructions(be, &ae, data, run.seed, out, |x| x)?;
+    let epoch_costs: Vec<f32> = rows.iter().map(|r| r.cost).collect();
+    let title = if run.model.contraction > 0.0 {
+        format!(
+            "cA {}-{}, contraction {}, lr {}, batch {}",
+            v, h, run.model.contraction, run.lr, run.batch
+        )
+    } else {
+        format!(
+            "dA {}-{}, corruption {}, lr {}, batch {}",
+            v, h, run.model.corruption, run.lr, run.batch
+        )
+    };
+    // Step i of epoch e (1-based e, 0-based i) sits at x = e − 1 + (i + 1)/n_batches, so each
+    // epoch's mean (at x = e) ends its steps.
+    let dx = 1.0 / n_batches.max(1) as f64;
+    let per_step = Series::new("cost per minibatch", &step_costs)
+        .with_x(dx, dx)
+        .with_moving_average(MOVING_AVERAGE_WINDOW);
+    let per_epoch = Series::new("epoch mean", &epoch_costs);
+    let axis = Axis::new("reconstruction cross-entropy per example", vec![per_step, per_epoch]);
+    let jac: Vec<f32> = rows.iter().filter_map(|r| r.jacobian_norm).collect();
+    let mut curves = Curves::new(&title, "epoch", axis);
+    if !jac.is_empty() {
+        let series = Series::new("Jacobian norm (epoch mean)", &jac);
+        curves = curves.with_right(Axis::new("Jacobian Frobenius norm", vec![series]));
+    }
+    let path = out.join("curves.png");
+    viz::curves_png(&path, &curves).map_err(|source| TrainError::Write { path, source })?;
     record.total_seconds = started.elapsed().as_secs_f64();
     let train_seconds: f64 = rows.iter().map(|r| r.seconds).sum();
     record.gflops = Some(flops_per_step(&run.model, run.batch) * step as f64 / train_seconds / 1e9);
     record.save(&out.join("run.json"))?;
     Ok(DaOutcome { epochs: rows, w })
+}
+
+/// Writes `reconstructions.png`: the first `RECONSTRUCTION_DIGITS` test digits (fewer if the
+/// test split is smaller), their corrupted versions and the model's reconstructions, each value
+/// mapped by `to_pixels` (e.g. un-standardised) before the picture clamps it to [0, 1].
+fn write_reconstructions<B: Backend>(
+    be: &B,
+    ae: &Autoencoder<B>,
+    data: &DataSet,
+    seed: u64,
+    out: &Path,
+    to_pixels: impl Fn(f32) -> f32,
+) -> Result<(), TrainError> {
+    let test = &data.test.images;
+    let n = RECONSTRUCTION_DIGITS.min(test.n);
+    if n == 0 {
+        return Ok(());
+    }
+    let dim = test.dim();
+    let images = be.upload_images(&test.pixels[..n * dim], dim);
+    let mut ws = ae.workspace(be, n);
+    let key = RngKey::new(seed, PICTURE_STREAM);
+    let (x, x_tilde, z) = ae.reconstruct(be, &mut ws, &images, 0, key);
+    let map = |v: Vec<f32>| v.into_iter().map(&to_pixels).collect::<Vec<f32>>();
+    let (x, x_tilde, z) = (map(x), map(x_tilde), map(z));
+    let img_shape = (test.rows, test.cols);
+    let path = out.join("reconstructions.png");
+    viz::reconstructions_image(&x, &x_tilde, &z, RECONSTRUCTION_DIGITS, img_shape)
+        .save(&path)
+        .map_err(|source| TrainError::Write { path, source })
 }
 
 /// Mean of the per-step costs, accumulated in f64 in a fixed order.

@@ -16,6 +16,9 @@ const LOSS: (&str, &str) = ("loss.wgsl", include_str!("../../../shaders/loss.wgs
 const REDUCE: (&str, &str) = ("reduce.wgsl", include_str!("../../../shaders/reduce.wgsl"));
 const CORRUPT: (&str, &str) = ("corrupt.wgsl", include_str!("../../../shaders/corrupt.wgsl"));
 const SOFTMAX: (&str, &str) = ("softmax.wgsl", include_str!("../../../shaders/softmax.wgsl"));
+const ELEMENTWISE: (&str, &str) =
+    ("elementwise.wgsl", include_str!("../../../shaders/elementwise.wgsl"));
+const JACOBIAN: (&str, &str) = ("jacobian.wgsl", include_str!("../../../shaders/jacobian.wgsl"));
 
 /// How a kernel accesses one of its storage bindings (1, 2, …; binding 0 is the parameters).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,16 +37,20 @@ pub(super) enum Family {
     Reduce,
     Corrupt,
     Softmax,
+    Jacobian,
+    Elementwise,
 }
 
 impl Family {
-    const ALL: [Family; 6] = [
+    const ALL: [Family; 8] = [
         Family::Batch,
         Family::Matmul,
         Family::Loss,
         Family::Reduce,
         Family::Corrupt,
         Family::Softmax,
+        Family::Jacobian,
+        Family::Elementwise,
     ];
 
     /// The files concatenated into the module, helpers first.
@@ -55,6 +62,8 @@ impl Family {
             Family::Reduce => &[REDUCE],
             Family::Corrupt => &[RNG, NOISE, CORRUPT],
             Family::Softmax => &[MATH, SOFTMAX],
+            Family::Jacobian => &[JACOBIAN],
+            Family::Elementwise => &[ELEMENTWISE],
         }
     }
 
@@ -74,6 +83,10 @@ impl Family {
             Family::Corrupt => &[ReadWrite, Read],
             // grad, costs, errors, logits, labels
             Family::Softmax => &[ReadWrite, ReadWrite, ReadWrite, Read, Read],
+            // out, col_grad, partials, jac_sq, src, norms
+            Family::Jacobian => &[ReadWrite, ReadWrite, ReadWrite, ReadWrite, Read, Read],
+            // x
+            Family::Elementwise => &[ReadWrite],
         }
     }
 
@@ -85,6 +98,8 @@ impl Family {
             Family::Reduce => "reduce",
             Family::Corrupt => "corrupt",
             Family::Softmax => "softmax",
+            Family::Jacobian => "jacobian",
+            Family::Elementwise => "elementwise",
         }
     }
 
@@ -128,6 +143,8 @@ pub(super) enum GemmEpilogue {
     BiasIdentity = 1,
     BiasSigmoid = 2,
     SigmoidGrad = 3,
+    BiasRelu = 4,
+    ReluGrad = 5,
 }
 
 /// One compiled pipeline: an entry point with its override constants.
@@ -148,6 +165,13 @@ pub(super) enum Kernel {
     ColSum,
     CorruptTensor,
     SoftmaxNll,
+    ColSqNorms,
+    ContractiveCols,
+    ContractiveFinish,
+    ScaleCols,
+    SqErr,
+    CountPositive,
+    Affine,
 }
 
 impl Kernel {
@@ -155,10 +179,17 @@ impl Kernel {
         match self {
             Kernel::LoadBatch => Family::Batch,
             Kernel::Gemm { .. } => Family::Matmul,
-            Kernel::XentLogits | Kernel::XentFinish => Family::Loss,
+            Kernel::XentLogits | Kernel::XentFinish | Kernel::SqErr | Kernel::CountPositive => {
+                Family::Loss
+            }
+            Kernel::Affine => Family::Elementwise,
             Kernel::ColSum => Family::Reduce,
             Kernel::CorruptTensor => Family::Corrupt,
             Kernel::SoftmaxNll => Family::Softmax,
+            Kernel::ColSqNorms
+            | Kernel::ContractiveCols
+            | Kernel::ContractiveFinish
+            | Kernel::ScaleCols => Family::Jacobian,
         }
     }
 
@@ -171,6 +202,13 @@ impl Kernel {
             Kernel::ColSum => "col_sum",
             Kernel::CorruptTensor => "corrupt_tensor",
             Kernel::SoftmaxNll => "softmax_nll",
+            Kernel::ColSqNorms => "col_sq_norms",
+            Kernel::ContractiveCols => "contractive_cols",
+            Kernel::ContractiveFinish => "contractive_finish",
+            Kernel::ScaleCols => "scale_cols",
+            Kernel::SqErr => "sq_err",
+            Kernel::CountPositive => "count_positive",
+            Kernel::Affine => "affine",
         }
     }
 

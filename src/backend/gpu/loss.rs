@@ -1,5 +1,5 @@
-//! `xent_logits` (shaders/loss.wgsl + shaders/math.wgsl): cross-entropy from logits with its
-//! gradient, reduced in a fixed order.
+//! `xent_logits`, `sq_err` and `count_positive` (shaders/loss.wgsl + shaders/math.wgsl): the
+//! losses with their gradients, and the count of units on, reduced in a fixed order.
 
 use std::sync::Arc;
 
@@ -17,6 +17,57 @@ impl Gpu {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record_xent_logits(
         &self,
+        grad: &mut GpuTensor,
+        costs: &mut GpuTensor,
+        slot: usize,
+        logits: &GpuTensor,
+        target: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        self.record_loss(Kernel::XentLogits, grad, costs, slot, logits, target, rows, cols, scale);
+    }
+
+    /// grad = (y − x)·scale, costs[slot] = scale·Σ(y − x)²; all [rows, cols].
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record_sq_err(
+        &self,
+        grad: &mut GpuTensor,
+        costs: &mut GpuTensor,
+        slot: usize,
+        y: &GpuTensor,
+        target: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        self.record_loss(Kernel::SqErr, grad, costs, slot, y, target, rows, cols, scale);
+    }
+
+    /// out[slot] = scale·#{i < len : a[i] > 0}. One dispatch of one workgroup.
+    pub(super) fn record_count_positive(
+        &self,
+        out: &mut GpuTensor,
+        slot: usize,
+        a: &GpuTensor,
+        len: usize,
+        scale: f32,
+    ) {
+        assert!(a.len >= len, "count_positive: a holds {}, len = {len}", a.len);
+        assert!(slot < out.len, "count_positive: slot {slot} of a vector of {}", out.len);
+        let params = [u32_of(len, "count_positive elements"), 0, 1, slot as u32, scale.to_bits()];
+        let d = &self.dummy;
+        let bufs = [d, d, &out.buf, &a.buf, &a.buf];
+        let mut st = self.lock();
+        self.dispatch(&mut st, Kernel::CountPositive, &bufs, &params, [1, 1, 1]);
+    }
+
+    /// A loss with its gradient (`kernel` = XentLogits or SqErr), reduced in one or two passes.
+    #[allow(clippy::too_many_arguments)]
+    fn record_loss(
+        &self,
+        kernel: Kernel,
         grad: &mut GpuTensor,
         costs: &mut GpuTensor,
         slot: usize,
@@ -60,7 +111,7 @@ impl Gpu {
             _ => &self.dummy,
         };
         let bufs = [&grad.buf, partials, &costs.buf, &logits.buf, &target.buf];
-        self.dispatch(&mut st, Kernel::XentLogits, &bufs, &params, [groups as u32, 1, 1]);
+        self.dispatch(&mut st, kernel, &bufs, &params, [groups as u32, 1, 1]);
         if groups > 1 {
             self.dispatch(&mut st, Kernel::XentFinish, &bufs, &params, [1, 1, 1]);
         }

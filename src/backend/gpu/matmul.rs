@@ -63,14 +63,19 @@ impl Gpu {
                 let kind = match act {
                     Activation::Identity => GemmEpilogue::BiasIdentity,
                     Activation::Sigmoid => GemmEpilogue::BiasSigmoid,
+                    Activation::Relu => GemmEpilogue::BiasRelu,
                 };
                 (kind, Some(bias))
             }
             // The identity's derivative is 1: nothing to apply.
             Epilogue::ActGrad { act: Activation::Identity, .. } => (GemmEpilogue::None, None),
-            Epilogue::ActGrad { out, act: Activation::Sigmoid } => {
+            Epilogue::ActGrad { out, act } => {
                 assert!(out.len >= m * n, "gemm ActGrad out holds {}, [{m}, {n}] needed", out.len);
-                (GemmEpilogue::SigmoidGrad, Some(out))
+                let kind = match act {
+                    Activation::Relu => GemmEpilogue::ReluGrad,
+                    _ => GemmEpilogue::SigmoidGrad,
+                };
+                (kind, Some(out))
             }
         };
         // vec4 loads need the stored matrix's contiguous dimension to be a multiple of 4, for

@@ -21,6 +21,8 @@
 
 mod batch;
 mod context;
+mod elementwise;
+mod jacobian;
 mod kernels;
 mod loss;
 mod matmul;
@@ -540,5 +542,60 @@ impl Backend for Gpu {
         beta: f32,
     ) {
         self.record_col_sum(out, a, rows, cols, alpha, beta);
+    }
+
+    fn col_sq_norms(&self, out: &mut GpuTensor, a: &GpuTensor, rows: usize, cols: usize) {
+        self.record_col_sq_norms(out, a, rows, cols);
+    }
+
+    fn contractive(
+        &self,
+        dh: &mut GpuTensor,
+        col_grad: &mut GpuTensor,
+        jac_sq: &mut GpuTensor,
+        slot: usize,
+        h: &GpuTensor,
+        col_norms: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        lambda: f32,
+        scale: f32,
+    ) {
+        self.record_contractive(
+            dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale,
+        );
+    }
+
+    fn scale_cols(&self, a: &mut GpuTensor, f: &GpuTensor, rows: usize, cols: usize, alpha: f32) {
+        self.record_scale_cols(a, f, rows, cols, alpha);
+    }
+
+    fn sq_err(
+        &self,
+        grad: &mut GpuTensor,
+        costs: &mut GpuTensor,
+        slot: usize,
+        y: &GpuTensor,
+        target: &GpuTensor,
+        rows: usize,
+        cols: usize,
+        scale: f32,
+    ) {
+        self.record_sq_err(grad, costs, slot, y, target, rows, cols, scale);
+    }
+
+    fn count_positive(
+        &self,
+        out: &mut GpuTensor,
+        slot: usize,
+        a: &GpuTensor,
+        len: usize,
+        scale: f32,
+    ) {
+        self.record_count_positive(out, slot, a, len, scale);
+    }
+
+    fn affine(&self, x: &mut GpuTensor, len: usize, mul: f32, add: f32) {
+        self.record_affine(x, len, mul, add);
     }
 }

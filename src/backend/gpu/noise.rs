@@ -9,11 +9,13 @@ use crate::backend::gpu::kernels::Kernel;
 use crate::rng::{RngKey, drop_threshold};
 
 /// `NoiseParams { kind, threshold, k0, k1 }` for `noise` drawn under `key`; kind is
-/// NOISE_NONE = 0 or NOISE_MASK = 1 (shaders/noise.wgsl).
+/// NOISE_NONE = 0, NOISE_MASK = 1 or NOISE_GAUSS = 2 (shaders/noise.wgsl), whose `threshold`
+/// word holds σ's bits.
 pub(super) fn noise_params(noise: Noise, key: RngKey) -> [u32; 4] {
     let (kind, threshold) = match noise {
         Noise::None => (0, 0),
         Noise::Mask { p } => (1, drop_threshold(p)),
+        Noise::Gauss { sigma } => (2, sigma.to_bits()),
     };
     [kind, threshold, key.k0, key.k1]
 }
