@@ -520,3 +520,36 @@ fn random_bytes_never_panic() {
     }
     assert!(parsed > 0);
 }
+
+// ---- from fuzzing (fuzz/README.md) ------------------------------------------------------------
+
+#[test]
+fn gz_trailing_bytes_are_counted_up_to_one_mib_past_the_first() {
+    // The fuzz targets' gzip bombs (no crash found; this pins the boundary their oracle checks):
+    // 5 labels, then 1 MiB − 1, 1 MiB, 1 MiB + 1 and 3 MiB of zeros. The reader reads one byte
+    // past the claim, then counts at most 1 MiB more.
+    const MIB: u64 = 1 << 20;
+    for (zeros, trailing, at_least) in [
+        (MIB - 1, MIB - 1, false),
+        (MIB, MIB, false),
+        (MIB + 1, MIB + 1, true),
+        (3 * MIB, MIB + 1, true),
+    ] {
+        let mut labels = idx_labels(5);
+        labels.resize(labels.len() + zeros as usize, 0);
+        let err = parse_labels("bomb.gz", &gz(&labels)).unwrap_err();
+        assert!(
+            matches!(err, DataError::TrailingBytes { count: 5, expected: 5, trailing: t, at_least: a, .. }
+                if (t, a) == (trailing, at_least)),
+            "{zeros} zeros: {err}"
+        );
+        let at = if at_least { "at least " } else { "" };
+        assert!(err.to_string().ends_with(&format!("but {at}{trailing} trailing bytes follow")));
+        // Raw, the count is exact.
+        let err = parse_labels("bomb", &labels).unwrap_err();
+        assert!(
+            matches!(err, DataError::TrailingBytes { trailing: t, at_least: false, .. } if t == zeros),
+            "{err}"
+        );
+    }
+}
