@@ -169,6 +169,24 @@ fn list<T: ToString>(values: &[T]) -> String {
 }
 
 impl TrainArgs {
+    /// The one hidden size of a single-layer model (`models` names them for the error): the
+    /// flag's single value, else `default`; at least 1.
+    fn single_hidden(&self, default: usize, models: &str) -> Result<usize, ConfigError> {
+        let hidden = match self.hidden.as_deref() {
+            None => default,
+            Some(&[h]) => h,
+            Some(hs) => {
+                return Err(ConfigError {
+                    flag: "hidden",
+                    value: list(hs),
+                    expected: format!("one number for --model {models}"),
+                });
+            }
+        };
+        check(hidden >= 1, "hidden", hidden, "at least 1")?;
+        Ok(hidden)
+    }
+
     /// Rejects the flags that belong to another model than `--model`.
     fn check_flags_apply(&self) -> Result<(), ConfigError> {
         if self.model != ModelKind::ReluDae {
@@ -254,18 +272,7 @@ impl TrainArgs {
         check_corruption(&[corruption])?;
         let batch = self.batch.unwrap_or(d.batch);
         check_batch(batch, n_train)?;
-        let hidden = match self.hidden.as_deref() {
-            None => d.hidden,
-            Some(&[h]) => h,
-            Some(hs) => {
-                return Err(ConfigError {
-                    flag: "hidden",
-                    value: list(hs),
-                    expected: "one number for --model da or cae".into(),
-                });
-            }
-        };
-        check(hidden >= 1, "hidden", hidden, "at least 1")?;
+        let hidden = self.single_hidden(d.hidden, "da or cae")?;
         let epochs = self.epochs.unwrap_or(d.epochs);
         check(epochs >= 1, "epochs", epochs, "at least 1")?;
         Ok(DaRun {
@@ -293,18 +300,7 @@ impl TrainArgs {
         let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
         let batch = self.batch.unwrap_or(d.batch);
         check_batch(batch, n_train)?;
-        let hidden = match self.hidden.as_deref() {
-            None => d.hidden,
-            Some(&[h]) => h,
-            Some(hs) => {
-                return Err(ConfigError {
-                    flag: "hidden",
-                    value: list(hs),
-                    expected: "one number for --model relu-dae".into(),
-                });
-            }
-        };
-        check(hidden >= 1, "hidden", hidden, "at least 1")?;
+        let hidden = self.single_hidden(d.hidden, "relu-dae")?;
         let noise_std = self.noise_std.unwrap_or(1.0);
         check(
             noise_std.is_finite() && noise_std >= 0.0,
