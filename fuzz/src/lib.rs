@@ -163,7 +163,7 @@ pub fn expect(p: &[u8], images: bool, gz: bool) -> Expect {
         let expected = expected as u64;
         let trailing = found - expected;
         // gz: the reader reads one byte past the claim, then counts at most the bound more, so
-        // more than 1 + bound trailing bytes are reported as "at least 1 + bound".
+        // from 1 + bound trailing bytes on it reports "at least 1 + bound".
         if gz && trailing > TRAILING_COUNT_CAP {
             let trailing = 1 + TRAILING_COUNT_CAP;
             return Expect::TrailingBytes { count, expected, trailing, at_least: true };
