@@ -7,6 +7,26 @@ use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::uniforms;
 
+/// Asserts that an analytic gradient matches its central finite difference: within 1e-4 of the
+/// largest gradient (`scale`) plus 1e-3 relative.
+fn assert_matches_fd(name: &str, i: usize, analytic: f64, numeric: f64, scale: f64) {
+    assert!(
+        (analytic - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
+        "{name} parameter {i}: analytic {analytic} vs numeric {numeric}"
+    );
+}
+
+/// The name of flat parameter `i` of a tied autoencoder laid out as [W (V·H), b (H), b′ (V)].
+fn tied_name(i: usize, v: usize, h: usize) -> &'static str {
+    if i < v * h {
+        "W"
+    } else if i < v * h + h {
+        "b"
+    } else {
+        "b'"
+    }
+}
+
 /// The dA cost in f64 straight from the formulas: x̃ = m⊙x, h = σ(x̃W + b), a = hWᵀ + b′,
 /// cost = (1/B) Σ_rows Σ_k softplus(a) − x·a.
 /// Dims (rows, n_vis, n_hid) = (B, V, H).
@@ -87,18 +107,7 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
         let down = cost(&params);
         params[i] = p;
         let numeric = (up - down) / (2.0 * eps);
-        let name = if i < v * h {
-            "W"
-        } else if i < v * h + h {
-            "b"
-        } else {
-            "b'"
-        };
-        assert!(
-            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
-            "{name} parameter {i}: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
+        assert_matches_fd(tied_name(i, v, h), i, analytic[i], numeric, scale);
     }
 }
 
@@ -274,11 +283,7 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
         let down = cost(&theta);
         theta[i] = p;
         let numeric = (up - down) / (2.0 * eps);
-        assert!(
-            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
-            "parameter {i}: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
+        assert_matches_fd("SdA", i, analytic[i], numeric, scale);
     }
 
     // Fine-tuning the top only leaves the hidden layers as they were.
@@ -373,18 +378,7 @@ fn cae_penalty_gradient_matches_central_finite_differences() {
         let numeric = (up - down) / (2.0 * eps);
         penalty_scale =
             penalty_scale.max((lambda as f64 * (pen_up - pen_down) / (2.0 * eps)).abs());
-        let name = if i < v * h {
-            "W"
-        } else if i < v * h + h {
-            "b"
-        } else {
-            "b'"
-        };
-        assert!(
-            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
-            "{name} parameter {i}: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
+        assert_matches_fd(tied_name(i, v, h), i, analytic[i], numeric, scale);
     }
     assert!(penalty_scale > 1e-2 * scale, "the penalty's gradient must matter in this test");
 }
@@ -497,10 +491,6 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
             i if i < nw + nvv + nh => "B",
             _ => "C",
         };
-        assert!(
-            (analytic[i] - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
-            "{name} parameter {i}: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
+        assert_matches_fd(name, i, analytic[i], numeric, scale);
     }
 }
