@@ -21,8 +21,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a model and write its pictures, metrics and run record into --out.
+    /// Train a model and write its pictures, metrics, checkpoint and run record into --out.
     Train(TrainArgs),
+    /// Write the hidden representation of a split, computed by a checkpoint, as .npy.
+    Encode(EncodeArgs),
+    /// Draw originals, corrupted inputs and a checkpoint's reconstructions of test digits.
+    Reconstruct(ReconstructArgs),
     /// Measure training throughput of every available backend side by side.
     Bench(BenchArgs),
     /// List the GPU adapters wgpu can see.
@@ -94,12 +98,21 @@ pub struct BackendArgs {
     pub adapter: Option<String>,
 }
 
+/// The seed `train` uses when --seed is not given.
+pub const DEFAULT_SEED: u64 = 123;
+
 /// Flags of `gpu-dae train`.
 #[derive(Clone, Debug, Args)]
 pub struct TrainArgs {
-    /// Model to train.
-    #[arg(long, value_enum, default_value_t = ModelKind::Da)]
-    pub model: ModelKind,
+    /// Model to train. Default: da.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+    /// Continue the run saved in this checkpoint (a run's checkpoint.safetensors): its model,
+    /// settings, data and progress come from the file; only --epochs (--steps for relu-dae),
+    /// --out (default: the checkpoint's directory), --data, --backend and --adapter may be
+    /// given.
+    #[arg(long, value_name = "CKPT")]
+    pub resume: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub device: BackendArgs,
@@ -167,9 +180,110 @@ pub struct TrainArgs {
     /// sda: a named set of defaults; flags given explicitly override it. Default: tutorial.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
-    /// Seed of the weight initialisation and of every noise draw.
-    #[arg(long, default_value_t = 123)]
+    /// Seed of the weight initialisation and of every noise draw. Default: 123.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl TrainArgs {
+    /// The model to train: --model, or da.
+    pub fn model(&self) -> ModelKind {
+        self.model.unwrap_or(ModelKind::Da)
+    }
+
+    /// The seed: --seed, or `DEFAULT_SEED`.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(DEFAULT_SEED)
+    }
+
+    /// The flags that set a run's model or settings, which a resumed run takes from its
+    /// checkpoint instead: (flag, given).
+    pub fn settings_given(&self) -> [(&'static str, bool); 14] {
+        [
+            ("model", self.model.is_some()),
+            ("limit", self.limit.is_some()),
+            ("hidden", self.hidden.is_some()),
+            ("corruption", self.corruption.is_some()),
+            ("lr", self.lr.is_some()),
+            ("batch", self.batch.is_some()),
+            ("contraction", self.contraction.is_some()),
+            ("noise-std", self.noise_std.is_some()),
+            ("pretrain-lr", self.pretrain_lr.is_some()),
+            ("pretrain-epochs", self.pretrain_epochs.is_some()),
+            ("finetune-lr", self.finetune_lr.is_some()),
+            ("finetune", self.finetune.is_some()),
+            ("preset", self.preset.is_some()),
+            ("seed", self.seed.is_some()),
+        ]
+    }
+}
+
+/// Which split of the data `encode` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitChoice {
+    /// The training split (the first 50 000 MNIST training images).
+    Train,
+    /// The validation split (the last 10 000 MNIST training images).
+    Valid,
+    /// The test set.
+    Test,
+}
+
+/// Flags of `gpu-dae encode`.
+#[derive(Clone, Debug, Args)]
+pub struct EncodeArgs {
+    /// The checkpoint (a run's checkpoint.safetensors).
+    #[arg(long, value_name = "CKPT")]
+    pub model: PathBuf,
+    /// Directory with the four IDX files. Default: the data the checkpoint's run used.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The split to encode.
+    #[arg(long, value_enum, default_value_t = SplitChoice::Test)]
+    pub split: SplitChoice,
+    /// The hidden layer whose output is written (0-based; SdA: 0 to layers − 1). Default: the
+    /// top hidden layer.
+    #[arg(long)]
+    pub layer: Option<usize>,
+    /// The .npy file of the codes, float32 [n, hidden units]; the labels go beside it as
+    /// <stem>_labels.npy, uint8 [n].
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub device: BackendArgs,
+}
+
+/// Flags of `gpu-dae reconstruct`.
+#[derive(Clone, Debug, Args)]
+pub struct ReconstructArgs {
+    /// The checkpoint (a run's checkpoint.safetensors); an SdA's layer-0 dA draws the pictures.
+    #[arg(long, value_name = "CKPT")]
+    pub model: PathBuf,
+    /// Directory with the four IDX files. Default: the data the checkpoint's run used.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The corruption of the middle row: none, mask:P (zero each pixel with probability P),
+    /// gauss:S (add N(0, S²)), salt-pepper:P (set each pixel to 0 or 1 with probability P).
+    /// Default: the noise the model was trained with.
+    #[arg(long, value_name = "KIND[:LEVEL]")]
+    pub noise: Option<String>,
+    /// Test digits to show, by index in the test set, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "I[,I…]", conflicts_with = "random")]
+    pub digits: Option<Vec<usize>>,
+    /// Show N test digits drawn at random (with --seed). Default: 10 (when --digits is absent).
+    #[arg(long, value_name = "N")]
+    pub random: Option<usize>,
+    /// Seed of the random digits and of the noise.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The picture to write (PNG): three rows per group of digits: originals, corrupted
+    /// inputs, reconstructions.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub device: BackendArgs,
 }
 
 /// Flags of `gpu-dae bench`.

@@ -4,31 +4,76 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::ValueEnum;
 use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
+use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine};
 use gpu_dae::model::{AutoencoderConfig, SdaConfig};
-use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun};
+use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun, Session};
 use gpu_dae::with_engine;
 
-/// `gpu-dae train`: validate the flags, load the data, pick the engine, train, write the outputs.
+/// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
+/// the engine, train, write the outputs. Ctrl-C stops after the current step with a checkpoint.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
-    let data = load_data(args.data.as_deref(), args.limit)?;
-    let n_vis = data.train.images.dim();
-    let run = match args.model {
-        ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(data.train.len(), n_vis)?),
-        ModelKind::Sda => Run::Sda(args.sda_run(data.train.len(), n_vis, N_CLASSES)?),
-        ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(data.train.len(), n_vis)?),
+    let resume = args.resume.as_deref().map(Checkpoint::load).transpose()?;
+    let (model, run, data, source, out) = match &resume {
+        None => {
+            let data = load_data(args.data.as_deref(), args.limit)?;
+            let n_vis = data.train.images.dim();
+            let run = match args.model() {
+                ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(data.train.len(), n_vis)?),
+                ModelKind::Sda => Run::Sda(args.sda_run(data.train.len(), n_vis, N_CLASSES)?),
+                ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(data.train.len(), n_vis)?),
+            };
+            let dir = args.data.as_deref().map(|d| std::fs::canonicalize(d).unwrap_or(d.into()));
+            let images = &data.train.images;
+            let source =
+                DataSource { dir, limit: args.limit, image_shape: (images.rows, images.cols) };
+            let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model().name()));
+            (args.model(), run, data, source, out)
+        }
+        Some(ck) => {
+            let path = args.resume.as_deref().unwrap_or(Path::new(""));
+            for (flag, given) in args.settings_given() {
+                if given {
+                    anyhow::bail!(
+                        "--{flag} cannot be given with --resume: the run's settings come from {}",
+                        path.display()
+                    );
+                }
+            }
+            let model = checkpoint_model(ck)?;
+            let mut run = checkpoint_run(ck, model)?;
+            run.extend(args, ck)?;
+            let source: DataSource = ck.json("data")?;
+            let dir = args.data.clone().or(source.dir.clone());
+            let data = load_data(dir.as_deref(), source.limit)?;
+            check_data_fits(ck, &source, &data)?;
+            let source = DataSource { dir, ..source };
+            let out = args.out.clone().unwrap_or_else(|| {
+                path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into()
+            });
+            (model, run, data, source, out)
+        }
     };
     let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
-    let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model.name()));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
+    ctrlc::set_handler(|| {
+        if train::request_interrupt() {
+            std::process::exit(INTERRUPTED_EXIT);
+        }
+        eprintln!(
+            "\ninterrupt: finishing the current step, then saving a checkpoint (Ctrl-C again quits at once)"
+        );
+    })
+    .context("cannot install the Ctrl-C handler")?;
     with_engine!(choice.engine, |be| {
         eprintln!("backend: {} ({})", be.describe(), choice.reason);
         eprintln!(
@@ -39,6 +84,9 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             data.test.len()
         );
         eprintln!("output: {}", out.display());
+        if let Some(path) = &args.resume {
+            eprintln!("resuming from {}", path.display());
+        }
         let (config, seed) = match &run {
             Run::Da(r) => (serde_json::to_value(r), r.seed),
             Run::Sda(r) => (serde_json::to_value(r), r.seed),
@@ -47,7 +95,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         let mut record = RunRecord {
             program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
             command: std::env::args().collect(),
-            model: args.model.name().to_string(),
+            model: model.name().to_string(),
             config: config.context("serialising the configuration")?,
             backend: be.describe(),
             data: data.source.clone(),
@@ -55,22 +103,29 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             seed,
             ..RunRecord::default()
         };
+        let console = Console::new();
+        let mut session = Session {
+            out: &out,
+            record: &mut record,
+            progress: &console,
+            source: source.clone(),
+            resume: resume.clone(),
+        };
         match &run {
             Run::Da(run) => {
-                let outcome = train::train_da(be, &data, run, &out, &mut record, &Console::new())?;
+                let outcome = train::train_da(be, &data, run, &mut session)?;
                 let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
                 eprintln!(
-                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, reconstructions.png, curves.png, metrics.csv, run.json to {}",
+                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, reconstructions.png, curves.png, metrics.csv, checkpoint.safetensors, run.json to {}",
                     record.total_seconds,
                     out.display()
                 );
             }
             Run::ReluDae(run) => {
-                let outcome =
-                    train::train_relu_dae(be, &data, run, &out, &mut record, &Console::new())?;
+                let outcome = train::train_relu_dae(be, &data, run, &mut session)?;
                 let last = outcome.rows.last();
                 eprintln!(
-                    "done: error {:.4}, sparsity {:.4} over the last {} steps (standardised by mean {:.4}, std {:.4}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, run.json to {}",
+                    "done: error {:.4}, sparsity {:.4} over the last {} steps (standardised by mean {:.4}, std {:.4}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, checkpoint.safetensors, run.json to {}",
                     last.map_or(f32::NAN, |r| r.error),
                     last.map_or(f32::NAN, |r| r.sparsity),
                     train::relu_dae::LOG_EVERY.min(run.steps),
@@ -81,7 +136,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                 );
             }
             Run::Sda(run) => {
-                let outcome = train::train_sda(be, &data, run, &out, &mut record, &Console::new())?;
+                let outcome = train::train_sda(be, &data, run, &mut session)?;
                 let s = &outcome.summary;
                 // The tutorial's closing lines (SdA.py), in our words.
                 eprintln!(
@@ -99,13 +154,79 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                     s.finetune_seconds / 60.0
                 );
                 eprintln!(
-                    "done: {:.1} s in all; wrote filters.png, metrics.csv, run.json to {}",
+                    "done: {:.1} s in all; wrote filters.png, metrics.csv, checkpoint.safetensors (the best model), run.json to {}",
                     record.total_seconds,
                     out.display()
                 );
             }
         }
     });
+    Ok(())
+}
+
+/// The exit status after Ctrl-C (128 + SIGINT, the shell's convention).
+pub const INTERRUPTED_EXIT: i32 = 130;
+
+/// The model named by a checkpoint's `model` field.
+fn checkpoint_model(ck: &Checkpoint) -> Result<ModelKind, CheckpointError> {
+    let name = ck.model()?;
+    ModelKind::from_str(name, false).map_err(|_| {
+        ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
+    })
+}
+
+/// The run settings of a checkpoint's `run` field, for its `model`.
+fn checkpoint_run(ck: &Checkpoint, model: ModelKind) -> Result<Run, CheckpointError> {
+    Ok(match model {
+        ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
+        ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
+        ModelKind::Sda => Run::Sda(ck.json("run")?),
+    })
+}
+
+impl Run {
+    /// Applies the length flags a resumed run may change: --epochs (da, cae, sda), --steps
+    /// (relu-dae); rejects the one that does not apply.
+    fn extend(&mut self, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {
+        match self {
+            Run::Da(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+            Run::Sda(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+            Run::ReluDae(r) => r.steps = args.steps.unwrap_or(r.steps),
+        }
+        let (flag, given) = match self {
+            Run::ReluDae(_) => ("epochs", args.epochs),
+            _ => ("steps", args.steps),
+        };
+        if given.is_some() {
+            anyhow::bail!(
+                "--{flag} does not apply to the {} run of {}",
+                ck.model()?,
+                args.resume.as_deref().unwrap_or(Path::new("")).display()
+            );
+        }
+        for (flag, n) in [("epochs", args.epochs), ("steps", args.steps)] {
+            if n == Some(0) {
+                anyhow::bail!("--{flag} 0: expected at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `data` has the images the checkpoint's model was trained on.
+fn check_data_fits(
+    ck: &Checkpoint,
+    source: &DataSource,
+    data: &DataSet,
+) -> Result<(), CheckpointError> {
+    let images = &data.train.images;
+    let (h, w) = source.image_shape;
+    if (images.rows, images.cols) != (h, w) {
+        return Err(ck.error(format!(
+            "the model takes {h}×{w} images, but {} holds {}×{} images",
+            data.source, images.rows, images.cols
+        )));
+    }
     Ok(())
 }
 

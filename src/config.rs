@@ -1,7 +1,7 @@
 //! Checked run configuration: flags are validated once, before any work, into the settings the
 //! trainers take. Each rejection names the flag, the value found and what is allowed.
 
-use crate::backend::Activation;
+use crate::backend::{Activation, Noise};
 use crate::cli::{ModelKind, Preset, TrainArgs};
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
 use crate::train::{DaRun, ReluDaeRun, SdaRun};
@@ -28,6 +28,29 @@ fn check(
         Ok(())
     } else {
         Err(ConfigError { flag, value: value.to_string(), expected: expected.to_string() })
+    }
+}
+
+/// A `--noise` value: `none`, `mask:P` (zero each element with probability P), `gauss:S` (add
+/// N(0, S²)) or `salt-pepper:P` (set each element to 0 or 1 with probability P).
+pub fn parse_noise(text: &str) -> Result<Noise, ConfigError> {
+    let fail = || ConfigError {
+        flag: "noise",
+        value: text.to_string(),
+        expected: "none, mask:P or salt-pepper:P with P in [0, 1], or gauss:S with S ≥ 0".into(),
+    };
+    let (kind, level) = text.split_once(':').unwrap_or((text, ""));
+    let level = || level.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(fail);
+    let probability =
+        || level().and_then(|p| if (0.0..=1.0).contains(&p) { Ok(p) } else { Err(fail()) });
+    match kind {
+        "none" if text == "none" => Ok(Noise::None),
+        "mask" => Ok(Noise::Mask { p: probability()? }),
+        "gauss" => {
+            let sigma = level()?;
+            if sigma >= 0.0 { Ok(Noise::Gauss { sigma }) } else { Err(fail()) }
+        }
+        _ => Err(fail()),
     }
 }
 
@@ -189,7 +212,7 @@ impl TrainArgs {
 
     /// Rejects the flags that belong to another model than `--model`.
     fn check_flags_apply(&self) -> Result<(), ConfigError> {
-        if self.model != ModelKind::ReluDae {
+        if self.model() != ModelKind::ReluDae {
             for (flag, given) in
                 [("noise-std", self.noise_std.is_some()), ("steps", self.steps.is_some())]
             {
@@ -203,7 +226,7 @@ impl TrainArgs {
             ("finetune", self.finetune.is_some()),
             ("preset", self.preset.is_some()),
         ];
-        match self.model {
+        match self.model() {
             ModelKind::ReluDae => {
                 let not_here = [
                     ("corruption", self.corruption.is_some()),
@@ -219,7 +242,7 @@ impl TrainArgs {
                 for (flag, given) in sda_only {
                     check(!given, flag, "(given)", "no value: it applies to --model sda only")?;
                 }
-                if self.model == ModelKind::Da
+                if self.model() == ModelKind::Da
                     && let Some(c) = self.contraction
                 {
                     check(false, "contraction", c, "no value with --model da: use --model cae")?;
@@ -249,7 +272,7 @@ impl TrainArgs {
     /// 20 epochs.
     pub fn da_run(&self, n_train: usize, n_vis: usize) -> Result<DaRun, ConfigError> {
         self.check_flags_apply()?;
-        let d = AeDefaults::of(self.model);
+        let d = AeDefaults::of(self.model());
         let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
         let contraction = self.contraction.unwrap_or(d.contraction);
         check(
@@ -286,7 +309,7 @@ impl TrainArgs {
             lr,
             batch,
             epochs,
-            seed: self.seed,
+            seed: self.seed(),
         })
     }
 
@@ -315,7 +338,7 @@ impl TrainArgs {
             lr,
             batch,
             steps,
-            seed: self.seed,
+            seed: self.seed(),
         })
     }
 
@@ -379,7 +402,7 @@ impl TrainArgs {
             finetune_lr,
             finetune: self.finetune.unwrap_or(FinetuneScope::Full),
             epochs,
-            seed: self.seed,
+            seed: self.seed(),
             eval_chunk: EVAL_CHUNK,
         })
     }

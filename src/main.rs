@@ -1,17 +1,24 @@
 //! The `gpu-dae` binary: parse the flags, dispatch to a command, map errors to exit codes.
 
 mod commands;
+mod reuse;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use gpu_dae::cli::{Cli, Command};
+use gpu_dae::train::TrainError;
 
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         // A closed pipe (`gpu-dae bench | head`) is the reader's choice, not a failure.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // Ctrl-C: the run saved a checkpoint; say where, with the shell's status for SIGINT.
+        Err(err) if is_interrupt(&err) => {
+            eprintln!("gpu-dae: {err:#}");
+            ExitCode::from(commands::INTERRUPTED_EXIT as u8)
+        }
         Err(err) => {
             eprintln!("gpu-dae: error: {err:#}");
             ExitCode::from(2)
@@ -25,9 +32,15 @@ fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Train(args) => commands::train(&args),
         Command::Bench(args) => commands::bench(&args),
+        Command::Encode(args) => reuse::encode(&args),
+        Command::Reconstruct(args) => reuse::reconstruct(&args),
         Command::Devices => commands::devices(),
     }?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn is_interrupt(err: &anyhow::Error) -> bool {
+    matches!(err.downcast_ref::<TrainError>(), Some(TrainError::Interrupted { .. }))
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

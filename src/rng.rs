@@ -91,6 +91,11 @@ impl HostRng {
         HostRng { key: RngKey::new(seed, stream), next: 0 }
     }
 
+    /// The generator of `new(seed, stream)` after `position` draws (a resumed run's order).
+    pub fn at(seed: u64, stream: u64, position: u32) -> Self {
+        HostRng { key: RngKey::new(seed, stream), next: position }
+    }
+
     /// The next 32 random bits.
     pub fn next_u32(&mut self) -> u32 {
         let b = self.key.bits(self.next);

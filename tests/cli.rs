@@ -644,3 +644,202 @@ fn relu_dae_tracks_error_and_sparsity_per_step_and_writes_every_picture() {
         assert_eq!((reader.info().width, reader.info().height), size, "{name}");
     }
 }
+
+/// Trains a small dA (`--limit 600`: 500 training images, hidden 20, 1 epoch) into `dir/run`.
+fn small_checkpoint(dir: &Path) -> PathBuf {
+    let args = [
+        "train",
+        "--backend",
+        "cpu",
+        "--limit",
+        "600",
+        "--hidden",
+        "20",
+        "--epochs",
+        "1",
+        "--out",
+        "run",
+    ];
+    ok(dir, &args);
+    dir.join("run/checkpoint.safetensors")
+}
+
+/// A .npy file's header dictionary and data bytes.
+fn read_npy(path: &Path) -> (String, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "{}: magic and version 1.0", path.display());
+    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + len) % 64, 0, "{}: the header pads to 64 bytes", path.display());
+    let header = String::from_utf8(bytes[10..10 + len].to_vec()).unwrap();
+    assert!(header.ends_with('\n'), "{header:?}");
+    (header, bytes[10 + len..].to_vec())
+}
+
+#[test]
+fn encode_writes_the_codes_and_labels_of_a_split_as_npy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = small_checkpoint(tmp.path());
+    let ck = ck.to_str().unwrap();
+    let args = ["encode", "--model", ck, "--split", "valid", "--backend", "cpu", "--out", "v.npy"];
+    ok(tmp.path(), &args);
+    // The whole validation split (the checkpoint's --limit is not applied): 10 000 × 20.
+    let (header, data) = read_npy(&tmp.path().join("v.npy"));
+    assert!(
+        header.contains("'descr': '<f4'") && header.contains("'shape': (10000, 20)"),
+        "{header}"
+    );
+    assert_eq!(data.len(), 10_000 * 20 * 4);
+    let codes: Vec<f32> =
+        data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert!(codes.iter().all(|&h| h > 0.0 && h < 1.0), "sigmoid codes lie in (0, 1)");
+    let (header, labels) = read_npy(&tmp.path().join("v_labels.npy"));
+    assert!(header.contains("'descr': '|u1'") && header.contains("'shape': (10000,)"), "{header}");
+    let want = gpu_dae::data::load_embedded(None).unwrap().valid.labels;
+    assert_eq!(labels, want, "the labels of the validation split, in order");
+
+    fails_with(
+        tmp.path(),
+        &["encode", "--model", ck, "--layer", "1", "--out", "x.npy"],
+        &["--layer 1", "expected 0 to 0"],
+    );
+    std::fs::write(tmp.path().join("junk.safetensors"), "not a checkpoint").unwrap();
+    fails_with(
+        tmp.path(),
+        &["encode", "--model", "junk.safetensors", "--out", "x.npy"],
+        &["junk.safetensors", "not a safetensors file"],
+    );
+}
+
+#[test]
+fn reconstruct_draws_the_chosen_test_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = small_checkpoint(tmp.path());
+    let ck = ck.to_str().unwrap();
+    for (extra, width) in
+        [(vec!["--digits", "0,5,9999"], 3 * 29 - 1), (vec!["--random", "12"], 12 * 29 - 1)]
+    {
+        let mut args =
+            vec!["reconstruct", "--model", ck, "--noise", "mask:0.5", "--backend", "cpu"];
+        args.extend(extra);
+        args.extend(["--out", "grid.png"]);
+        ok(tmp.path(), &args);
+        let file = std::fs::File::open(tmp.path().join("grid.png")).unwrap();
+        let reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (width as u32, 86), "{args:?}");
+    }
+    fails_with(
+        tmp.path(),
+        &["reconstruct", "--model", ck, "--digits", "10000", "--out", "g.png"],
+        &["--digits 10000", "below 10000"],
+    );
+    fails_with(
+        tmp.path(),
+        &["reconstruct", "--model", ck, "--noise", "mask:2", "--out", "g.png"],
+        &["--noise mask:2", "[0, 1]"],
+    );
+}
+
+#[test]
+fn resume_takes_the_settings_from_the_checkpoint_and_rejects_what_does_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = small_checkpoint(tmp.path());
+    let ck = ck.to_str().unwrap();
+    fails_with(tmp.path(), &["train", "--resume", ck, "--lr", "0.5"], &["--lr", "--resume"]);
+    fails_with(
+        tmp.path(),
+        &["train", "--resume", ck, "--backend", "cpu"],
+        &["the run is finished (1 of 1 epochs)", "--epochs"],
+    );
+    fails_with(
+        tmp.path(),
+        &["train", "--resume", ck, "--steps", "5"],
+        &["--steps", "does not apply"],
+    );
+    // Resuming with a longer run continues in the checkpoint's directory with its settings.
+    ok(tmp.path(), &["train", "--resume", ck, "--epochs", "2", "--backend", "cpu"]);
+    let csv = std::fs::read_to_string(tmp.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "epochs 1 and 2:\n{csv}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("run/run.json")).unwrap()).unwrap();
+    assert_eq!(json["config"]["model"]["n_hid"], 20);
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_the_resumed_run_matches_an_uninterrupted_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flags = ["train", "--backend", "cpu", "--limit", "6000", "--hidden", "100", "--seed", "4"];
+    let child = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
+        .args(flags)
+        .args(["--epochs", "200", "--out", "stopped"])
+        .current_dir(tmp.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first epoch is saved (the Ctrl-C handler is installed by then).
+    let started = std::time::Instant::now();
+    while !tmp.path().join("stopped/run.json").exists() {
+        assert!(started.elapsed().as_secs() < 120, "no epoch finished in 2 minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = format!("kill -INT {}", child.id());
+    assert!(Command::new("sh").args(["-c", &kill]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "exit status after Ctrl-C:\n{stderr}");
+    assert!(stderr.contains("interrupted after") && stderr.contains("--resume"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // Finish the epoch it was in, and train the same number of epochs without a stop.
+    let ck = tmp.path().join("stopped/checkpoint.safetensors");
+    let checkpoint = gpu_dae::checkpoint::Checkpoint::load(&ck).unwrap();
+    let progress: serde_json::Value = checkpoint.json("progress").unwrap();
+    let epochs = (progress["epochs_done"].as_u64().unwrap() + 1).to_string();
+    assert!(progress["epochs_done"].as_u64().unwrap() < 200, "{progress}");
+    ok(tmp.path(), &["train", "--resume", ck.to_str().unwrap(), "--epochs", &epochs]);
+    let mut straight = flags.to_vec();
+    straight.extend(["--epochs", &epochs, "--out", "straight"]);
+    ok(tmp.path(), &straight);
+    let load = |dir: &str| {
+        gpu_dae::checkpoint::Checkpoint::load(&tmp.path().join(dir).join("checkpoint.safetensors"))
+            .unwrap()
+    };
+    let (a, b) = (load("stopped"), load("straight"));
+    for name in ["layer0.W", "layer0.b", "layer0.b_prime", "log.step_costs"] {
+        let (x, y) = (a.get(name).unwrap().1, b.get(name).unwrap().1);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert!(bits(x) == bits(y), "{name}: the resumed run differs from the uninterrupted one");
+    }
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("stopped/metrics.csv")).unwrap().lines().count(),
+        std::fs::read_to_string(tmp.path().join("straight/metrics.csv")).unwrap().lines().count()
+    );
+}
+
+#[test]
+fn data_whose_images_do_not_fit_the_checkpoint_is_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = small_checkpoint(tmp.path());
+    let ck = ck.to_str().unwrap();
+    // 700 training and 700 test images of 4×3 pixels (the checkpoint was trained with --limit 600).
+    let data = tmp.path().join("small");
+    std::fs::create_dir(&data).unwrap();
+    for (name, bytes) in [
+        ("train-images-idx3-ubyte", crate::data::idx_images(700, 4, 3)),
+        ("train-labels-idx1-ubyte", crate::data::idx_labels(700)),
+        ("t10k-images-idx3-ubyte", crate::data::idx_images(700, 4, 3)),
+        ("t10k-labels-idx1-ubyte", crate::data::idx_labels(700)),
+    ] {
+        std::fs::write(data.join(name), bytes).unwrap();
+    }
+    let needles = ["checkpoint.safetensors", "the model takes 28×28 images", "4×3"];
+    fails_with(
+        tmp.path(),
+        &["train", "--resume", ck, "--epochs", "2", "--data", "small"],
+        &needles,
+    );
+    fails_with(
+        tmp.path(),
+        &["encode", "--model", ck, "--data", "small", "--out", "x.npy"],
+        &needles,
+    );
+}

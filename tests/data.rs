@@ -46,7 +46,7 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 
 /// A valid raw IDX images file: header `[0x803, n, rows, cols]`, then pixels `[n, rows*cols]`
 /// with pixel j of image i = (7i + j) mod 256.
-fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
+pub fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
     let mut v = Vec::new();
     for x in [0x803u32, n, rows, cols] {
         v.extend_from_slice(&x.to_be_bytes());
@@ -57,7 +57,7 @@ fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
 }
 
 /// A valid raw IDX labels file: header `[0x801, n]`, then labels `[n]` = i mod 10.
-fn idx_labels(n: u32) -> Vec<u8> {
+pub fn idx_labels(n: u32) -> Vec<u8> {
     let mut v = Vec::new();
     for x in [0x801u32, n] {
         v.extend_from_slice(&x.to_be_bytes());

@@ -52,7 +52,7 @@ fn require_gpu() -> bool {
 
 /// The GPU for `test`, or None after printing a skip line (a failure under
 /// `GPU_DAE_REQUIRE_GPU=1`).
-fn gpu(test: &str) -> Option<&'static Gpu> {
+pub fn gpu(test: &str) -> Option<&'static Gpu> {
     match gpu_or_err() {
         Ok(g) => Some(g),
         Err(e) if require_gpu() => panic!("{test}: GPU_DAE_REQUIRE_GPU=1 but no GPU: {e}"),

@@ -6,6 +6,7 @@ mod util;
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 mod alloc;
+mod checkpoint;
 mod cli;
 mod cpu_ops;
 mod data;

@@ -34,6 +34,7 @@
 //! corrupt, encode, decode, loss, sparsity count, backprop, W and V updates, two bias updates).
 
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::rng::{HostRng, RngKey};
 
 /// RNG stream used for weight initialisation; noise draws use streams 0, 1, 2, … (one per step).
@@ -308,24 +309,30 @@ impl<B: Backend> Autoencoder<B> {
         costs: &mut B::Tensor,
         slot: usize,
     ) {
-        self.load(be, ws, images, first, key);
+        self.load(be, ws, images, first, self.noise(), key);
         self.step_from_corrupted(be, ws, lr, costs, slot);
     }
 
     /// x: [B, V] = images[first ..]/255 (standardised if configured); x̃ = noise(x): [B, V].
-    fn load(&self, be: &B, ws: &mut Workspace<B>, images: &B::Images, first: usize, key: RngKey) {
+    fn load(
+        &self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        images: &B::Images,
+        first: usize,
+        noise: Noise,
+        key: RngKey,
+    ) {
         let rows = ws.rows;
         match self.config.standardise {
-            None => {
-                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, self.noise(), key)
-            }
+            None => be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key),
             Some([mean, std]) => {
                 // x = (x/255 − mean)/std, then x̃ = noise(x)
                 let none = Noise::None;
                 be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, none, key);
                 let len = rows * self.config.n_vis;
                 be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
-                be.corrupt(&mut ws.x_tilde, &ws.x, len, self.noise(), key);
+                be.corrupt(&mut ws.x_tilde, &ws.x, len, noise, key);
             }
         }
     }
@@ -351,7 +358,7 @@ impl<B: Backend> Autoencoder<B> {
 
     /// The noise of the configuration: Gaussian σ when `noise_std` > 0, else masking at
     /// `corruption` (none at 0).
-    fn noise(&self) -> Noise {
+    pub fn noise(&self) -> Noise {
         if self.config.noise_std > 0.0 {
             Noise::Gauss { sigma: self.config.noise_std }
         } else if self.config.corruption > 0.0 {
@@ -434,7 +441,8 @@ impl<B: Backend> Autoencoder<B> {
 
     /// Pictures of the model at work on images[first .. first + ws.rows] (e.g. test digits for
     /// `reconstructions.png`): returns host copies of (x, x̃, z), each [B, V], with x̃ the input
-    /// corrupted under `key` and z the reconstruction: σ(hWᵀ + b′) for the cross-entropy
+    /// corrupted by `noise` under `key` (`Autoencoder::noise` for the model's own) and z the
+    /// reconstruction: σ(hWᵀ + b′) for the cross-entropy
     /// models, the linear output y = zV + C for the squared-error one; x, x̃ and y are
     /// standardised when the model's inputs are. Parameters are not changed; `ws` is
     /// overwritten.
@@ -444,9 +452,10 @@ impl<B: Backend> Autoencoder<B> {
         ws: &mut Workspace<B>,
         images: &B::Images,
         first: usize,
+        noise: Noise,
         key: RngKey,
     ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        self.load(be, ws, images, first, key);
+        self.load(be, ws, images, first, noise, key);
         let out = match self.config.loss {
             Loss::CrossEntropy => Activation::Sigmoid,
             Loss::SquaredError => Activation::Identity,
@@ -463,6 +472,58 @@ impl<B: Backend> Autoencoder<B> {
     /// Host copies of (W, b, b′).
     pub fn download(&self, be: &B) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         (be.download(&self.w), be.download(&self.b), be.download(&self.b_prime))
+    }
+
+    /// Adds the parameters to `ck` as `{prefix}.W` [n_vis, n_hid], `{prefix}.b` [n_hid],
+    /// `{prefix}.b_prime` [n_vis] and, untied, `{prefix}.V` [n_hid, n_vis].
+    pub fn save_to(&self, be: &B, ck: &mut Checkpoint, prefix: &str) {
+        let (v, h) = (self.config.n_vis, self.config.n_hid);
+        let (w, b, b_prime) = self.download(be);
+        ck.put(format!("{prefix}.W"), &[v, h], w);
+        ck.put(format!("{prefix}.b"), &[h], b);
+        ck.put(format!("{prefix}.b_prime"), &[v], b_prime);
+        if let Some(dec) = self.download_decoder(be) {
+            ck.put(format!("{prefix}.V"), &[h, v], dec);
+        }
+    }
+
+    /// An autoencoder of `config` with the parameters `save_to` wrote under `prefix`; every
+    /// tensor's shape is checked against `config`.
+    pub fn load_from(
+        be: &B,
+        config: AutoencoderConfig,
+        ck: &Checkpoint,
+        prefix: &str,
+    ) -> Result<Self, CheckpointError> {
+        let (v, h) = (config.n_vis, config.n_hid);
+        let w = ck.tensor(&format!("{prefix}.W"), &[v, h])?;
+        let b = ck.tensor(&format!("{prefix}.b"), &[h])?;
+        let b_prime = ck.tensor(&format!("{prefix}.b_prime"), &[v])?;
+        if config.tied {
+            Ok(Self::from_host(be, config, w, b, b_prime))
+        } else {
+            let dec = ck.tensor(&format!("{prefix}.V"), &[h, v])?;
+            Ok(Self::from_host_untied(be, config, (w, dec), b, b_prime))
+        }
+    }
+
+    /// The hidden code of images[first .. first + ws.rows] without noise: h = f(xW + b):
+    /// [rows, n_hid] on the host, x standardised when the model's inputs are (what `gpu-dae
+    /// encode` writes).
+    pub fn encode(
+        &self,
+        be: &B,
+        ws: &mut Workspace<B>,
+        images: &B::Images,
+        first: usize,
+    ) -> Vec<f32> {
+        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        self.load(be, ws, images, first, Noise::None, RngKey { k0: 0, k1: 0 });
+        let encode = Epilogue::BiasAct { bias: &self.b, act: self.config.encoder };
+        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+        let mut code = be.download(&ws.h);
+        code.truncate(rows * h);
+        code
     }
 }
 

@@ -17,13 +17,14 @@
 //! Each update is fused into its GEMM (α = −lr, β = 1) or column sum, as in the dA.
 
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
 use crate::model::logistic::Logistic;
 use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::rng::RngKey;
 
 /// Shape of a stacked autoencoder and the corruption of each layer's dA.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SdaConfig {
     /// Inputs I (784 for MNIST).
     pub n_in: usize,
@@ -59,7 +60,9 @@ impl SdaConfig {
 }
 
 /// What is fine-tuned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FinetuneScope {
     /// Every layer: the sigmoid layers' W, b and the softmax layer (the tutorial).
@@ -76,6 +79,41 @@ pub struct SdaParams {
     pub layers: Vec<(Vec<f32>, Vec<f32>)>,
     /// (W, b) of the softmax layer.
     pub top: (Vec<f32>, Vec<f32>),
+}
+
+impl SdaParams {
+    /// Adds the parameters to `ck` as `{prefix}layer{k}.W` [Hₖ₋₁, Hₖ], `{prefix}layer{k}.b`
+    /// [Hₖ], `{prefix}top.W` [H_{L−1}, C] and `{prefix}top.b` [C] (prefix "" or "best.").
+    pub fn save_to(&self, config: &SdaConfig, ck: &mut Checkpoint, prefix: &str) {
+        for (k, (w, b)) in self.layers.iter().enumerate() {
+            let (v, h) = (config.layer_inputs(k), config.hidden[k]);
+            ck.put(format!("{prefix}layer{k}.W"), &[v, h], w.clone());
+            ck.put(format!("{prefix}layer{k}.b"), &[h], b.clone());
+        }
+        let (w, b) = &self.top;
+        ck.put(format!("{prefix}top.W"), &[config.top_inputs(), config.n_out], w.clone());
+        ck.put(format!("{prefix}top.b"), &[config.n_out], b.clone());
+    }
+
+    /// The parameters `save_to` wrote under `prefix`, shapes checked against `config`.
+    pub fn load_from(
+        config: &SdaConfig,
+        ck: &Checkpoint,
+        prefix: &str,
+    ) -> Result<Self, CheckpointError> {
+        let layers = (0..config.hidden.len())
+            .map(|k| {
+                let (v, h) = (config.layer_inputs(k), config.hidden[k]);
+                let w = ck.tensor(&format!("{prefix}layer{k}.W"), &[v, h])?;
+                let b = ck.tensor(&format!("{prefix}layer{k}.b"), &[h])?;
+                Ok((w.to_vec(), b.to_vec()))
+            })
+            .collect::<Result<Vec<_>, CheckpointError>>()?;
+        let (i, c) = (config.top_inputs(), config.n_out);
+        let w = ck.tensor(&format!("{prefix}top.W"), &[i, c])?.to_vec();
+        let b = ck.tensor(&format!("{prefix}top.b"), &[c])?.to_vec();
+        Ok(SdaParams { layers, top: (w, b) })
+    }
 }
 
 /// A stacked denoising autoencoder living on the backend.
@@ -162,6 +200,44 @@ impl<B: Backend> Sda<B> {
         let (w, b) = &params.top;
         let top = Logistic::from_host(be, config.top_inputs(), config.n_out, w, b);
         Sda { config, layers, top }
+    }
+
+    /// Adds the network to `ck`: `SdaParams::save_to` with prefix "" and each dA's visible bias
+    /// as `layer{k}.b_prime` [Hₖ₋₁] (pretraining state, not part of the classifier).
+    pub fn save_to(&self, be: &B, ck: &mut Checkpoint) {
+        self.params(be).save_to(&self.config, ck, "");
+        for (k, layer) in self.layers.iter().enumerate() {
+            ck.put(format!("layer{k}.b_prime"), &[layer.config.n_vis], be.download(&layer.b_prime));
+        }
+    }
+
+    /// The network `save_to` wrote, shapes checked against `config`.
+    pub fn load_from(be: &B, config: SdaConfig, ck: &Checkpoint) -> Result<Self, CheckpointError> {
+        let layers = (0..config.hidden.len())
+            .map(|k| Autoencoder::load_from(be, config.layer(k), ck, &format!("layer{k}")))
+            .collect::<Result<Vec<_>, CheckpointError>>()?;
+        let (i, c) = (config.top_inputs(), config.n_out);
+        let w = ck.tensor("top.W", &[i, c])?;
+        let b = ck.tensor("top.b", &[c])?;
+        let top = Logistic::from_host(be, i, c, w, b);
+        Ok(Sda { config, layers, top })
+    }
+
+    /// The output of hidden layer `layer` for images[first .. first + rows] (rows ≤ ws.rows()),
+    /// without noise: h_layer: [rows, H_layer] on the host (what `gpu-dae encode` writes).
+    pub fn encode(
+        &self,
+        be: &B,
+        ws: &mut SdaWorkspace<B>,
+        images: &B::Images,
+        first: usize,
+        rows: usize,
+        layer: usize,
+    ) -> Vec<f32> {
+        self.forward(be, ws, images, first, rows);
+        let mut code = be.download(&ws.h[layer]);
+        code.truncate(rows * self.config.hidden[layer]);
+        code
     }
 
     /// A workspace for training steps on batches of `rows` (forward and backward).

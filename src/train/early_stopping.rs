@@ -11,11 +11,12 @@
 //!   out).
 
 /// Early-stopping state: the patience, the best validation loss and where it was reached.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EarlyStopping {
     patience: usize,
     validation_frequency: usize,
-    best: f64,
+    /// The best validation loss so far (None before the first validation).
+    best: Option<f64>,
     best_iter: Option<usize>,
 }
 
@@ -31,7 +32,7 @@ impl EarlyStopping {
         EarlyStopping {
             patience,
             validation_frequency: n_batches.min(patience / 2).max(1),
-            best: f64::INFINITY,
+            best: None,
             best_iter: None,
         }
     }
@@ -46,13 +47,14 @@ impl EarlyStopping {
     /// new best (the caller then measures the test error and keeps the parameters). A loss below
     /// best · 0.995 also extends the patience to at least iter · 2.
     pub fn record(&mut self, iter: usize, loss: f64) -> bool {
-        if loss >= self.best {
+        let best = self.best();
+        if loss >= best {
             return false;
         }
-        if loss < self.best * IMPROVEMENT_THRESHOLD {
+        if loss < best * IMPROVEMENT_THRESHOLD {
             self.patience = self.patience.max(iter * PATIENCE_INCREASE);
         }
-        self.best = loss;
+        self.best = Some(loss);
         self.best_iter = Some(iter);
         true
     }
@@ -74,7 +76,7 @@ impl EarlyStopping {
 
     /// The best validation loss so far (∞ before the first validation).
     pub fn best(&self) -> f64 {
-        self.best
+        self.best.unwrap_or(f64::INFINITY)
     }
 
     /// The iteration of the best validation loss, if any.

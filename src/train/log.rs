@@ -4,15 +4,16 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use crate::output::write_atomic;
 
 /// One epoch of a training run.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Deserialize)]
 pub struct EpochRow {
     /// 1-based epoch number.
     pub epoch: usize,
@@ -53,7 +54,7 @@ pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
 }
 
 /// Which phase of an SdA run a metrics row belongs to.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Greedy layer-wise pretraining of one hidden layer's dA.
@@ -73,7 +74,7 @@ impl Phase {
 }
 
 /// One epoch of an SdA run: a pretraining epoch of one layer, or a fine-tuning epoch.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Deserialize)]
 pub struct SdaRow {
     /// Pretraining or fine-tuning.
     pub phase: Phase,
@@ -114,7 +115,7 @@ pub fn write_sda_metrics(path: &Path, rows: &[SdaRow]) -> Result<(), TrainError>
 }
 
 /// The outcome of an SdA run, the tutorial's closing summary.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Deserialize)]
 pub struct SdaSummary {
     /// The best validation error (%).
     pub best_valid_error: f64,
@@ -194,6 +195,18 @@ pub trait Progress {
     fn end_epoch(&self, row: &EpochRow);
     /// An epoch is finished; `line` says how it went (models with their own epoch summary).
     fn end_epoch_line(&self, line: &str);
+    /// Whether the user asked the run to stop (Ctrl-C): the trainers check after every step,
+    /// then write a checkpoint and return `TrainError::Interrupted`.
+    fn interrupted(&self) -> bool;
+}
+
+/// Set by `request_interrupt` (the Ctrl-C handler), read by `Console::interrupted`.
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// Asks the running trainer to stop after its current step; returns whether a stop had already
+/// been asked for (a second Ctrl-C).
+pub fn request_interrupt() -> bool {
+    INTERRUPT.swap(true, Ordering::SeqCst)
 }
 
 /// Reports nothing (tests, benchmarks).
@@ -204,6 +217,9 @@ impl Progress for Silent {
     fn step(&self, _: usize) {}
     fn end_epoch(&self, _: &EpochRow) {}
     fn end_epoch_line(&self, _: &str) {}
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// A progress bar per epoch on a terminal, plain lines otherwise; one summary line per epoch on
@@ -267,5 +283,9 @@ impl Progress for Console {
             bar.finish_and_clear();
         }
         eprintln!("{line}");
+    }
+
+    fn interrupted(&self) -> bool {
+        INTERRUPT.load(Ordering::SeqCst)
     }
 }

@@ -9,7 +9,10 @@ pub mod sda;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use crate::backend::Backend;
+use crate::checkpoint::{self, Checkpoint, CheckpointError, DataSource};
 use crate::data::DataSet;
 use crate::model::autoencoder::flops_per_step;
 use crate::model::{Autoencoder, AutoencoderConfig};
@@ -17,7 +20,9 @@ use crate::rng::RngKey;
 use crate::viz::{self, Axis, Curves, MOVING_AVERAGE_WINDOW, Series};
 
 pub use early_stopping::EarlyStopping;
-pub use log::{Console, EpochRow, Phase, Progress, RunRecord, SdaRow, SdaSummary, Silent};
+pub use log::{
+    Console, EpochRow, Phase, Progress, RunRecord, SdaRow, SdaSummary, Silent, request_interrupt,
+};
 pub use relu_dae::{ReluDaeOutcome, ReluDaeRun, StepRow, train_relu_dae};
 pub use sda::{SdaOutcome, SdaRun, train_sda};
 
@@ -28,7 +33,7 @@ pub enum TrainError {
     /// The cost became NaN or infinite.
     #[error(
         "training diverged: the mean cost of epoch {epoch} is {cost} (step {step} of that epoch is the first non-finite one); \
-         the learning rate {lr} is likely too large, try a smaller --{flag}"
+         the learning rate {lr} is likely too large, try a smaller --{flag}; {kept}"
     )]
     Diverged {
         /// The flag setting the learning rate in use, e.g. "lr" or "finetune-lr".
@@ -41,7 +46,24 @@ pub enum TrainError {
         cost: f32,
         /// The learning rate in use.
         lr: f32,
+        /// What was kept: the last good checkpoint, or that there is none yet.
+        kept: String,
     },
+    /// The user asked to stop (Ctrl-C); the run was saved.
+    #[error(
+        "interrupted after {position}; saved {}: continue with `gpu-dae train --resume {}`",
+        checkpoint.display(),
+        checkpoint.display()
+    )]
+    Interrupted {
+        /// Where the run stood, e.g. "step 1200 of epoch 3".
+        position: String,
+        /// The checkpoint written.
+        checkpoint: PathBuf,
+    },
+    /// The checkpoint to resume from does not fit this run.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -52,8 +74,46 @@ pub enum TrainError {
     },
 }
 
+/// What every trainer needs besides the model settings and the data: where its outputs go, how
+/// it reports, and the checkpoint it continues from.
+pub struct Session<'a> {
+    /// Output directory: pictures, metrics.csv, run.json and `checkpoint::FILE_NAME`.
+    pub out: &'a Path,
+    /// The run record, rewritten as run.json after every epoch.
+    pub record: &'a mut RunRecord,
+    /// Progress reporting, and the Ctrl-C flag.
+    pub progress: &'a dyn Progress,
+    /// Where the data came from (stored in checkpoints).
+    pub source: DataSource,
+    /// A checkpoint of this run to continue from (`--resume`).
+    pub resume: Option<Checkpoint>,
+}
+
+impl Session<'_> {
+    /// The checkpoint file in the output directory.
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.out.join(checkpoint::FILE_NAME)
+    }
+
+    /// Writes `ck` atomically to the checkpoint file.
+    fn save_checkpoint(&self, ck: &Checkpoint) -> Result<(), TrainError> {
+        let path = self.checkpoint_path();
+        ck.save(&path).map_err(|source| TrainError::Write { path, source })
+    }
+
+    /// The `kept` part of a divergence message: the checkpoint of the last good epoch, if one
+    /// was written.
+    fn kept(&self, any_good: bool) -> String {
+        if any_good {
+            format!("the last good checkpoint is kept in {}", self.checkpoint_path().display())
+        } else {
+            "no epoch finished, so no checkpoint was written".to_string()
+        }
+    }
+}
+
 /// Settings of a denoising-autoencoder run (validated by the CLI layer).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DaRun {
     /// Model shape and noise.
     pub model: AutoencoderConfig,
@@ -83,65 +143,164 @@ pub const RECONSTRUCTION_DIGITS: usize = 10;
 /// 0, 1, 2, …, initialisation `INIT_STREAM`).
 pub const PICTURE_STREAM: u64 = (1 << 63) + 1;
 
+/// Where a dA/cA run stands, as stored in its checkpoint's `progress` field. Its per-step costs
+/// are the tensor `log.step_costs` (every step taken), and for a contractive model the batch
+/// Jacobian norms of the unfinished epoch's steps are `log.jacobian_sq`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct DaProgress {
+    /// Epochs finished.
+    epochs_done: usize,
+    /// Steps taken of the next epoch (0 at an epoch boundary).
+    steps_in_epoch: usize,
+    /// One row per finished epoch.
+    rows: Vec<EpochRow>,
+}
+
 /// Trains a denoising autoencoder on `data.train` with plain SGD over minibatches in order (the
-/// tutorial's loop), writing `metrics.csv`, `filters.png`, `reconstructions.png` (3 rows × 10
-/// test digits: original, corrupted, reconstruction), `curves.png` (per-minibatch cost with its
-/// moving average, and the epoch means) and `run.json` into `out`.
+/// tutorial's loop), writing `metrics.csv`, `checkpoint.safetensors` and `run.json` after every
+/// epoch, and at the end `filters.png`, `reconstructions.png` (3 rows × 10 test digits:
+/// original, corrupted, reconstruction) and `curves.png` (per-minibatch cost with its moving
+/// average, and the epoch means) into `session.out`.
 /// n_batches = ⌊n_train / batch⌋ (a final partial batch is skipped, as in dA.py).
+/// Step s (0-based, counted over the whole run) corrupts with `RngKey::new(seed, s)`, so a run
+/// resumed from a checkpoint takes the same steps as one that never stopped.
 pub fn train_da<B: Backend>(
     be: &B,
     data: &DataSet,
     run: &DaRun,
-    out: &Path,
-    record: &mut RunRecord,
-    progress: &dyn Progress,
+    session: &mut Session<'_>,
 ) -> Result<DaOutcome, TrainError> {
     let started = Instant::now();
+    let out = session.out;
     let images = &data.train.images;
     let n_batches = images.n / run.batch;
     let gpu_images = be.upload_images(&images.pixels, images.dim());
-    let mut ae = Autoencoder::new(be, run.model.clone(), run.seed);
+    let contractive = run.model.contraction > 0.0;
+    // Where to start: a fresh model, or the checkpoint's parameters, rows and logs.
+    let (mut ae, mut progress, mut step_costs, mut partial_jac) = match &session.resume {
+        None => (
+            Autoencoder::new(be, run.model.clone(), run.seed),
+            DaProgress { epochs_done: 0, steps_in_epoch: 0, rows: Vec::new() },
+            Vec::new(),
+            Vec::new(),
+        ),
+        Some(ck) => {
+            let p: DaProgress = ck.json("progress")?;
+            if p.epochs_done >= run.epochs {
+                return Err(ck
+                    .error(format!(
+                        "the run is finished ({} of {} epochs); give --epochs above {} to train on",
+                        p.epochs_done, run.epochs, p.epochs_done
+                    ))
+                    .into());
+            }
+            let costs = ck.vector("log.step_costs")?.to_vec();
+            let taken = p.epochs_done * n_batches + p.steps_in_epoch;
+            if costs.len() != taken || p.steps_in_epoch >= n_batches.max(1) {
+                return Err(ck
+                    .error(format!(
+                        "tensor log.step_costs has {} steps, expected {taken} ({} epochs of {n_batches} steps and {} more)",
+                        costs.len(),
+                        p.epochs_done,
+                        p.steps_in_epoch
+                    ))
+                    .into());
+            }
+            let jac = if contractive && p.steps_in_epoch > 0 {
+                ck.vector("log.jacobian_sq")?.to_vec()
+            } else {
+                Vec::new()
+            };
+            (Autoencoder::load_from(be, run.model.clone(), ck, "layer0")?, p, costs, jac)
+        }
+    };
     let mut ws = ae.workspace_with_slots(be, run.batch, n_batches);
     let mut costs = be.zeros(n_batches);
-    let mut rows = Vec::with_capacity(run.epochs);
-    let mut step_costs: Vec<f32> = Vec::with_capacity(run.epochs * n_batches);
-    let mut step: u64 = 0;
-    record.setup_seconds = started.elapsed().as_secs_f64();
-    for epoch in 1..=run.epochs {
+    session.record.setup_seconds = started.elapsed().as_secs_f64();
+    // The checkpoint of the run as it stands.
+    let checkpoint = |ae: &Autoencoder<B>, p: &DaProgress, costs: &[f32], jac: &[f32]| {
+        let mut ck = Checkpoint::new(&session.record.model, run, &session.source, p);
+        ae.save_to(be, &mut ck, "layer0");
+        ck.put("log.step_costs", &[costs.len()], costs.to_vec());
+        if !jac.is_empty() {
+            ck.put("log.jacobian_sq", &[jac.len()], jac.to_vec());
+        }
+        ck
+    };
+    for epoch in progress.epochs_done + 1..=run.epochs {
         let t0 = Instant::now();
-        progress.start_epoch(epoch, run.epochs, n_batches);
-        for i in 0..n_batches {
+        let first_step = progress.steps_in_epoch;
+        session.progress.start_epoch(epoch, run.epochs, n_batches);
+        for i in first_step..n_batches {
+            let step = ((epoch - 1) * n_batches + i) as u64;
             let key = RngKey::new(run.seed, step);
             ae.train_step(be, &mut ws, &gpu_images, i * run.batch, key, run.lr, &mut costs, i);
-            step += 1;
-            progress.step(i + 1);
+            session.progress.step(i + 1);
+            if session.progress.interrupted() && i + 1 < n_batches {
+                // Save the unfinished epoch: its steps' costs (and Jacobian norms) so far.
+                let done = &be.download(&costs)[first_step..=i];
+                if let Some(bad) = done.iter().position(|c| !c.is_finite()) {
+                    let cost = done[bad];
+                    let kept = session.kept(progress.epochs_done > 0);
+                    let step = first_step + bad + 1;
+                    return Err(TrainError::Diverged {
+                        flag: "lr",
+                        epoch,
+                        step,
+                        cost,
+                        lr: run.lr,
+                        kept,
+                    });
+                }
+                step_costs.extend_from_slice(done);
+                if contractive {
+                    partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..=i]);
+                }
+                progress.steps_in_epoch = i + 1;
+                session.save_checkpoint(&checkpoint(&ae, &progress, &step_costs, &partial_jac))?;
+                let position = format!("step {} of {n_batches} in epoch {epoch}", i + 1);
+                return Err(TrainError::Interrupted {
+                    position,
+                    checkpoint: session.checkpoint_path(),
+                });
+            }
         }
-        let per_step = be.download(&costs);
-        let cost = mean(&per_step);
-        step_costs.extend_from_slice(&per_step);
+        // This epoch's per-step costs: those saved before a resume, then this session's.
+        let epoch_start = (epoch - 1) * n_batches;
+        step_costs.extend_from_slice(&be.download(&costs)[first_step..]);
+        let per_step = &step_costs[epoch_start..];
+        let cost = mean(per_step);
         let seconds = t0.elapsed().as_secs_f64();
-        let jacobian_norm = (run.model.contraction > 0.0).then(|| {
-            let sq = be.download(ws.jacobian_sq());
-            mean(&sq.iter().map(|&s| s.sqrt()).collect::<Vec<f32>>())
+        let jacobian_norm = contractive.then(|| {
+            partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..n_batches]);
+            let norm = mean(&partial_jac.iter().map(|&s| s.sqrt()).collect::<Vec<f32>>());
+            partial_jac.clear();
+            norm
         });
         let row = EpochRow { epoch, cost, jacobian_norm, seconds };
-        progress.end_epoch(&row);
+        session.progress.end_epoch(&row);
         if !cost.is_finite() {
             let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
+            let kept = session.kept(progress.epochs_done > 0);
             return Err(TrainError::Diverged {
                 flag: "lr",
                 epoch,
                 step: bad + 1,
                 cost,
                 lr: run.lr,
+                kept,
             });
         }
-        rows.push(row);
-        log::write_metrics(&out.join("metrics.csv"), &rows)?;
-        record.epochs = rows.clone();
-        record.steps = step;
-        record.save(&out.join("run.json"))?;
+        progress.rows.push(row);
+        progress.epochs_done = epoch;
+        progress.steps_in_epoch = 0;
+        log::write_metrics(&out.join("metrics.csv"), &progress.rows)?;
+        session.save_checkpoint(&checkpoint(&ae, &progress, &step_costs, &[]))?;
+        session.record.epochs = progress.rows.clone();
+        session.record.steps = (epoch * n_batches) as u64;
+        session.record.save(&out.join("run.json"))?;
     }
+    let rows = progress.rows;
     let (w, _, _) = ae.download(be);
     let (v, h) = (run.model.n_vis, run.model.n_hid);
     let img_shape = (images.rows, images.cols);
@@ -151,7 +310,7 @@ pub fn train_da<B: Backend>(
         .map_err(|source| TrainError::Write { path, source })?;
     write_reconstructions(be, &ae, data, run.seed, out, |x| x)?;
     let epoch_costs: Vec<f32> = rows.iter().map(|r| r.cost).collect();
-    let title = if run.model.contraction > 0.0 {
+    let title = if contractive {
         format!(
             "cA {}-{}, contraction {}, lr {}, batch {}",
             v, h, run.model.contraction, run.lr, run.batch
@@ -178,9 +337,11 @@ pub fn train_da<B: Backend>(
     }
     let path = out.join("curves.png");
     viz::curves_png(&path, &curves).map_err(|source| TrainError::Write { path, source })?;
+    let record = &mut *session.record;
     record.total_seconds = started.elapsed().as_secs_f64();
     let train_seconds: f64 = rows.iter().map(|r| r.seconds).sum();
-    record.gflops = Some(flops_per_step(&run.model, run.batch) * step as f64 / train_seconds / 1e9);
+    let steps = (rows.len() * n_batches) as f64;
+    record.gflops = Some(flops_per_step(&run.model, run.batch) * steps / train_seconds / 1e9);
     record.save(&out.join("run.json"))?;
     Ok(DaOutcome { epochs: rows, w })
 }
@@ -205,7 +366,7 @@ fn write_reconstructions<B: Backend>(
     let images = be.upload_images(&test.pixels[..n * dim], dim);
     let mut ws = ae.workspace(be, n);
     let key = RngKey::new(seed, PICTURE_STREAM);
-    let (x, x_tilde, z) = ae.reconstruct(be, &mut ws, &images, 0, key);
+    let (x, x_tilde, z) = ae.reconstruct(be, &mut ws, &images, 0, ae.noise(), key);
     let map = |v: Vec<f32>| v.into_iter().map(&to_pixels).collect::<Vec<f32>>();
     let (x, x_tilde, z) = (map(x), map(x_tilde), map(z));
     let img_shape = (test.rows, test.cols);

@@ -5,8 +5,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::{Progress, RunRecord, TrainError, mean, write_reconstructions};
+use serde::{Deserialize, Serialize};
+
+use super::{Session, TrainError, mean, write_reconstructions};
 use crate::backend::Backend;
+use crate::checkpoint::Checkpoint;
 use crate::data::{DataSet, Images};
 use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::output::write_atomic;
@@ -21,7 +24,7 @@ pub const LOG_EVERY: usize = 1000;
 pub const ORDER_STREAM: u64 = (1 << 63) + 2;
 
 /// Settings of a ReLU-DAE run (validated by the CLI layer).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReluDaeRun {
     /// Model: ReLU encoder, untied linear decoder, squared error, Gaussian noise; its
     /// `standardise` is filled in from the training split by `train_relu_dae`.
@@ -37,7 +40,7 @@ pub struct ReluDaeRun {
 }
 
 /// One row of `metrics.csv`: the means over `LOG_EVERY` steps.
-#[derive(Clone, Debug, serde::Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct StepRow {
     /// The last step of the row (1-based).
     pub step: usize,
@@ -72,80 +75,153 @@ pub fn pixel_stats(images: &Images) -> [f32; 2] {
     [mean as f32, var.sqrt().max(1e-12) as f32]
 }
 
+/// Where a ReLU-DAE run stands, as stored in its checkpoint's `progress` field; the per-step
+/// errors and fractions of units on are the tensors `log.errors` and `log.sparsity`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ReluDaeProgress {
+    /// Steps taken.
+    steps_done: usize,
+    /// One row per `LOG_EVERY` steps finished.
+    rows: Vec<StepRow>,
+}
+
 /// Trains a ReLU-DAE on `data.train`: `run.steps` SGD steps, each on `run.batch` consecutive
 /// examples starting at a uniformly random position, inputs standardised by the split's pixel
 /// mean and standard deviation. Writes `metrics.csv` (`step,error,sparsity,seconds` every
-/// `LOG_EVERY` steps), `steps.csv` (every step), `filters.png` (columns of W),
-/// `decoder_filters.png` (rows of V), `reconstructions.png` (un-standardised),
-/// `curves.png` (per-step error and sparsity with their moving averages) and `run.json`.
+/// `LOG_EVERY` steps, with `checkpoint.safetensors` and `run.json`), and at the end `steps.csv`
+/// (every step), `filters.png` (columns of W), `decoder_filters.png` (rows of V),
+/// `reconstructions.png` (un-standardised), `curves.png` (per-step error and sparsity with
+/// their moving averages). Step s draws its position as the s-th number of the order stream and
+/// its noise from `RngKey::new(seed, s)`, so a resumed run takes the same steps.
 pub fn train_relu_dae<B: Backend>(
     be: &B,
     data: &DataSet,
     run: &ReluDaeRun,
-    out: &Path,
-    record: &mut RunRecord,
-    progress: &dyn Progress,
+    session: &mut Session<'_>,
 ) -> Result<ReluDaeOutcome, TrainError> {
     let started = Instant::now();
+    let out = session.out;
     let images = &data.train.images;
     let standardise = pixel_stats(images);
     let mut model = run.model.clone();
     model.standardise = Some(standardise);
+    // The settings as a checkpoint records them: with the measured standardisation.
+    let saved_run = ReluDaeRun { model: model.clone(), ..run.clone() };
     let gpu_images = be.upload_images(&images.pixels, images.dim());
-    let mut ae = Autoencoder::new(be, model.clone(), run.seed);
+    let (mut ae, mut progress, mut errors, mut sparsity) = match &session.resume {
+        None => (
+            Autoencoder::new(be, model.clone(), run.seed),
+            ReluDaeProgress { steps_done: 0, rows: Vec::new() },
+            Vec::new(),
+            Vec::new(),
+        ),
+        Some(ck) => {
+            let p: ReluDaeProgress = ck.json("progress")?;
+            if p.steps_done >= run.steps {
+                return Err(ck
+                    .error(format!(
+                        "the run is finished ({} of {} steps); give --steps above {} to train on",
+                        p.steps_done, run.steps, p.steps_done
+                    ))
+                    .into());
+            }
+            let errors = ck.vector("log.errors")?.to_vec();
+            let sparsity = ck.vector("log.sparsity")?.to_vec();
+            if errors.len() != p.steps_done || sparsity.len() != p.steps_done {
+                return Err(ck
+                    .error(format!(
+                        "tensors log.errors and log.sparsity have {} and {} steps, expected {}",
+                        errors.len(),
+                        sparsity.len(),
+                        p.steps_done
+                    ))
+                    .into());
+            }
+            (Autoencoder::load_from(be, model.clone(), ck, "layer0")?, p, errors, sparsity)
+        }
+    };
     let mut ws = ae.workspace_with_slots(be, run.batch, LOG_EVERY);
     let mut costs = be.zeros(LOG_EVERY);
-    let mut order = HostRng::new(run.seed, ORDER_STREAM);
+    let mut order = HostRng::at(run.seed, ORDER_STREAM, progress.steps_done as u32);
     let positions = (images.n - run.batch + 1) as u64;
-    let (mut rows, mut errors, mut sparsity) = (Vec::new(), Vec::new(), Vec::new());
     let chunks = run.steps.div_ceil(LOG_EVERY);
-    record.setup_seconds = started.elapsed().as_secs_f64();
-    let mut step = 0;
-    for chunk in 1..=chunks {
+    session.record.setup_seconds = started.elapsed().as_secs_f64();
+    let checkpoint = |ae: &Autoencoder<B>, p: &ReluDaeProgress, errors: &[f32], on: &[f32]| {
+        let mut ck = Checkpoint::new(&session.record.model, &saved_run, &session.source, p);
+        ae.save_to(be, &mut ck, "layer0");
+        ck.put("log.errors", &[errors.len()], errors.to_vec());
+        ck.put("log.sparsity", &[on.len()], on.to_vec());
+        ck
+    };
+    let mut step = progress.steps_done;
+    for chunk in step / LOG_EVERY + 1..=chunks {
         let t0 = Instant::now();
-        let len = LOG_EVERY.min(run.steps - step);
-        progress.start_epoch(chunk, chunks, len);
-        for i in 0..len {
+        let (first_i, len) = (step % LOG_EVERY, LOG_EVERY.min(run.steps - (chunk - 1) * LOG_EVERY));
+        session.progress.start_epoch(chunk, chunks, len);
+        let mut interrupted = false;
+        for i in first_i..len {
             // A uniform position in [0, positions): the high word of a 32×64-bit product.
             let first = ((u64::from(order.next_u32()) * positions) >> 32) as usize;
             let key = RngKey::new(run.seed, step as u64);
             ae.train_step(be, &mut ws, &gpu_images, first, key, run.lr, &mut costs, i);
             step += 1;
-            progress.step(i + 1);
+            session.progress.step(i + 1);
+            if session.progress.interrupted() && step < run.steps {
+                interrupted = true;
+                break;
+            }
         }
-        let err = &be.download(&costs)[..len];
-        let on = &be.download(ws.fraction_on())[..len];
-        let row = StepRow {
-            step,
-            error: mean(err),
-            sparsity: mean(on),
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        progress.end_epoch_line(&format!(
-            "step {:>6}/{}  error {:.4}  sparsity {:.4}  {:.2} s",
-            row.step, run.steps, row.error, row.sparsity, row.seconds
-        ));
-        if !row.error.is_finite() {
-            let bad = err.iter().position(|c| !c.is_finite()).unwrap_or(0);
+        let done = step - (chunk - 1) * LOG_EVERY;
+        let err = &be.download(&costs)[first_i..done];
+        let on = &be.download(ws.fraction_on())[first_i..done];
+        if let Some(bad) = err.iter().position(|c| !c.is_finite()) {
+            let kept = session.kept(!progress.rows.is_empty());
+            let (flag, cost, lr) = ("lr", err[bad], run.lr);
             return Err(TrainError::Diverged {
-                flag: "lr",
+                flag,
                 epoch: chunk,
-                step: bad + 1,
-                cost: row.error,
-                lr: run.lr,
+                step: first_i + bad + 1,
+                cost,
+                lr,
+                kept,
             });
         }
         errors.extend_from_slice(err);
         sparsity.extend_from_slice(on);
-        rows.push(row);
+        progress.steps_done = step;
+        if interrupted {
+            session.save_checkpoint(&checkpoint(&ae, &progress, &errors, &sparsity))?;
+            let position = format!("step {step} of {}", run.steps);
+            return Err(TrainError::Interrupted {
+                position,
+                checkpoint: session.checkpoint_path(),
+            });
+        }
+        let chunk_start = (chunk - 1) * LOG_EVERY;
+        let row = StepRow {
+            step,
+            error: mean(&errors[chunk_start..]),
+            sparsity: mean(&sparsity[chunk_start..]),
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        session.progress.end_epoch_line(&format!(
+            "step {:>6}/{}  error {:.4}  sparsity {:.4}  {:.2} s",
+            row.step, run.steps, row.error, row.sparsity, row.seconds
+        ));
+        progress.rows.push(row);
         write_csv(
             &out.join("metrics.csv"),
             "step,error,sparsity,seconds",
-            rows.iter().map(|r| format!("{},{},{},{:.3}", r.step, r.error, r.sparsity, r.seconds)),
+            progress
+                .rows
+                .iter()
+                .map(|r| format!("{},{},{},{:.3}", r.step, r.error, r.sparsity, r.seconds)),
         )?;
-        record.steps = step as u64;
-        record.save(&out.join("run.json"))?;
+        session.save_checkpoint(&checkpoint(&ae, &progress, &errors, &sparsity))?;
+        session.record.steps = step as u64;
+        session.record.save(&out.join("run.json"))?;
     }
+    let rows = progress.rows;
     write_csv(
         &out.join("steps.csv"),
         "step,error,sparsity",
@@ -183,8 +259,8 @@ pub fn train_relu_dae<B: Backend>(
     let curves = Curves::new(&title, "step", left).with_right(right);
     let path = out.join("curves.png");
     viz::curves_png(&path, &curves).map_err(|source| TrainError::Write { path, source })?;
-    record.total_seconds = started.elapsed().as_secs_f64();
-    record.save(&out.join("run.json"))?;
+    session.record.total_seconds = started.elapsed().as_secs_f64();
+    session.record.save(&out.join("run.json"))?;
     Ok(ReluDaeOutcome { rows, errors, sparsity, standardise })
 }
 

@@ -6,16 +6,19 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::log::{self, Phase, Progress, RunRecord, SdaRow, SdaSummary};
-use super::{EarlyStopping, TrainError, mean};
+use serde::{Deserialize, Serialize};
+
+use super::log::{self, Phase, RunRecord, SdaRow, SdaSummary};
+use super::{EarlyStopping, Session, TrainError, mean};
 use crate::backend::Backend;
+use crate::checkpoint::Checkpoint;
 use crate::data::{DataSet, Split};
 use crate::model::sda::{FinetuneScope, Sda, SdaConfig, SdaParams, SdaWorkspace};
 use crate::rng::RngKey;
 use crate::viz;
 
 /// Settings of an SdA run (validated by the CLI layer).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SdaRun {
     /// Layer sizes and per-layer corruption.
     pub model: SdaConfig,
@@ -102,40 +105,139 @@ impl<B: Backend> Evaluator<B> {
     }
 }
 
+/// The phase an SdA run is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Stage {
+    /// Pretraining hidden layer `layer`'s dA.
+    Pretrain {
+        /// The layer (0-based).
+        layer: usize,
+    },
+    /// Fine-tuning the classifier.
+    Finetune,
+    /// Finished: the checkpoint's `layer{k}.*` and `top.*` are the best model.
+    Done,
+}
+
+/// Where an SdA run stands, as stored in its checkpoint's `progress` field. The unfinished
+/// epoch's per-step costs are the tensor `log.partial_costs`; during fine-tuning the best model
+/// so far is `best.*`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SdaProgress {
+    /// The phase under way.
+    stage: Stage,
+    /// Epochs finished in that phase (and layer).
+    epochs_done: usize,
+    /// Steps taken of the next epoch (0 at an epoch boundary).
+    steps_in_epoch: usize,
+    /// One row per finished epoch.
+    rows: Vec<SdaRow>,
+    /// Seconds of pretraining so far.
+    pretrain_seconds: f64,
+    /// Seconds of fine-tuning so far.
+    finetune_seconds: f64,
+    /// The early-stopping state (fine-tuning).
+    stopping: EarlyStopping,
+    /// The test error of the best model so far, if any.
+    best_test_error: Option<f64>,
+    /// Validation and test errors measured in the unfinished fine-tuning epoch.
+    epoch_errors: (Option<f64>, Option<f64>),
+}
+
 /// Trains an SdA on `data` (pretraining on `data.train`'s images, fine-tuning on its labels,
-/// early stopping on `data.valid`, test error on `data.test`), writing `metrics.csv` and
-/// `run.json` into `out` after every epoch and `filters.png` (the best model's layer-0 filters)
-/// at the end. n_batches = ⌊n_train / batch⌋ (a final partial batch is skipped, as in SdA.py).
+/// early stopping on `data.valid`, test error on `data.test`), writing `metrics.csv`,
+/// `checkpoint.safetensors` and `run.json` into `session.out` after every epoch and
+/// `filters.png` (the best model's layer-0 filters) at the end; the final checkpoint holds the
+/// best model. n_batches = ⌊n_train / batch⌋ (a final partial batch is skipped, as in SdA.py).
+/// Pretraining step s of layer k corrupts with `RngKey::new(seed, k·2⁴⁰ + s)`, so a resumed
+/// run takes the same steps as one that never stopped.
 pub fn train_sda<B: Backend>(
     be: &B,
     data: &DataSet,
     run: &SdaRun,
-    out: &Path,
-    record: &mut RunRecord,
-    progress: &dyn Progress,
+    session: &mut Session<'_>,
 ) -> Result<SdaOutcome, TrainError> {
     let started = Instant::now();
+    let out = session.out;
     let n_batches = data.train.len() / run.batch;
     let train = DeviceSplit::upload(be, &data.train);
     let valid = DeviceSplit::upload(be, &data.valid);
     let test = DeviceSplit::upload(be, &data.test);
-    let mut sda = Sda::new(be, run.model.clone(), run.seed);
+    let layers = run.model.hidden.len();
+    let first_stage = if layers > 0 && run.pretrain_epochs > 0 {
+        Stage::Pretrain { layer: 0 }
+    } else {
+        Stage::Finetune
+    };
+    let (mut sda, mut p, mut best, mut partial) = match &session.resume {
+        None => (
+            Sda::new(be, run.model.clone(), run.seed),
+            SdaProgress {
+                stage: first_stage,
+                epochs_done: 0,
+                steps_in_epoch: 0,
+                rows: Vec::new(),
+                pretrain_seconds: 0.0,
+                finetune_seconds: 0.0,
+                stopping: EarlyStopping::new(n_batches),
+                best_test_error: None,
+                epoch_errors: (None, None),
+            },
+            None,
+            Vec::new(),
+        ),
+        Some(ck) => {
+            let p: SdaProgress = ck.json("progress")?;
+            if p.stage == Stage::Done {
+                return Err(ck
+                    .error("the run is finished: its checkpoint holds the best model, there is nothing to resume")
+                    .into());
+            }
+            let partial = ck.vector("log.partial_costs")?.to_vec();
+            if partial.len() != p.steps_in_epoch || p.steps_in_epoch >= n_batches.max(1) {
+                return Err(ck
+                    .error(format!(
+                        "tensor log.partial_costs has {} steps, expected {} (fewer than the {n_batches} of an epoch)",
+                        partial.len(),
+                        p.steps_in_epoch
+                    ))
+                    .into());
+            }
+            let best = match p.best_test_error {
+                Some(t) => Some((SdaParams::load_from(&run.model, ck, "best.")?, t)),
+                None => None,
+            };
+            (Sda::load_from(be, run.model.clone(), ck)?, p, best, partial)
+        }
+    };
     let mut ws = sda.workspace(be, run.batch);
     let mut costs = be.zeros(n_batches);
-    let mut rows: Vec<SdaRow> = Vec::new();
-    record.setup_seconds = started.elapsed().as_secs_f64();
-    let layers = run.model.hidden.len();
+    session.record.setup_seconds = started.elapsed().as_secs_f64();
+    let model_name = session.record.model.clone();
+    let checkpoint =
+        |sda: &Sda<B>, p: &SdaProgress, best: &Option<(SdaParams, f64)>, partial: &[f32]| {
+            let mut ck = Checkpoint::new(&model_name, run, &session.source, p);
+            sda.save_to(be, &mut ck);
+            if let Some((params, _)) = best {
+                params.save_to(&run.model, &mut ck, "best.");
+            }
+            ck.put("log.partial_costs", &[partial.len()], partial.to_vec());
+            ck
+        };
 
     // Greedy layer-wise pretraining.
-    let pretrain_start = Instant::now();
-    for k in 0..layers {
+    while let Stage::Pretrain { layer: k } = p.stage {
         let mut dws = sda.layer_workspace(be, k, run.batch);
-        let mut step: u64 = 0;
-        for epoch in 1..=run.pretrain_epochs {
+        for epoch in p.epochs_done + 1..=run.pretrain_epochs {
             let t0 = Instant::now();
-            progress.start_epoch(epoch, run.pretrain_epochs, n_batches);
-            for i in 0..n_batches {
+            let first_step = p.steps_in_epoch;
+            session.progress.start_epoch(epoch, run.pretrain_epochs, n_batches);
+            let mut interrupted = false;
+            let mut done = n_batches;
+            for i in first_step..n_batches {
                 // Layer k's noise draws: streams k·2⁴⁰ + step (layer 0 draws as a lone dA).
+                let step = ((epoch - 1) * n_batches + i) as u64;
                 let key = RngKey::new(run.seed, ((k as u64) << 40) | step);
                 let first = i * run.batch;
                 sda.pretrain_step(
@@ -150,28 +252,44 @@ pub fn train_sda<B: Backend>(
                     &mut costs,
                     i,
                 );
-                step += 1;
-                progress.step(i + 1);
+                session.progress.step(i + 1);
+                if session.progress.interrupted() && i + 1 < n_batches {
+                    (interrupted, done) = (true, i + 1);
+                    break;
+                }
             }
-            let per_step = be.download(&costs);
-            let cost = mean(&per_step);
+            partial.extend_from_slice(&be.download(&costs)[first_step..done]);
             let seconds = t0.elapsed().as_secs_f64();
-            progress.end_epoch_line(&format!(
-                "pretrain layer {k} epoch {epoch:>3}/{}  cost {cost:.4}  {seconds:.2} s",
-                run.pretrain_epochs
-            ));
-            if !cost.is_finite() {
-                let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
-                let lr = run.pretrain_lr;
+            p.pretrain_seconds += seconds;
+            if let Some(bad) = partial.iter().position(|c| !c.is_finite()) {
+                let kept = session.kept(!p.rows.is_empty());
+                let (cost, lr) = (mean(&partial), run.pretrain_lr);
                 return Err(TrainError::Diverged {
                     flag: "pretrain-lr",
                     epoch,
                     step: bad + 1,
                     cost,
                     lr,
+                    kept,
                 });
             }
-            rows.push(SdaRow {
+            if interrupted {
+                p.steps_in_epoch = done;
+                session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+                let position =
+                    format!("step {done} of {n_batches} in pretraining epoch {epoch} of layer {k}");
+                return Err(TrainError::Interrupted {
+                    position,
+                    checkpoint: session.checkpoint_path(),
+                });
+            }
+            let cost = mean(&partial);
+            partial.clear();
+            session.progress.end_epoch_line(&format!(
+                "pretrain layer {k} epoch {epoch:>3}/{}  cost {cost:.4}  {seconds:.2} s",
+                run.pretrain_epochs
+            ));
+            p.rows.push(SdaRow {
                 phase: Phase::Pretrain,
                 layer: Some(k),
                 epoch,
@@ -180,24 +298,29 @@ pub fn train_sda<B: Backend>(
                 test_error: None,
                 seconds,
             });
-            save(out, &rows, record)?;
+            (p.epochs_done, p.steps_in_epoch) = (epoch, 0);
+            if epoch == run.pretrain_epochs {
+                p.stage =
+                    if k + 1 < layers { Stage::Pretrain { layer: k + 1 } } else { Stage::Finetune };
+                p.epochs_done = 0;
+            }
+            session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+            save(out, &p.rows, session.record)?;
         }
     }
-    let pretrain_seconds = pretrain_start.elapsed().as_secs_f64();
 
     // Fine-tuning with the tutorial's early stopping.
-    let finetune_start = Instant::now();
-    let mut stopping = EarlyStopping::new(n_batches);
     let mut eval = Evaluator::new(be, &sda, valid.n.max(test.n), run.eval_chunk);
     let mut errors = be.zeros(n_batches);
-    let mut best: Option<(SdaParams, f64)> = None;
-    let (mut epoch, mut iterations, mut done) = (0, 0, false);
-    while epoch < run.epochs && !done {
+    let (mut epoch, mut iterations, mut done) = (p.epochs_done, p.epochs_done * n_batches, false);
+    while p.stage == Stage::Finetune && epoch < run.epochs && !done {
         epoch += 1;
         let t0 = Instant::now();
-        progress.start_epoch(epoch, run.epochs, n_batches);
-        let (mut valid_error, mut test_error, mut steps) = (None, None, 0);
-        for i in 0..n_batches {
+        let first_step = p.steps_in_epoch;
+        session.progress.start_epoch(epoch, run.epochs, n_batches);
+        let (mut valid_error, mut test_error) = p.epoch_errors;
+        let (mut steps, mut interrupted) = (first_step, false);
+        for i in first_step..n_batches {
             let first = i * run.batch;
             let (lr, scope) = (run.finetune_lr, run.finetune);
             sda.finetune_step(
@@ -213,35 +336,34 @@ pub fn train_sda<B: Backend>(
                 i,
             );
             steps = i + 1;
-            progress.step(steps);
+            session.progress.step(steps);
             let iter = (epoch - 1) * n_batches + i;
             iterations = iter + 1;
-            if stopping.validation_due(iter) {
+            if p.stopping.validation_due(iter) {
                 let v = eval.error_pct(be, &sda, &valid);
                 valid_error = Some(v);
-                if stopping.record(iter, v) {
+                if p.stopping.record(iter, v) {
                     let t = eval.error_pct(be, &sda, &test);
                     test_error = Some(t);
                     best = Some((sda.params(be), t));
                 }
             }
-            if stopping.should_stop(iter) {
+            if p.stopping.should_stop(iter) {
                 done = true;
                 break;
             }
+            if session.progress.interrupted() && steps < n_batches {
+                interrupted = true;
+                break;
+            }
         }
-        let per_step = be.download(&costs);
-        let cost = mean(&per_step[..steps]);
+        partial.extend_from_slice(&be.download(&costs)[first_step..steps]);
+        let cost = mean(&partial);
         let seconds = t0.elapsed().as_secs_f64();
-        let pct = |v: Option<f64>| v.map(|v| format!("{v:.2} %")).unwrap_or("-".into());
-        let mark = if test_error.is_some() { " (new best)" } else { "" };
-        progress.end_epoch_line(&format!(
-            "finetune epoch {epoch:>4}  cost {cost:.4}  valid error {}  test error {}{mark}  {seconds:.2} s",
-            pct(valid_error),
-            pct(test_error)
-        ));
+        p.finetune_seconds += seconds;
         if !cost.is_finite() {
-            let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
+            let bad = partial.iter().position(|c| !c.is_finite()).unwrap_or(0);
+            let kept = session.kept(!p.rows.is_empty());
             let lr = run.finetune_lr;
             return Err(TrainError::Diverged {
                 flag: "finetune-lr",
@@ -249,29 +371,60 @@ pub fn train_sda<B: Backend>(
                 step: bad + 1,
                 cost,
                 lr,
+                kept,
             });
         }
+        p.best_test_error = best.as_ref().map(|(_, t)| *t);
+        if interrupted {
+            p.steps_in_epoch = steps;
+            p.epoch_errors = (valid_error, test_error);
+            session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+            let position = format!("step {steps} of {n_batches} in fine-tuning epoch {epoch}");
+            return Err(TrainError::Interrupted {
+                position,
+                checkpoint: session.checkpoint_path(),
+            });
+        }
+        partial.clear();
+        let pct = |v: Option<f64>| v.map(|v| format!("{v:.2} %")).unwrap_or("-".into());
+        let mark = if test_error.is_some() { " (new best)" } else { "" };
+        session.progress.end_epoch_line(&format!(
+            "finetune epoch {epoch:>4}  cost {cost:.4}  valid error {}  test error {}{mark}  {seconds:.2} s",
+            pct(valid_error),
+            pct(test_error)
+        ));
         let phase = Phase::Finetune;
-        rows.push(SdaRow { phase, layer: None, epoch, cost, valid_error, test_error, seconds });
-        save(out, &rows, record)?;
+        p.rows.push(SdaRow { phase, layer: None, epoch, cost, valid_error, test_error, seconds });
+        (p.epochs_done, p.steps_in_epoch, p.epoch_errors) = (epoch, 0, (None, None));
+        session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+        save(out, &p.rows, session.record)?;
     }
-    let finetune_seconds = finetune_start.elapsed().as_secs_f64();
 
     // The best model (the last one if validation never improved, e.g. an empty valid split).
     let (best, test_error) =
         best.unwrap_or_else(|| (sda.params(be), eval.error_pct(be, &sda, &test)));
-    let best_iter = stopping.best_iter().unwrap_or(iterations.saturating_sub(1));
+    let best_iter = p.stopping.best_iter().unwrap_or(iterations.saturating_sub(1));
     let summary = SdaSummary {
-        best_valid_error: stopping.best(),
+        best_valid_error: p.stopping.best(),
         test_error,
         best_iter,
-        best_epoch: best_iter / n_batches + 1,
+        best_epoch: best_iter / n_batches.max(1) + 1,
         epochs: epoch,
         iterations,
         stopped_early: done,
-        pretrain_seconds,
-        finetune_seconds,
+        pretrain_seconds: p.pretrain_seconds,
+        finetune_seconds: p.finetune_seconds,
     };
+    // The final checkpoint: the best model as `layer{k}.*` and `top.*`.
+    p.stage = Stage::Done;
+    p.best_test_error = Some(test_error);
+    let mut ck = Checkpoint::new(&session.record.model, run, &session.source, &p);
+    best.save_to(&run.model, &mut ck, "");
+    for (k, layer) in sda.layers.iter().enumerate() {
+        ck.put(format!("layer{k}.b_prime"), &[layer.config.n_vis], be.download(&layer.b_prime));
+    }
+    ck.put("log.partial_costs", &[0], Vec::new());
+    session.save_checkpoint(&ck)?;
     let (w0, _) = &best.layers[0];
     let (v, h) = (run.model.n_in, run.model.hidden[0]);
     let img_shape = (data.train.images.rows, data.train.images.cols);
@@ -279,10 +432,10 @@ pub fn train_sda<B: Backend>(
     viz::filters_image(w0, v, h, img_shape, (10, 10))
         .save(&path)
         .map_err(|source| TrainError::Write { path, source })?;
-    record.summary = Some(summary.clone());
-    record.total_seconds = started.elapsed().as_secs_f64();
-    save(out, &rows, record)?;
-    Ok(SdaOutcome { rows, summary, best })
+    session.record.summary = Some(summary.clone());
+    session.record.total_seconds = started.elapsed().as_secs_f64();
+    save(out, &p.rows, session.record)?;
+    Ok(SdaOutcome { rows: p.rows, summary, best })
 }
 
 /// Rewrites metrics.csv and run.json with the rows so far.

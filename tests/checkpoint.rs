@@ -1,0 +1,377 @@
+//! Checkpoints: the safetensors file round-trips and rejects what does not fit with an error
+//! naming the file and the field; a run interrupted and resumed ends bit-identical to one that
+//! never stopped (every model, CPU and GPU); a checkpoint written on one backend loads on the
+//! other.
+
+use std::cell::Cell;
+use std::path::Path;
+
+use gpu_dae::backend::Backend;
+use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::checkpoint::{Checkpoint, DataSource, FILE_NAME};
+use gpu_dae::data::{self, DataSet};
+use gpu_dae::model::{Autoencoder, AutoencoderConfig, FinetuneScope, SdaConfig};
+use gpu_dae::train::{
+    self, DaRun, EpochRow, Progress, ReluDaeRun, RunRecord, SdaRun, Session, Silent, TrainError,
+};
+
+use crate::gpu_vs_cpu::gpu;
+use crate::util::{Tol, assert_close};
+
+/// 300 training, 60 validation and 360 test images of the embedded MNIST.
+fn small_data() -> DataSet {
+    data::load_embedded(Some(360)).expect("the embedded MNIST loads")
+}
+
+fn source() -> DataSource {
+    DataSource { dir: None, limit: Some(360), image_shape: (28, 28) }
+}
+
+/// Reports nothing and asks to stop once `at` steps (counted over every epoch) are done.
+struct StopAfter {
+    at: usize,
+    steps: Cell<usize>,
+}
+
+impl StopAfter {
+    fn new(at: usize) -> Self {
+        StopAfter { at, steps: Cell::new(0) }
+    }
+}
+
+impl Progress for StopAfter {
+    fn start_epoch(&self, _: usize, _: usize, _: usize) {}
+    fn step(&self, _: usize) {
+        self.steps.set(self.steps.get() + 1);
+    }
+    fn end_epoch(&self, _: &EpochRow) {}
+    fn end_epoch_line(&self, _: &str) {}
+    fn interrupted(&self) -> bool {
+        self.steps.get() >= self.at
+    }
+}
+
+/// Runs `train` (one of the trainers) in `out` with `progress`, resuming from `out`'s
+/// checkpoint when `resume`.
+fn session_run<T>(
+    model: &str,
+    out: &Path,
+    progress: &dyn Progress,
+    resume: bool,
+    train: impl FnOnce(&mut Session<'_>) -> Result<T, TrainError>,
+) -> Result<T, TrainError> {
+    let mut record = RunRecord { model: model.to_string(), ..RunRecord::default() };
+    let resume =
+        resume.then(|| Checkpoint::load(&out.join(FILE_NAME)).expect("the checkpoint loads"));
+    let mut session = Session { out, record: &mut record, progress, source: source(), resume };
+    train(&mut session)
+}
+
+/// Every tensor of the checkpoint in `dir`, as bits.
+fn tensor_bits(dir: &Path) -> Vec<(String, Vec<usize>, Vec<u32>)> {
+    let ck = Checkpoint::load(&dir.join(FILE_NAME)).expect("the checkpoint loads");
+    ck.names()
+        .map(|name| {
+            let (shape, data) = ck.get(name).expect("a listed tensor exists");
+            (name.to_string(), shape.to_vec(), data.iter().map(|v| v.to_bits()).collect())
+        })
+        .collect()
+}
+
+/// Asserts that the run in `stopped` (interrupted at each of `stops`, counted in steps of each
+/// session, then resumed to the end) left the same checkpoint tensors, bit for bit, as the run
+/// in `straight`.
+fn assert_same_checkpoints(straight: &Path, stopped: &Path) {
+    let (a, b) = (tensor_bits(straight), tensor_bits(stopped));
+    let names =
+        |v: &[(String, Vec<usize>, Vec<u32>)]| v.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "the same tensors");
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.1, y.1, "{}: shape", x.0);
+        let diff = x.2.iter().zip(&y.2).filter(|(p, q)| p != q).count();
+        assert_eq!(
+            diff,
+            0,
+            "{}: {diff} of {} values differ from the uninterrupted run",
+            x.0,
+            x.2.len()
+        );
+    }
+}
+
+/// Trains a dA-family model straight through and with an interruption after each of `stops`
+/// steps (each count within its session), then resumes; asserts bit-identical results.
+fn da_resume_is_bit_identical<B: Backend>(be: &B, run: &DaRun, stops: &[usize]) {
+    let data = small_data();
+    let (straight, stopped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full =
+        session_run("da", straight.path(), &Silent, false, |s| train::train_da(be, &data, run, s))
+            .expect("the straight run trains");
+    for (i, &at) in stops.iter().enumerate() {
+        let err = session_run("da", stopped.path(), &StopAfter::new(at), i > 0, |s| {
+            train::train_da(be, &data, run, s)
+        })
+        .expect_err("the run stops when interrupted");
+        assert!(matches!(err, TrainError::Interrupted { .. }), "interrupted, got {err}");
+    }
+    let resumed =
+        session_run("da", stopped.path(), &Silent, true, |s| train::train_da(be, &data, run, s))
+            .expect("the resumed run trains");
+    let rows = |r: &[EpochRow]| {
+        r.iter()
+            .map(|r| (r.epoch, r.cost.to_bits(), r.jacobian_norm.map(f32::to_bits)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&resumed.epochs), rows(&full.epochs), "epoch costs (and Jacobian norms)");
+    assert_same_checkpoints(straight.path(), stopped.path());
+}
+
+fn small_da(contraction: f32) -> DaRun {
+    let model = AutoencoderConfig {
+        n_vis: 784,
+        n_hid: 16,
+        corruption: if contraction > 0.0 { 0.0 } else { 0.3 },
+        contraction,
+        ..Default::default()
+    };
+    // 300 images in batches of 20: 15 steps per epoch.
+    DaRun { model, lr: 0.1, batch: 20, epochs: 3, seed: 5 }
+}
+
+#[test]
+fn da_interrupted_twice_mid_epoch_resumes_bit_identical_on_the_cpu() {
+    // Stops at epoch 1 step 7, then 13 steps later (epoch 2, step 5).
+    da_resume_is_bit_identical(&Cpu::new(), &small_da(0.0), &[7, 13]);
+}
+
+#[test]
+fn da_interrupted_at_an_epoch_boundary_resumes_bit_identical() {
+    // The stop request after the 15th step comes with the epoch's end: the epoch is finished
+    // and saved first, and the run stops after step 1 of epoch 2.
+    da_resume_is_bit_identical(&Cpu::new(), &small_da(0.0), &[15]);
+}
+
+#[test]
+fn cae_resumes_with_the_same_costs_and_jacobian_norms() {
+    da_resume_is_bit_identical(&Cpu::new(), &small_da(0.1), &[9, 11]);
+}
+
+#[test]
+fn da_resumes_bit_identical_on_the_gpu() {
+    let Some(gpu) = gpu("da_resumes_bit_identical_on_the_gpu") else { return };
+    let run = DaRun { epochs: 2, ..small_da(0.0) };
+    da_resume_is_bit_identical(gpu, &run, &[8]);
+}
+
+#[test]
+fn relu_dae_resumes_bit_identical() {
+    let data = small_data();
+    let mut model = gpu_dae::config::relu_dae_model(784, 12, 1.0);
+    model.standardise = None;
+    let run = ReluDaeRun { model, lr: 0.0005, batch: 1, steps: 2300, seed: 3 };
+    let be = Cpu::new();
+    let (straight, stopped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full = session_run("relu-dae", straight.path(), &Silent, false, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .unwrap();
+    // Mid-way through the second 1000-step row.
+    let err = session_run("relu-dae", stopped.path(), &StopAfter::new(1500), false, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .expect_err("interrupted");
+    assert!(matches!(err, TrainError::Interrupted { .. }), "interrupted, got {err}");
+    let resumed = session_run("relu-dae", stopped.path(), &Silent, true, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed.errors), bits(&full.errors), "per-step errors");
+    assert_eq!(bits(&resumed.sparsity), bits(&full.sparsity), "per-step sparsity");
+    assert_same_checkpoints(straight.path(), stopped.path());
+}
+
+#[test]
+fn sda_interrupted_in_pretraining_and_fine_tuning_resumes_bit_identical() {
+    let data = small_data();
+    let run = SdaRun {
+        model: SdaConfig { n_in: 784, hidden: vec![16, 12], corruption: vec![0.1, 0.2], n_out: 10 },
+        batch: 10,
+        pretrain_lr: 0.05,
+        pretrain_epochs: 2,
+        finetune_lr: 0.2,
+        finetune: FinetuneScope::Full,
+        epochs: 4,
+        seed: 8,
+        eval_chunk: 25,
+    };
+    let be = Cpu::new();
+    let (straight, stopped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full = session_run("sda", straight.path(), &Silent, false, |s| {
+        train::train_sda(&be, &data, &run, s)
+    })
+    .unwrap();
+    // 30 steps per epoch: stop in layer 1's first pretraining epoch (step 70 = layer 1, epoch 1,
+    // step 10), then in fine-tuning epoch 2 (50 + 45 = 95 steps later: epoch 2, step 25).
+    for (i, at) in [70, 95].into_iter().enumerate() {
+        let err = session_run("sda", stopped.path(), &StopAfter::new(at), i > 0, |s| {
+            train::train_sda(&be, &data, &run, s)
+        })
+        .expect_err("interrupted");
+        assert!(matches!(err, TrainError::Interrupted { .. }), "interrupted, got {err}");
+    }
+    let resumed = session_run("sda", stopped.path(), &Silent, true, |s| {
+        train::train_sda(&be, &data, &run, s)
+    })
+    .unwrap();
+    assert_eq!(resumed.best, full.best, "the best model");
+    let s = (&resumed.summary, &full.summary);
+    assert_eq!(
+        (s.0.best_valid_error, s.0.test_error, s.0.best_iter, s.0.epochs, s.0.iterations),
+        (s.1.best_valid_error, s.1.test_error, s.1.best_iter, s.1.epochs, s.1.iterations)
+    );
+    let costs = |r: &[gpu_dae::train::SdaRow]| {
+        r.iter().map(|r| (r.cost.to_bits(), r.valid_error, r.test_error)).collect::<Vec<_>>()
+    };
+    assert_eq!(costs(&resumed.rows), costs(&full.rows), "every epoch's cost and errors");
+    assert_same_checkpoints(straight.path(), stopped.path());
+}
+
+/// The hidden codes of the first 50 test images under the checkpoint in `dir`, on `be`.
+fn codes<B: Backend>(be: &B, dir: &Path, config: &AutoencoderConfig) -> Vec<f32> {
+    let ck = Checkpoint::load(&dir.join(FILE_NAME)).unwrap();
+    let ae = Autoencoder::load_from(be, config.clone(), &ck, "layer0").unwrap();
+    let data = small_data();
+    let images = be.upload_images(&data.test.images.pixels, 784);
+    let mut ws = ae.workspace(be, 50);
+    ae.encode(be, &mut ws, &images, 0)
+}
+
+#[test]
+fn a_checkpoint_written_on_one_backend_loads_on_the_other() {
+    let Some(gpu) = gpu("a_checkpoint_written_on_one_backend_loads_on_the_other") else { return };
+    let cpu = Cpu::new();
+    let data = small_data();
+    let run = DaRun { epochs: 1, ..small_da(0.0) };
+    let (on_cpu, on_gpu) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    session_run("da", on_cpu.path(), &Silent, false, |s| train::train_da(&cpu, &data, &run, s))
+        .unwrap();
+    session_run("da", on_gpu.path(), &Silent, false, |s| train::train_da(gpu, &data, &run, s))
+        .unwrap();
+    // Each checkpoint encodes the same on both backends (the GPU's GEMM sums in another order).
+    let tol = Tol { rel: 1e-5, abs: 1e-5 };
+    for dir in [on_cpu.path(), on_gpu.path()] {
+        assert_close("codes", &codes(gpu, dir, &run.model), &codes(&cpu, dir, &run.model), tol);
+    }
+    // And the two runs trained the same model, within the GPU-vs-CPU tolerance.
+    assert_close(
+        "codes of the two runs",
+        &codes(&cpu, on_gpu.path(), &run.model),
+        &codes(&cpu, on_cpu.path(), &run.model),
+        Tol { rel: 1e-4, abs: 1e-5 },
+    );
+}
+
+#[test]
+fn a_checkpoint_round_trips_through_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.safetensors");
+    let mut ck = Checkpoint::new("da", &small_da(0.0), &source(), &serde_json::json!({"step": 3}));
+    ck.put("layer0.W", &[2, 3], vec![1.0, -2.0, 3.5, f32::MIN_POSITIVE, 0.0, -0.0]);
+    ck.put("layer0.b", &[3], vec![0.25, 0.5, 0.75]);
+    ck.save(&path).unwrap();
+    let back = Checkpoint::load(&path).unwrap();
+    assert_eq!(back.model().unwrap(), "da");
+    assert_eq!(back.json::<DaRun>("run").unwrap().seed, 5);
+    assert_eq!(back.json::<DataSource>("data").unwrap(), source());
+    assert_eq!(
+        back.tensor("layer0.W", &[2, 3]).unwrap(),
+        &[1.0, -2.0, 3.5, f32::MIN_POSITIVE, 0.0, -0.0]
+    );
+    assert_eq!(back.names().collect::<Vec<_>>(), ["layer0.W", "layer0.b"]);
+}
+
+/// The error `Checkpoint::load` (or a later accessor) gives for `bytes`, as text.
+fn load_error(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    match Checkpoint::load(&path) {
+        Ok(ck) => ck.tensor("layer0.W", &[784, 16]).map(|_| ()).unwrap_err().to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_bad_checkpoint_names_the_file_and_the_field() {
+    let good = {
+        let mut ck = Checkpoint::new("da", &small_da(0.0), &source(), &0);
+        ck.put("layer0.W", &[784, 8], vec![0.0; 784 * 8]);
+        ck.to_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        ("empty file", Vec::new(), &["bad.safetensors", "not a safetensors file"]),
+        ("text", b"hello, world".to_vec(), &["bad.safetensors", "not a safetensors file"]),
+        (
+            "truncated",
+            good[..good.len() - 100].to_vec(),
+            &["bad.safetensors", "not a safetensors file"],
+        ),
+        (
+            "wrong shape",
+            good.clone(),
+            &["bad.safetensors", "tensor layer0.W has shape [784, 8], expected [784, 16]"],
+        ),
+        (
+            "another program's file",
+            safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView<'_>)>::new(), None)
+                .unwrap(),
+            &["bad.safetensors", "metadata field format is missing"],
+        ),
+    ];
+    for (what, bytes, needles) in cases {
+        let err = load_error(&bytes);
+        for needle in needles {
+            assert!(err.contains(needle), "{what}: {err:?} lacks {needle:?}");
+        }
+        assert!(!err.contains('\n'), "{what}: one line: {err:?}");
+    }
+    let missing =
+        Checkpoint::load(Path::new("/nonexistent/c.safetensors")).unwrap_err().to_string();
+    assert!(
+        missing.contains("/nonexistent/c.safetensors") && missing.contains("cannot read"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn a_non_f32_tensor_is_rejected() {
+    let bytes = [0u8; 4];
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::I32, vec![1], &bytes).unwrap();
+    let metadata =
+        [("format".to_string(), gpu_dae::checkpoint::FORMAT.to_string())].into_iter().collect();
+    let file = safetensors::serialize([("layer0.W", view)], Some(metadata)).unwrap();
+    let err = load_error(&file);
+    assert!(err.contains("tensor layer0.W is I32, expected F32"), "{err}");
+}
+
+#[test]
+fn divergence_keeps_the_last_good_checkpoint() {
+    let data = small_data();
+    let be = Cpu::new();
+    let dir = tempfile::tempdir().unwrap();
+    // Two good epochs, then a resumed run at a learning rate that overflows.
+    let run = DaRun { epochs: 2, ..small_da(0.0) };
+    session_run("da", dir.path(), &Silent, false, |s| train::train_da(&be, &data, &run, s))
+        .unwrap();
+    let before = tensor_bits(dir.path());
+    let wild = DaRun { epochs: 3, lr: 3e38, ..run };
+    let err =
+        session_run("da", dir.path(), &Silent, true, |s| train::train_da(&be, &data, &wild, s))
+            .expect_err("diverges");
+    let text = err.to_string();
+    assert!(matches!(err, TrainError::Diverged { epoch: 3, .. }), "{text}");
+    assert!(text.contains("--lr") && text.contains("last good checkpoint"), "{text}");
+    assert_eq!(tensor_bits(dir.path()), before, "the epoch-2 checkpoint is untouched");
+}
