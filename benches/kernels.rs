@@ -53,6 +53,13 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
             wait()
         })
     });
+    // Salt-and-pepper noise: masking's decision plus the replacement's low bit.
+    g.bench_function("load_batch+salt-pepper", |it| {
+        it.iter(|| {
+            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::SaltPepper { p: 0.3 }, key);
+            wait()
+        })
+    });
     g.bench_function("gemm x̃W+b σ", |it| {
         it.iter(|| {
             be.gemm(

@@ -4,6 +4,8 @@
 // CPU, so both backends corrupt the same elements the same way.
 // Masking noise (Vincent et al. 2008): element i is kept iff (bits(i) >> 8) ≥ threshold, with
 // threshold = `rng::drop_threshold(p)`; an integer comparison, so masks are bit-identical.
+// Salt-and-pepper noise (Vincent et al. 2010) corrupts the same set, (bits(i) >> 8) < threshold,
+// replacing element i by the low bit of bits(i) as 0.0 or 1.0: bit-identical too.
 
 // x̃ = x.
 const NOISE_NONE: u32 = 0u;
@@ -11,13 +13,15 @@ const NOISE_NONE: u32 = 0u;
 const NOISE_MASK: u32 = 1u;
 // x̃ = x + σ·z, z ~ N(0, 1) by Box–Muller (`rng::gaussian`); σ's bits in `threshold`.
 const NOISE_GAUSS: u32 = 2u;
+// x̃ = f32(bits(i) & 1) (0 or 1) where corrupted, x elsewhere.
+const NOISE_SALT_PEPPER: u32 = 3u;
 // `rng::GAUSS_SALT`.
 const GAUSS_SALT: u32 = 0x68e31da4u;
 
 struct NoiseParams {
-    // NOISE_NONE or NOISE_MASK.
+    // NOISE_NONE, NOISE_MASK, NOISE_GAUSS or NOISE_SALT_PEPPER.
     kind: u32,
-    // NOISE_MASK: the 24-bit drop threshold; NOISE_GAUSS: bitcast of σ.
+    // NOISE_MASK and NOISE_SALT_PEPPER: the 24-bit drop threshold; NOISE_GAUSS: bitcast of σ.
     threshold: u32,
     // RngKey words of this draw.
     k0: u32,
@@ -29,6 +33,11 @@ fn corrupt(noise: NoiseParams, i: u32, v: f32) -> f32 {
     if noise.kind == NOISE_MASK {
         let keep = (rng_bits(noise.k0, noise.k1, i) >> 8u) >= noise.threshold;
         return select(0.0, v, keep);
+    }
+    if noise.kind == NOISE_SALT_PEPPER {
+        let b = rng_bits(noise.k0, noise.k1, i);
+        let corrupted = (b >> 8u) < noise.threshold;
+        return select(v, f32(b & 1u), corrupted);
     }
     if noise.kind == NOISE_GAUSS {
         let b = rng_bits(noise.k0, noise.k1, i);

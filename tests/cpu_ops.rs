@@ -213,6 +213,25 @@ fn masking_noise_zeroes_exactly_the_dropped_elements() {
 }
 
 #[test]
+fn salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit() {
+    let be = Cpu::new();
+    let (dim, rows, first) = (784, 7, 2);
+    let pixels: Vec<u8> = (0..10 * dim).map(|i| (i * 37 % 256) as u8).collect();
+    let images = be.upload_images(&pixels, dim);
+    let key = RngKey::new(5, 9);
+    let t = gpu_dae::rng::drop_threshold(0.3);
+    let (mut x, mut x_tilde) = (vec![0.0; rows * dim], vec![0.0; rows * dim]);
+    be.load_batch(&mut x, &mut x_tilde, &images, first, rows, Noise::SaltPepper { p: 0.3 }, key);
+    for i in 0..rows * dim {
+        // Element i of the batch draws bits(i): corrupted as masking noise drops, then its low bit.
+        let b = key.bits(i as u32);
+        let want = if b >> 8 < t { (b & 1) as f32 } else { x[i] };
+        assert_eq!(x[i], pixels[first * dim + i] as f32 * (1.0 / 255.0), "x element {i}");
+        assert_eq!(x_tilde[i].to_bits(), want.to_bits(), "x̃ element {i}");
+    }
+}
+
+#[test]
 fn corrupt_masks_as_load_batch_does() {
     let be = Cpu::new();
     for (c, (rows, dim)) in [(1, 1), (3, 7), (2, 33), (4, 784)].into_iter().enumerate() {
@@ -220,9 +239,15 @@ fn corrupt_masks_as_load_batch_does() {
             uniforms(c as u64, rows * dim, 1.0, 256.0).iter().map(|&p| p as u8).collect();
         let images = be.upload_images(&pixels, dim);
         let len = rows * dim;
-        for noise in
-            [Noise::None, Noise::Mask { p: 0.0 }, Noise::Mask { p: 0.3 }, Noise::Mask { p: 1.0 }]
-        {
+        for noise in [
+            Noise::None,
+            Noise::Mask { p: 0.0 },
+            Noise::Mask { p: 0.3 },
+            Noise::Mask { p: 1.0 },
+            Noise::SaltPepper { p: 0.0 },
+            Noise::SaltPepper { p: 0.3 },
+            Noise::SaltPepper { p: 1.0 },
+        ] {
             let key = RngKey::new(9, c as u64);
             let (mut x, mut want) = (vec![0.0; len], vec![0.0; len]);
             be.load_batch(&mut x, &mut want, &images, 0, rows, noise, key);

@@ -89,13 +89,19 @@ fn pixels(seed: u64, n: usize) -> Vec<u8> {
     uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
 }
 
-/// The noises `load_batch` is checked with: none, masking at the edges of its range and between.
+/// The bit-identical noises `load_batch` and `corrupt` are checked with: none, masking and
+/// salt-and-pepper at the edges of their range and between (Gaussian noise agrees within a
+/// tolerance: `gaussian_noise_matches_cpu_within_a_tolerance`).
 const NOISES: &[Noise] = &[
     Noise::None,
     Noise::Mask { p: 0.0 },
     Noise::Mask { p: 0.3 },
     Noise::Mask { p: 0.5 },
     Noise::Mask { p: 1.0 },
+    Noise::SaltPepper { p: 0.0 },
+    Noise::SaltPepper { p: 0.3 },
+    Noise::SaltPepper { p: 0.5 },
+    Noise::SaltPepper { p: 1.0 },
 ];
 
 #[test]
@@ -648,16 +654,21 @@ fn corrupt_is_bit_identical_to_cpu_and_to_load_batch() {
             );
         }
     }
-    // The same key masks the same elements as `load_batch` does on a batch of images.
+    // The same key corrupts the same elements as `load_batch` does on a batch of images.
     let px = pixels(77, 3 * 33);
     let images = gpu.upload_images(&px, 33);
-    let (mut x, mut xt) = (gpu.zeros(99), gpu.zeros(99));
-    let noise = Noise::Mask { p: 0.4 };
-    let key = RngKey::new(5, 9);
-    gpu.load_batch(&mut x, &mut xt, &images, 0, 3, noise, key);
-    let mut again = gpu.zeros(99);
-    gpu.corrupt(&mut again, &x, 99, noise, key);
-    assert_bit_identical("corrupt vs load_batch", &gpu.download(&again), &gpu.download(&xt));
+    for noise in [Noise::Mask { p: 0.4 }, Noise::SaltPepper { p: 0.4 }] {
+        let (mut x, mut xt) = (gpu.zeros(99), gpu.zeros(99));
+        let key = RngKey::new(5, 9);
+        gpu.load_batch(&mut x, &mut xt, &images, 0, 3, noise, key);
+        let mut again = gpu.zeros(99);
+        gpu.corrupt(&mut again, &x, 99, noise, key);
+        assert_bit_identical(
+            &format!("corrupt vs load_batch {noise:?}"),
+            &gpu.download(&again),
+            &gpu.download(&xt),
+        );
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
-//! The counter-based RNG: determinism, independence of streams, mask statistics.
+//! The counter-based RNG: determinism, independence of streams, noise statistics.
 
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::rng::{HostRng, RngKey, drop_threshold, mix32};
+
+use crate::util::uniforms;
 
 /// Pinned outputs: every run's noise, and so its results, depends on these bits, and the WGSL
 /// twin is checked against this code; a change to the RNG must be deliberate.
@@ -78,6 +80,71 @@ fn masks_keep_one_minus_p_within_four_sigma() {
     }
     assert_eq!(drop_threshold(0.0), 0);
     assert_eq!(drop_threshold(1.0), 1 << 24);
+}
+
+#[test]
+fn salt_and_pepper_noise_corrupts_p_half_salt_half_pepper_within_four_sigma() {
+    let be = Cpu::new();
+    let (rows, dim) = (200, 784);
+    let n = rows * dim;
+    // Pixels 1..=254, so x is never 0 or 1 and x̃ ≠ x exactly where an element is corrupted.
+    let pixels: Vec<u8> = (0..n).map(|i| (i * 37 % 254 + 1) as u8).collect();
+    let images = be.upload_images(&pixels, dim);
+    let (mut x, mut out, mut masked) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for (stream, p) in [(0u64, 0.05f32), (1, 0.1), (2, 0.3), (3, 0.5), (4, 0.9)] {
+        let key = RngKey::new(321, stream);
+        be.load_batch(&mut x, &mut out, &images, 0, rows, Noise::SaltPepper { p }, key);
+        let (mut salt, mut pepper) = (0usize, 0usize);
+        for (i, (&v, &xt)) in x.iter().zip(&out).enumerate() {
+            if xt.to_bits() == v.to_bits() {
+                continue;
+            }
+            assert!(xt == 0.0 || xt == 1.0, "p {p}: element {i} is {xt}, neither x = {v} nor 0, 1");
+            salt += usize::from(xt == 1.0);
+            pepper += usize::from(xt == 0.0);
+        }
+        let corrupted = salt + pepper;
+        let frac = corrupted as f64 / n as f64;
+        let q = p as f64;
+        let sigma = (q * (1.0 - q) / n as f64).sqrt();
+        assert!(
+            (frac - q).abs() <= 4.0 * sigma,
+            "p {p}: corrupted {frac}, expected {q} ± {}",
+            4.0 * sigma
+        );
+        // Salt and pepper are a fair coin among the corrupted elements.
+        let half = salt as f64 / corrupted as f64;
+        let sigma_half = (0.25 / corrupted as f64).sqrt();
+        assert!(
+            (half - 0.5).abs() <= 4.0 * sigma_half,
+            "p {p}: salt {half} of the corrupted, expected 0.5 ± {}",
+            4.0 * sigma_half
+        );
+        // Under the same key the corrupted set is masking noise's dropped set (x ≠ 0 here).
+        be.load_batch(&mut x, &mut masked, &images, 0, rows, Noise::Mask { p }, key);
+        for i in 0..n {
+            let dropped = masked[i] == 0.0;
+            let changed = out[i].to_bits() != x[i].to_bits();
+            assert_eq!(
+                changed, dropped,
+                "p {p}: element {i}: corrupted {changed}, dropped {dropped}"
+            );
+        }
+    }
+}
+
+#[test]
+fn salt_and_pepper_noise_at_p_0_keeps_x_and_at_p_1_replaces_every_element() {
+    let be = Cpu::new();
+    let n = 50_000;
+    let x = uniforms(8, n, 0.25, 0.75);
+    let mut out = vec![f32::NAN; n];
+    be.corrupt(&mut out, &x, n, Noise::SaltPepper { p: 0.0 }, RngKey::new(8, 0));
+    assert_eq!(out, x, "p = 0 must leave x unchanged");
+    be.corrupt(&mut out, &x, n, Noise::SaltPepper { p: 1.0 }, RngKey::new(8, 1));
+    assert!(out.iter().all(|&v| v == 0.0 || v == 1.0), "p = 1 must replace everything by 0 or 1");
+    let salt = out.iter().filter(|&&v| v == 1.0).count() as f64;
+    assert!((salt - n as f64 / 2.0).abs() <= 4.0 * (n as f64 / 4.0).sqrt(), "salt {salt} of {n}");
 }
 
 #[test]

@@ -116,6 +116,41 @@ simd_kernel! {
     }
 }
 
+/// Salt-and-pepper noise on element i of a draw: with b = bits(i), `(b & 1)` as 0.0 or 1.0
+/// where it is corrupted (`b >> 8 < threshold`, masking noise's dropped set), v elsewhere. The
+/// twin of `corrupt` in shaders/noise.wgsl.
+#[inline(always)]
+fn salt_pepper(key: RngKey, threshold: u32, i: usize, v: f32) -> f32 {
+    let b = key.bits(i as u32);
+    if b >> 8 < threshold { (b & 1) as f32 } else { v }
+}
+
+simd_kernel! {
+    /// `load_batch` with salt-and-pepper noise: x = pixels · (1/255); x̃ = `salt_pepper(x)`.
+    fn load_salt_pepper(
+        x: &mut [f32],
+        x_tilde: &mut [f32],
+        pixels: &[u8],
+        key: RngKey,
+        threshold: u32,
+    ) {
+        for (i, ((x, xt), &p)) in x.iter_mut().zip(x_tilde.iter_mut()).zip(pixels).enumerate() {
+            let v = p as f32 * (1.0 / 255.0);
+            *x = v;
+            *xt = salt_pepper(key, threshold, i, v);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `corrupt` with salt-and-pepper noise: x̃ = `salt_pepper(x)` element-wise.
+    fn corrupt_salt_pepper(x_tilde: &mut [f32], x: &[f32], key: RngKey, threshold: u32) {
+        for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
+            *xt = salt_pepper(key, threshold, i, v);
+        }
+    }
+}
+
 /// Additive Gaussian noise: x̃[i] = x[i] + σ·`rng::gaussian(key, i)`.
 fn corrupt_gauss(x_tilde: &mut [f32], x: &[f32], key: RngKey, sigma: f32) {
     for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
@@ -283,6 +318,9 @@ impl Backend for Cpu {
                 x_tilde.copy_from_slice(x);
             }
             Noise::Mask { p } => load_masked(x, x_tilde, src, key, drop_threshold(p)),
+            Noise::SaltPepper { p } => {
+                load_salt_pepper(x, x_tilde, src, key, drop_threshold(p));
+            }
             Noise::Gauss { sigma } => {
                 x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
                 corrupt_gauss(x_tilde, x, key, sigma);
@@ -393,6 +431,7 @@ impl Backend for Cpu {
         match noise {
             Noise::None => x_tilde.copy_from_slice(x),
             Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
+            Noise::SaltPepper { p } => corrupt_salt_pepper(x_tilde, x, key, drop_threshold(p)),
             Noise::Gauss { sigma } => corrupt_gauss(x_tilde, x, key, sigma),
         }
     }

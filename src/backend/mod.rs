@@ -51,7 +51,8 @@ impl Activation {
 /// Corruption applied to a clean batch as `load_batch` loads it. Element i of the batch
 /// (row-major, counted from the batch's first pixel) draws from `RngKey::bits(i)` of the step's
 /// key, so every backend corrupts the same elements the same way. A new kind of noise is a new
-/// variant here, in `Cpu::load_batch` and in shaders/noise.wgsl (encoded by `gpu/noise.rs`).
+/// variant here, in `Cpu::load_batch` and `Cpu::corrupt`, and in shaders/noise.wgsl (encoded by
+/// `gpu/noise.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Noise {
     /// x̃ = x.
@@ -69,6 +70,16 @@ pub enum Noise {
     Gauss {
         /// Standard deviation σ ≥ 0.
         sigma: f32,
+    },
+    /// Salt-and-pepper noise (Vincent et al. 2010, "salt-and-pepper noise": each chosen element
+    /// is set to the minimum or the maximum of the input range, 0 or 1 here, with equal odds):
+    /// with b = bits(i), element i is corrupted iff `b >> 8 < rng::drop_threshold(p)` (masking
+    /// noise's comparison, so under the same key the corrupted set is `Mask`'s dropped set)
+    /// and then x̃ = `(b & 1) as f32`, the low bit, which the decision's top 24 bits do not
+    /// touch; x̃ = x otherwise. One hash and integer comparisons: bit-identical on every backend.
+    SaltPepper {
+        /// Probability of corrupting an element, in [0, 1].
+        p: f32,
     },
 }
 

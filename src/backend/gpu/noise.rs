@@ -9,13 +9,15 @@ use crate::backend::gpu::kernels::Kernel;
 use crate::rng::{RngKey, drop_threshold};
 
 /// `NoiseParams { kind, threshold, k0, k1 }` for `noise` drawn under `key`; kind is
-/// NOISE_NONE = 0, NOISE_MASK = 1 or NOISE_GAUSS = 2 (shaders/noise.wgsl), whose `threshold`
-/// word holds σ's bits.
+/// NOISE_NONE = 0, NOISE_MASK = 1, NOISE_GAUSS = 2 (whose `threshold` word holds σ's bits) or
+/// NOISE_SALT_PEPPER = 3 (shaders/noise.wgsl); masking and salt-and-pepper noise carry
+/// `rng::drop_threshold(p)`.
 pub(super) fn noise_params(noise: Noise, key: RngKey) -> [u32; 4] {
     let (kind, threshold) = match noise {
         Noise::None => (0, 0),
         Noise::Mask { p } => (1, drop_threshold(p)),
         Noise::Gauss { sigma } => (2, sigma.to_bits()),
+        Noise::SaltPepper { p } => (3, drop_threshold(p)),
     };
     [kind, threshold, key.k0, key.k1]
 }
