@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::FinetuneScope;
+use crate::model::{FinetuneScope, Loss};
 
 /// Train the classic autoencoders (denoising, contractive, stacked) on MNIST-style data, on a GPU
 /// through wgpu or on the CPU.
@@ -41,9 +41,10 @@ pub enum ModelKind {
     /// Contractive autoencoder with tied weights, no corruption (tutorial cA.py): 784-500,
     /// --contraction 0.1, --lr 0.01, --batch 10, 20 epochs by default.
     Cae,
-    /// ReLU denoising autoencoder (the exercise): 784-225, untied linear decoder, squared error,
-    /// Gaussian noise --noise-std 1.0 on standardised inputs, --lr 0.0005, --batch 1,
-    /// --steps 25000 random examples.
+    /// ReLU denoising autoencoder (the exercise): 784-225, --encoder relu, --weights untied,
+    /// --decoder linear, --loss squared-error, --init normal:0.01, --hidden-bias 0.5,
+    /// --noise gauss:1.0 on --inputs standardised, --lr 0.0005, --batch 1, --steps 25000
+    /// random examples.
     ReluDae,
     /// Stacked denoising autoencoder: greedy pretraining, then fine-tuning of a softmax
     /// classifier with early stopping (tutorial SdA.py).
@@ -72,6 +73,42 @@ pub enum Preset {
     /// pretraining epochs per layer at --pretrain-lr 0.05, fine-tuning at --finetune-lr 0.5 for
     /// at most 30 epochs.
     Fast,
+}
+
+/// An autoencoder's encoder activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EncoderChoice {
+    /// h = σ(x̃W + b).
+    Sigmoid,
+    /// h = max(0, x̃W + b).
+    Relu,
+}
+
+/// An autoencoder's decoder output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DecoderChoice {
+    /// z = σ(hW′ + b′), in (0, 1).
+    Sigmoid,
+    /// y = hW′ + b′.
+    Linear,
+}
+
+/// Whether the decoder has its own weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Weights {
+    /// The decoder uses Wᵀ.
+    Tied,
+    /// The decoder has its own V: [n_hid, n_vis].
+    Untied,
+}
+
+/// How pixels become inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Inputs {
+    /// x = pixel/255 ∈ [0, 1].
+    Unit,
+    /// x = (pixel/255 − mean)/std, with the training split's pixel mean and std.
+    Standardised,
 }
 
 /// Which engine runs the ops.
@@ -153,10 +190,36 @@ pub struct TrainArgs {
     /// hidden code w.r.t. the input of example n), ≥ 0; default 0.1. da: 0 (no penalty).
     #[arg(long)]
     pub contraction: Option<f32>,
-    /// relu-dae: standard deviation σ of the additive Gaussian noise on the standardised
-    /// inputs, ≥ 0; default 1.0.
-    #[arg(long)]
-    pub noise_std: Option<f32>,
+    /// da, cae, relu-dae: the input corruption: none, mask:P (zero each input with probability
+    /// P), gauss:S (add N(0, S²)), salt-pepper:P (set each input to 0 or 1 with probability P).
+    /// Default: da mask:0.3 (= --corruption 0.3), cae none, relu-dae gauss:1.0.
+    #[arg(long, value_name = "KIND[:LEVEL]")]
+    pub noise: Option<String>,
+    /// da, cae, relu-dae: the encoder's activation. Default: sigmoid (relu-dae: relu).
+    #[arg(long, value_enum)]
+    pub encoder: Option<EncoderChoice>,
+    /// da, cae, relu-dae: the decoder's output. Default: sigmoid (relu-dae: linear).
+    #[arg(long, value_enum)]
+    pub decoder: Option<DecoderChoice>,
+    /// da, cae, relu-dae: tied decoder weights Wᵀ, or a separate V. Default: tied (relu-dae:
+    /// untied).
+    #[arg(long, value_enum)]
+    pub weights: Option<Weights>,
+    /// da, cae, relu-dae: the reconstruction loss; cross-entropy needs --decoder sigmoid and
+    /// --inputs unit. Default: cross-entropy (relu-dae: squared-error).
+    #[arg(long, value_enum)]
+    pub loss: Option<Loss>,
+    /// da, cae, relu-dae: the weight initialisation: tutorial (W ~ U(±4·√(6/(n_vis + n_hid))))
+    /// or normal:S (W and V ~ N(0, S²)). Default: tutorial (relu-dae: normal:0.01).
+    #[arg(long, value_name = "tutorial|normal:S")]
+    pub init: Option<String>,
+    /// da, cae, relu-dae: the initial value of every hidden bias. Default: 0 (relu-dae: 0.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub hidden_bias: Option<f32>,
+    /// da, cae, relu-dae: unit = pixels/255 in [0, 1]; standardised = (x − mean)/std with the
+    /// training split's pixel mean and std. Default: unit (relu-dae: standardised).
+    #[arg(long, value_enum)]
+    pub inputs: Option<Inputs>,
     /// relu-dae: SGD steps, each on --batch examples from a random position of the training
     /// split; default 25000.
     #[arg(long)]
@@ -198,7 +261,7 @@ impl TrainArgs {
 
     /// The flags that set a run's model or settings, which a resumed run takes from its
     /// checkpoint instead: (flag, given).
-    pub fn settings_given(&self) -> [(&'static str, bool); 14] {
+    pub fn settings_given(&self) -> [(&'static str, bool); 21] {
         [
             ("model", self.model.is_some()),
             ("limit", self.limit.is_some()),
@@ -207,7 +270,14 @@ impl TrainArgs {
             ("lr", self.lr.is_some()),
             ("batch", self.batch.is_some()),
             ("contraction", self.contraction.is_some()),
-            ("noise-std", self.noise_std.is_some()),
+            ("noise", self.noise.is_some()),
+            ("encoder", self.encoder.is_some()),
+            ("decoder", self.decoder.is_some()),
+            ("weights", self.weights.is_some()),
+            ("loss", self.loss.is_some()),
+            ("init", self.init.is_some()),
+            ("hidden-bias", self.hidden_bias.is_some()),
+            ("inputs", self.inputs.is_some()),
             ("pretrain-lr", self.pretrain_lr.is_some()),
             ("pretrain-epochs", self.pretrain_epochs.is_some()),
             ("finetune-lr", self.finetune_lr.is_some()),

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::ValueEnum;
-use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
+use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
 use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
@@ -124,13 +124,15 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             Run::ReluDae(run) => {
                 let outcome = train::train_relu_dae(be, &data, run, &mut session)?;
                 let last = outcome.rows.last();
+                let inputs = match outcome.standardise {
+                    Some([m, s]) => format!("standardised by mean {m:.4}, std {s:.4}"),
+                    None => "inputs in [0, 1]".to_string(),
+                };
                 eprintln!(
-                    "done: error {:.4}, sparsity {:.4} over the last {} steps (standardised by mean {:.4}, std {:.4}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, checkpoint.safetensors, run.json to {}",
+                    "done: error {:.4}, sparsity {:.4} over the last {} steps ({inputs}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, checkpoint.safetensors, run.json to {}",
                     last.map_or(f32::NAN, |r| r.error),
                     last.map_or(f32::NAN, |r| r.sparsity),
                     train::relu_dae::LOG_EVERY.min(run.steps),
-                    outcome.standardise[0],
-                    outcome.standardise[1],
                     record.total_seconds,
                     out.display()
                 );
@@ -260,7 +262,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.model {
         ModelKind::Da => {
             let batches = args.batch.clone().unwrap_or(vec![20, 128]);
-            let config = AutoencoderConfig { corruption: 0.3, ..Default::default() };
+            let config = AutoencoderConfig { noise: Noise::Mask { p: 0.3 }, ..Default::default() };
             bench_da(args, &data, &engines, &batches, ("dA", config), &mut out)
         }
         ModelKind::Cae => {
@@ -272,7 +274,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             let batches = args.batch.clone().unwrap_or(vec![1, 20]);
             // The preset's model; standardised like MNIST (the step's cost does not depend on
             // the values).
-            let mut config = gpu_dae::config::relu_dae_model(784, 225, 1.0);
+            let mut config = gpu_dae::config::relu_dae_model(784, 225);
             config.standardise = Some([0.1310, 0.3085]);
             bench_da(args, &data, &engines, &batches, ("ReLU-DAE", config), &mut out)
         }

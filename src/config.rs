@@ -2,7 +2,7 @@
 //! trainers take. Each rejection names the flag, the value found and what is allowed.
 
 use crate::backend::{Activation, Noise};
-use crate::cli::{ModelKind, Preset, TrainArgs};
+use crate::cli::{DecoderChoice, EncoderChoice, Inputs, ModelKind, Preset, TrainArgs, Weights};
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
 use crate::train::{DaRun, ReluDaeRun, SdaRun};
 
@@ -46,6 +46,7 @@ pub fn parse_noise(text: &str) -> Result<Noise, ConfigError> {
     match kind {
         "none" if text == "none" => Ok(Noise::None),
         "mask" => Ok(Noise::Mask { p: probability()? }),
+        "salt-pepper" => Ok(Noise::SaltPepper { p: probability()? }),
         "gauss" => {
             let sigma = level()?;
             if sigma >= 0.0 { Ok(Noise::Gauss { sigma }) } else { Err(fail()) }
@@ -89,69 +90,75 @@ impl Preset {
     }
 }
 
-/// The defaults of a tied-autoencoder model, before explicit flags override them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AeDefaults {
-    /// Hidden units.
-    pub hidden: usize,
-    /// Masking-noise level p.
-    pub corruption: f32,
-    /// Contractive weight λ.
-    pub contraction: f32,
+/// The defaults of a single-autoencoder model (`--model da|cae|relu-dae`), before explicit
+/// flags override them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AePreset {
+    /// The model: hidden units, noise, penalty, activations, weights, loss, initialisation
+    /// (`standardise` left None: the trainer measures it).
+    pub model: AutoencoderConfig,
+    /// Whether inputs are standardised by the training split's pixel mean and std.
+    pub standardise: bool,
     /// SGD learning rate.
     pub lr: f32,
     /// Examples per minibatch.
     pub batch: usize,
-    /// Passes over the training set.
+    /// Passes over the training set (da, cae).
     pub epochs: usize,
+    /// SGD steps (relu-dae).
+    pub steps: usize,
 }
 
-impl AeDefaults {
-    /// The tutorial's values: dA.py for `--model da` (784-500, p 0.3, lr 0.1, batch 20,
-    /// 15 epochs), cA.py for `--model cae` (784-500, λ 0.1, no noise, lr 0.01, batch 10,
-    /// 20 epochs). Models that are not tied autoencoders get the dA's.
-    pub fn of(model: ModelKind) -> Self {
+impl AePreset {
+    /// The tutorial's values for `n_vis` inputs: dA.py for `--model da` (784-500, masking 0.3,
+    /// lr 0.1, batch 20, 15 epochs), cA.py for `--model cae` (784-500, λ 0.1, no noise, lr
+    /// 0.01, batch 10, 20 epochs), the exercise for `--model relu-dae` (`relu_dae_model`,
+    /// standardised inputs, lr 0.0005, batch 1, 25 000 steps). `--model sda` gets the dA's.
+    pub fn of(model: ModelKind, n_vis: usize) -> Self {
+        let tutorial = AutoencoderConfig { n_vis, n_hid: 500, ..Default::default() };
+        let base = AePreset {
+            model: tutorial.clone(),
+            standardise: false,
+            lr: 0.1,
+            batch: 20,
+            epochs: 15,
+            steps: 25_000,
+        };
         match model {
-            ModelKind::Cae => AeDefaults {
-                hidden: 500,
-                corruption: 0.0,
-                contraction: 0.1,
+            ModelKind::Cae => AePreset {
+                model: AutoencoderConfig { contraction: 0.1, ..tutorial },
                 lr: 0.01,
                 batch: 10,
                 epochs: 20,
+                ..base
             },
-            ModelKind::ReluDae => AeDefaults {
-                hidden: 225,
-                corruption: 0.0,
-                contraction: 0.0,
+            ModelKind::ReluDae => AePreset {
+                model: relu_dae_model(n_vis, 225),
+                standardise: true,
                 lr: 0.0005,
                 batch: 1,
-                epochs: 1,
+                ..base
             },
-            ModelKind::Da | ModelKind::Sda => AeDefaults {
-                hidden: 500,
-                corruption: 0.3,
-                contraction: 0.0,
-                lr: 0.1,
-                batch: 20,
-                epochs: 15,
+            ModelKind::Da | ModelKind::Sda => AePreset {
+                model: AutoencoderConfig { noise: Noise::Mask { p: 0.3 }, ..tutorial },
+                ..base
             },
         }
     }
 }
 
-/// The exercise's ReLU-DAE with `n_vis`-`n_hid` units and Gaussian noise σ = `noise_std`:
-/// ReLU encoder, untied linear decoder, squared error, W, V ~ N(0, 0.01²), B = 0.5, C = 0; the
+/// The exercise's ReLU-DAE with `n_vis`-`n_hid` units: ReLU encoder, untied linear decoder,
+/// squared error, Gaussian noise σ 1.0, W, V ~ N(0, 0.01²), B = 0.5, C = 0; the
 /// standardisation is left to the trainer (None).
-pub fn relu_dae_model(n_vis: usize, n_hid: usize, noise_std: f32) -> AutoencoderConfig {
+pub fn relu_dae_model(n_vis: usize, n_hid: usize) -> AutoencoderConfig {
     AutoencoderConfig {
         n_vis,
         n_hid,
-        corruption: 0.0,
+        noise: Noise::Gauss { sigma: 1.0 },
         contraction: 0.0,
-        noise_std,
         encoder: Activation::Relu,
         tied: false,
+        decoder: Activation::Identity,
         loss: Loss::SquaredError,
         standardise: None,
         init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
@@ -186,6 +193,15 @@ fn check_batch(batch: usize, n_train: usize) -> Result<(), ConfigError> {
     )
 }
 
+/// The error of an --init value that is neither `tutorial` nor `normal:S`.
+fn init_error(text: &str) -> ConfigError {
+    ConfigError {
+        flag: "init",
+        value: text.to_string(),
+        expected: "tutorial or normal:S with S a finite number > 0".into(),
+    }
+}
+
 /// `--flag v1,v2,…` as it was written.
 fn list<T: ToString>(values: &[T]) -> String {
     values.iter().map(T::to_string).collect::<Vec<_>>().join(",")
@@ -212,12 +228,14 @@ impl TrainArgs {
 
     /// Rejects the flags that belong to another model than `--model`.
     fn check_flags_apply(&self) -> Result<(), ConfigError> {
-        if self.model() != ModelKind::ReluDae {
-            for (flag, given) in
-                [("noise-std", self.noise_std.is_some()), ("steps", self.steps.is_some())]
-            {
-                check(!given, flag, "(given)", "no value: it applies to --model relu-dae only")?;
-            }
+        let model = self.model();
+        if model != ModelKind::ReluDae {
+            check(
+                self.steps.is_none(),
+                "steps",
+                "(given)",
+                "no value: it applies to --model relu-dae only",
+            )?;
         }
         let sda_only: [(&'static str, bool); 5] = [
             ("pretrain-lr", self.pretrain_lr.is_some()),
@@ -226,15 +244,23 @@ impl TrainArgs {
             ("finetune", self.finetune.is_some()),
             ("preset", self.preset.is_some()),
         ];
-        match self.model() {
+        let autoencoder_only: [(&'static str, bool); 8] = [
+            ("noise", self.noise.is_some()),
+            ("encoder", self.encoder.is_some()),
+            ("decoder", self.decoder.is_some()),
+            ("weights", self.weights.is_some()),
+            ("loss", self.loss.is_some()),
+            ("init", self.init.is_some()),
+            ("hidden-bias", self.hidden_bias.is_some()),
+            ("inputs", self.inputs.is_some()),
+        ];
+        match model {
             ModelKind::ReluDae => {
-                let not_here = [
-                    ("corruption", self.corruption.is_some()),
-                    ("contraction", self.contraction.is_some()),
-                    ("epochs", self.epochs.is_some()),
-                ];
+                let not_here =
+                    [("corruption", self.corruption.is_some()), ("epochs", self.epochs.is_some())];
                 for (flag, given) in sda_only.into_iter().chain(not_here) {
-                    let expected = "no value with --model relu-dae (its noise is --noise-std, its length --steps)";
+                    let expected =
+                        "no value with --model relu-dae (its noise is --noise, its length --steps)";
                     check(!given, flag, "(given)", expected)?;
                 }
             }
@@ -242,13 +268,17 @@ impl TrainArgs {
                 for (flag, given) in sda_only {
                     check(!given, flag, "(given)", "no value: it applies to --model sda only")?;
                 }
-                if self.model() == ModelKind::Da
+                if model == ModelKind::Da
                     && let Some(c) = self.contraction
                 {
                     check(false, "contraction", c, "no value with --model da: use --model cae")?;
                 }
             }
             ModelKind::Sda => {
+                for (flag, given) in autoencoder_only {
+                    let expected = "no value with --model sda (its layers are the tutorial's dAs; see --corruption)";
+                    check(!given, flag, "(given)", expected)?;
+                }
                 if let Some(c) = self.contraction {
                     check(false, "contraction", c, "no value: it applies to --model cae only")?;
                 }
@@ -265,81 +295,139 @@ impl TrainArgs {
         Ok(())
     }
 
-    /// The tied-autoencoder run (`--model da` or `--model cae`) these flags describe, for a
-    /// training split of `n_train` examples of `n_vis` pixels. Unset flags take the tutorial's
-    /// values (`AeDefaults::of`): da 500 hidden units, corruption 0.3, lr 0.1, batch 20,
-    /// 15 epochs; cae 500 hidden units, contraction 0.1, no corruption, lr 0.01, batch 10,
-    /// 20 epochs.
-    pub fn da_run(&self, n_train: usize, n_vis: usize) -> Result<DaRun, ConfigError> {
-        self.check_flags_apply()?;
-        let d = AeDefaults::of(self.model());
-        let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
-        let contraction = self.contraction.unwrap_or(d.contraction);
+    /// The autoencoder these flags describe on top of `preset` (`AePreset::of(--model)`):
+    /// every preset field can be overridden, and the combinations that do not make sense are
+    /// rejected (cross-entropy needs the sigmoid decoder and unit inputs; the contractive
+    /// penalty needs the sigmoid encoder; the normal initialisation's hidden bias needs
+    /// --init normal).
+    fn autoencoder(&self, preset: &AePreset) -> Result<(AutoencoderConfig, bool), ConfigError> {
+        let mut m = preset.model.clone();
+        m.n_hid = self.single_hidden(m.n_hid, "da, cae or relu-dae")?;
+        m.contraction = self.contraction.unwrap_or(m.contraction);
         check(
-            contraction.is_finite() && contraction >= 0.0,
+            m.contraction.is_finite() && m.contraction >= 0.0,
             "contraction",
-            contraction,
+            m.contraction,
             "a finite number ≥ 0",
         )?;
-        let corruption = match self.corruption.as_deref() {
-            None => d.corruption,
-            Some(&[p]) => p,
-            Some(ps) => {
+        match (self.corruption.as_deref(), &self.noise) {
+            (Some(_), Some(noise)) => {
+                return Err(ConfigError {
+                    flag: "noise",
+                    value: noise.clone(),
+                    expected: "no value with --corruption (--corruption P is --noise mask:P)"
+                        .into(),
+                });
+            }
+            (Some(&[p]), None) => {
+                check_corruption(&[p])?;
+                m.noise = Noise::Mask { p };
+            }
+            (Some(ps), None) => {
                 return Err(ConfigError {
                     flag: "corruption",
                     value: list(ps),
-                    expected: "one probability for --model da or cae".into(),
+                    expected: "one probability for --model da, cae or relu-dae".into(),
                 });
             }
-        };
-        check_corruption(&[corruption])?;
-        let batch = self.batch.unwrap_or(d.batch);
-        check_batch(batch, n_train)?;
-        let hidden = self.single_hidden(d.hidden, "da or cae")?;
-        let epochs = self.epochs.unwrap_or(d.epochs);
-        check(epochs >= 1, "epochs", epochs, "at least 1")?;
-        Ok(DaRun {
-            model: AutoencoderConfig {
-                n_vis,
-                n_hid: hidden,
-                corruption,
-                contraction,
-                ..Default::default()
-            },
-            lr,
-            batch,
-            epochs,
-            seed: self.seed(),
-        })
+            (None, Some(text)) => m.noise = parse_noise(text)?,
+            (None, None) => {}
+        }
+        if let Some(e) = self.encoder {
+            m.encoder = match e {
+                EncoderChoice::Sigmoid => Activation::Sigmoid,
+                EncoderChoice::Relu => Activation::Relu,
+            };
+        }
+        if let Some(d) = self.decoder {
+            m.decoder = match d {
+                DecoderChoice::Sigmoid => Activation::Sigmoid,
+                DecoderChoice::Linear => Activation::Identity,
+            };
+        }
+        m.tied = self.weights.map_or(m.tied, |w| w == Weights::Tied);
+        m.loss = self.loss.unwrap_or(m.loss);
+        if let Some(text) = &self.init {
+            let normal = |std: f32| Init::Normal { std, hidden_bias: 0.0 };
+            m.init = match text.split_once(':') {
+                None if text == "tutorial" => Init::Tutorial,
+                Some(("normal", s)) => match s.parse::<f32>() {
+                    Ok(std) if std.is_finite() && std > 0.0 => normal(std),
+                    _ => return Err(init_error(text)),
+                },
+                _ => return Err(init_error(text)),
+            };
+        }
+        if let Some(bias) = self.hidden_bias {
+            check(bias.is_finite(), "hidden-bias", bias, "a finite number")?;
+            match &mut m.init {
+                Init::Normal { hidden_bias, .. } => *hidden_bias = bias,
+                Init::Tutorial => check(
+                    false,
+                    "hidden-bias",
+                    bias,
+                    "no value with --init tutorial, which starts every bias at 0 (use --init normal:S)",
+                )?,
+            }
+        }
+        let standardise = self.inputs.map_or(preset.standardise, |i| i == Inputs::Standardised);
+        if m.loss == Loss::CrossEntropy {
+            if m.decoder != Activation::Sigmoid {
+                check(
+                    false,
+                    "decoder",
+                    "linear",
+                    "sigmoid with --loss cross-entropy (its targets and outputs lie in [0, 1]); use --loss squared-error",
+                )?;
+            }
+            if standardise {
+                check(
+                    false,
+                    "inputs",
+                    "standardised",
+                    "unit with --loss cross-entropy (its targets lie in [0, 1]); use --loss squared-error",
+                )?;
+            }
+        }
+        if m.contraction > 0.0 && m.encoder != Activation::Sigmoid {
+            check(
+                false,
+                "contraction",
+                m.contraction,
+                "0 with --encoder relu: the penalty is the sigmoid encoder's (Rifai et al. 2011)",
+            )?;
+        }
+        Ok((m, standardise))
     }
 
-    /// The ReLU-DAE run these flags describe (the exercise's values unless overridden: 784-225
-    /// untied, W, V ~ N(0, 0.01²), B = 0.5, C = 0, linear output, squared error, Gaussian noise
-    /// σ 1.0 on standardised inputs, lr 0.0005, batch 1, 25 000 steps), for a training split of
-    /// `n_train` examples of `n_vis` pixels. The standardisation is measured by the trainer.
-    pub fn relu_dae_run(&self, n_train: usize, n_vis: usize) -> Result<ReluDaeRun, ConfigError> {
+    /// The dA or cA run (`--model da` or `--model cae`) these flags describe, for a training
+    /// split of `n_train` examples of `n_vis` pixels. Unset flags take the tutorial's values
+    /// (`AePreset::of`).
+    pub fn da_run(&self, n_train: usize, n_vis: usize) -> Result<DaRun, ConfigError> {
         self.check_flags_apply()?;
-        let d = AeDefaults::of(ModelKind::ReluDae);
+        let d = AePreset::of(self.model(), n_vis);
         let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
+        let (model, standardise) = self.autoencoder(&d)?;
         let batch = self.batch.unwrap_or(d.batch);
         check_batch(batch, n_train)?;
-        let hidden = self.single_hidden(d.hidden, "relu-dae")?;
-        let noise_std = self.noise_std.unwrap_or(1.0);
-        check(
-            noise_std.is_finite() && noise_std >= 0.0,
-            "noise-std",
-            noise_std,
-            "a finite number ≥ 0",
-        )?;
-        let steps = self.steps.unwrap_or(25_000);
+        let epochs = self.epochs.unwrap_or(d.epochs);
+        check(epochs >= 1, "epochs", epochs, "at least 1")?;
+        Ok(DaRun { model, standardise, lr, batch, epochs, seed: self.seed() })
+    }
+
+    /// The ReLU-DAE run these flags describe (the exercise's values unless overridden, see
+    /// `AePreset::of`), for a training split of `n_train` examples of `n_vis` pixels. The
+    /// standardisation is measured by the trainer.
+    pub fn relu_dae_run(&self, n_train: usize, n_vis: usize) -> Result<ReluDaeRun, ConfigError> {
+        self.check_flags_apply()?;
+        let d = AePreset::of(ModelKind::ReluDae, n_vis);
+        let lr = check_lr("lr", self.lr.unwrap_or(d.lr))?;
+        let (model, standardise) = self.autoencoder(&d)?;
+        let batch = self.batch.unwrap_or(d.batch);
+        check_batch(batch, n_train)?;
+        let steps = self.steps.unwrap_or(d.steps);
         check(steps >= 1, "steps", steps, "at least 1")?;
-        Ok(ReluDaeRun {
-            model: relu_dae_model(n_vis, hidden, noise_std),
-            lr,
-            batch,
-            steps,
-            seed: self.seed(),
-        })
+        Ok(ReluDaeRun { model, standardise, lr, batch, steps, seed: self.seed() })
     }
 
     /// The stacked-denoising-autoencoder run these flags describe, for a training split of

@@ -6,8 +6,8 @@
 use std::cell::Cell;
 use std::path::Path;
 
-use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::checkpoint::{Checkpoint, DataSource, FILE_NAME};
 use gpu_dae::data::{self, DataSet};
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, FinetuneScope, SdaConfig};
@@ -130,12 +130,12 @@ fn small_da(contraction: f32) -> DaRun {
     let model = AutoencoderConfig {
         n_vis: 784,
         n_hid: 16,
-        corruption: if contraction > 0.0 { 0.0 } else { 0.3 },
+        noise: if contraction > 0.0 { Noise::None } else { Noise::Mask { p: 0.3 } },
         contraction,
         ..Default::default()
     };
     // 300 images in batches of 20: 15 steps per epoch.
-    DaRun { model, lr: 0.1, batch: 20, epochs: 3, seed: 5 }
+    DaRun { model, standardise: false, lr: 0.1, batch: 20, epochs: 3, seed: 5 }
 }
 
 #[test]
@@ -166,9 +166,8 @@ fn da_resumes_bit_identical_on_the_gpu() {
 #[test]
 fn relu_dae_resumes_bit_identical() {
     let data = small_data();
-    let mut model = gpu_dae::config::relu_dae_model(784, 12, 1.0);
-    model.standardise = None;
-    let run = ReluDaeRun { model, lr: 0.0005, batch: 1, steps: 2300, seed: 3 };
+    let model = gpu_dae::config::relu_dae_model(784, 12);
+    let run = ReluDaeRun { model, standardise: true, lr: 0.0005, batch: 1, steps: 2300, seed: 3 };
     let be = Cpu::new();
     let (straight, stopped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let full = session_run("relu-dae", straight.path(), &Silent, false, |s| {

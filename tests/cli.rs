@@ -582,7 +582,7 @@ fn cae_reports_the_jacobian_norm_each_epoch_and_writes_every_picture() {
     assert_eq!(json["model"], "cae");
     assert_eq!(json["config"]["batch"], 10);
     assert!((json["config"]["model"]["contraction"].as_f64().unwrap() - 0.1).abs() < 1e-6);
-    assert_eq!(json["config"]["model"]["corruption"], 0.0);
+    assert_eq!(json["config"]["model"]["noise"], serde_json::json!({"kind": "none"}));
     assert!(json["epochs"][1]["jacobian_norm"].as_f64().unwrap() > 0.0);
     for (name, size) in [
         ("filters.png", (289, 289)),

@@ -401,7 +401,7 @@ fn da_steps_with<B: Backend>(
     let config = AutoencoderConfig {
         n_vis: vis,
         n_hid: hid,
-        corruption: 0.3,
+        noise: Noise::Mask { p: 0.3 },
         contraction: 0.0,
         ..Default::default()
     };
@@ -919,7 +919,7 @@ fn cae_steps_match_cpu() {
     let config = AutoencoderConfig {
         n_vis: vis,
         n_hid: hid,
-        corruption: 0.0,
+        noise: Noise::None,
         contraction: 0.5,
         ..Default::default()
     };
@@ -1056,10 +1056,11 @@ fn relu_dae_steps_match_cpu() {
     let config = AutoencoderConfig {
         n_vis: vis,
         n_hid: hid,
-        noise_std: 1.0,
+        noise: Noise::Gauss { sigma: 1.0 },
         encoder: Activation::Relu,
         tied: false,
         loss: Loss::SquaredError,
+        decoder: Activation::Identity,
         standardise: Some([0.13, 0.31]),
         init: Init::Normal { std: 0.1, hidden_bias: 0.5 },
         ..Default::default()

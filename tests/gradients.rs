@@ -1,7 +1,7 @@
 //! Gradients of the models against central finite differences of an independent f64 cost.
 
-use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::model::{Autoencoder, AutoencoderConfig};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
@@ -62,7 +62,7 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let config = AutoencoderConfig {
         n_vis: v,
         n_hid: h,
-        corruption: 0.3,
+        noise: Noise::Mask { p: 0.3 },
         contraction: 0.0,
         ..Default::default()
     };
@@ -326,7 +326,7 @@ fn cae_penalty_gradient_matches_central_finite_differences() {
     let config = AutoencoderConfig {
         n_vis: v,
         n_hid: h,
-        corruption: 0.0,
+        noise: Noise::None,
         contraction: lambda,
         ..Default::default()
     };
@@ -420,10 +420,11 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
     let config = AutoencoderConfig {
         n_vis: nv,
         n_hid: nh,
-        noise_std: sigma,
+        noise: Noise::Gauss { sigma },
         encoder: Activation::Relu,
         tied: false,
         loss: Loss::SquaredError,
+        decoder: Activation::Identity,
         standardise: Some([mean, std]),
         init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
         ..Default::default()

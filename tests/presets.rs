@@ -2,8 +2,9 @@
 //! can be overridden by its flag.
 
 use clap::Parser;
+use gpu_dae::backend::{Activation, Noise};
 use gpu_dae::cli::{Cli, Command, TrainArgs};
-use gpu_dae::model::AutoencoderConfig;
+use gpu_dae::model::{AutoencoderConfig, Init, Loss};
 
 fn train_args(flags: &[&str]) -> TrainArgs {
     let argv = ["gpu-dae", "train"].iter().chain(flags).copied();
@@ -19,7 +20,7 @@ fn da_preset_is_the_tutorials_da() {
     let model = AutoencoderConfig {
         n_vis: 784,
         n_hid: 500,
-        corruption: 0.3,
+        noise: Noise::Mask { p: 0.3 },
         contraction: 0.0,
         ..Default::default()
     };
@@ -33,7 +34,7 @@ fn cae_preset_is_the_tutorials_ca() {
     let model = AutoencoderConfig {
         n_vis: 784,
         n_hid: 500,
-        corruption: 0.0,
+        noise: Noise::None,
         contraction: 0.1,
         ..Default::default()
     };
@@ -65,7 +66,7 @@ fn every_cae_preset_field_can_be_overridden() {
     let model = AutoencoderConfig {
         n_vis: 784,
         n_hid: 64,
-        corruption: 0.2,
+        noise: Noise::Mask { p: 0.2 },
         contraction: 0.5,
         ..Default::default()
     };
@@ -87,32 +88,129 @@ fn contraction_is_checked_and_belongs_to_the_cae() {
 
 #[test]
 fn relu_dae_preset_is_the_exercise() {
-    use gpu_dae::backend::Activation;
-    use gpu_dae::model::{Init, Loss};
     let run = train_args(&["--model", "relu-dae"]).relu_dae_run(50_000, 784).unwrap();
     let model = AutoencoderConfig {
         n_vis: 784,
         n_hid: 225,
-        corruption: 0.0,
+        noise: Noise::Gauss { sigma: 1.0 },
         contraction: 0.0,
-        noise_std: 1.0,
         encoder: Activation::Relu,
         tied: false,
+        decoder: Activation::Identity,
         loss: Loss::SquaredError,
         standardise: None,
         init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
     };
     assert_eq!(run.model, model);
+    assert!(run.standardise, "the exercise standardises the inputs");
     assert_eq!((run.lr, run.batch, run.steps), (0.0005, 1, 25_000));
-    let flags = ["--model", "relu-dae", "--hidden", "50", "--noise-std", "0.5", "--lr", "0.01"];
-    let run = train_args(&[&flags[..], &["--batch", "4", "--steps", "10"]].concat())
-        .relu_dae_run(1000, 784)
-        .unwrap();
-    assert_eq!((run.model.n_hid, run.model.noise_std), (50, 0.5));
-    assert_eq!((run.lr, run.batch, run.steps), (0.01, 4, 10));
     let err =
         train_args(&["--model", "relu-dae", "--epochs", "3"]).relu_dae_run(1000, 784).unwrap_err();
     assert_eq!(err.flag, "epochs");
     let err = train_args(&["--model", "da", "--steps", "3"]).da_run(1000, 784).unwrap_err();
     assert_eq!(err.flag, "steps");
+}
+
+#[test]
+fn every_relu_dae_preset_field_can_be_overridden() {
+    let flags = [
+        "--model",
+        "relu-dae",
+        "--hidden",
+        "50",
+        "--noise",
+        "mask:0.25",
+        "--encoder",
+        "sigmoid",
+        "--decoder",
+        "sigmoid",
+        "--weights",
+        "tied",
+        "--init",
+        "normal:0.05",
+        "--hidden-bias",
+        "-0.5",
+        "--inputs",
+        "unit",
+        "--lr",
+        "0.01",
+        "--batch",
+        "4",
+        "--steps",
+        "10",
+        "--seed",
+        "2",
+    ];
+    let run = train_args(&flags).relu_dae_run(1000, 784).unwrap();
+    let model = AutoencoderConfig {
+        n_vis: 784,
+        n_hid: 50,
+        noise: Noise::Mask { p: 0.25 },
+        contraction: 0.0,
+        encoder: Activation::Sigmoid,
+        tied: true,
+        decoder: Activation::Sigmoid,
+        loss: Loss::SquaredError,
+        standardise: None,
+        init: Init::Normal { std: 0.05, hidden_bias: -0.5 },
+    };
+    assert_eq!(run.model, model);
+    assert!(!run.standardise);
+    assert_eq!((run.lr, run.batch, run.steps, run.seed), (0.01, 4, 10, 2));
+}
+
+#[test]
+fn the_da_takes_the_relu_dae_fields_too() {
+    let flags = [
+        "--model",
+        "da",
+        "--noise",
+        "gauss:0.5",
+        "--encoder",
+        "relu",
+        "--weights",
+        "untied",
+        "--decoder",
+        "linear",
+        "--loss",
+        "squared-error",
+        "--inputs",
+        "standardised",
+        "--init",
+        "normal:0.01",
+    ];
+    let run = train_args(&flags).da_run(1000, 784).unwrap();
+    assert_eq!(run.model.noise, Noise::Gauss { sigma: 0.5 });
+    assert_eq!((run.model.encoder, run.model.decoder), (Activation::Relu, Activation::Identity));
+    assert_eq!((run.model.tied, run.model.loss), (false, Loss::SquaredError));
+    assert_eq!(run.model.init, Init::Normal { std: 0.01, hidden_bias: 0.0 });
+    assert!(run.standardise);
+    let run = train_args(&["--noise", "salt-pepper:0.25"]).da_run(1000, 784).unwrap();
+    assert_eq!(run.model.noise, Noise::SaltPepper { p: 0.25 });
+    let run = train_args(&["--model", "cae", "--noise", "none"]).da_run(1000, 784).unwrap();
+    assert_eq!(run.model.noise, Noise::None);
+}
+
+#[test]
+fn combinations_that_make_no_sense_are_rejected() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--decoder", "linear"], "decoder", "--loss squared-error"),
+        (&["--inputs", "standardised"], "inputs", "--loss squared-error"),
+        (&["--model", "cae", "--encoder", "relu"], "contraction", "sigmoid encoder"),
+        (&["--hidden-bias", "0.5"], "hidden-bias", "--init normal"),
+        (&["--noise", "mask:0.2", "--corruption", "0.2"], "noise", "--corruption"),
+        (&["--noise", "mask:1.5"], "noise", "[0, 1]"),
+        (&["--noise", "gauss:-1"], "noise", "S ≥ 0"),
+        (&["--noise", "pink:0.1"], "noise", "salt-pepper:P"),
+        (&["--init", "normal:0"], "init", "> 0"),
+        (&["--init", "xavier"], "init", "tutorial or normal:S"),
+    ];
+    for (flags, flag, needle) in cases {
+        let err = train_args(flags).da_run(1000, 784).unwrap_err();
+        assert_eq!(err.flag, *flag, "{flags:?}: {err}");
+        assert!(err.to_string().contains(needle), "{flags:?}: {err}");
+    }
+    let err =
+        train_args(&["--model", "sda", "--encoder", "relu"]).sda_run(1000, 784, 10).unwrap_err();
+    assert_eq!(err.flag, "encoder");
 }

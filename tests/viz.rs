@@ -635,3 +635,22 @@ fn curves_png_rejects_bad_sizes_and_paths_without_leaving_files() {
     assert!(err.to_string().contains("no-such-dir"), "{err}");
     assert!(dir_names(dir.path()).is_empty());
 }
+
+#[test]
+fn a_few_early_spikes_do_not_squash_a_long_curve() {
+    // 4 000 per-step costs falling from 80 to 60, with a first step of 800 (the dA's shape;
+    // the spike also lifts the first 25 points of the moving average).
+    let mut costs: Vec<f32> = (0..4000).map(|i| 80.0 - 20.0 * i as f32 / 4000.0).collect();
+    costs[0] = 800.0;
+    let axis = Axis::new("cost", vec![Series::new("cost", &costs).with_moving_average(25)]);
+    let curves = Curves::new("spike", "step", axis);
+    let (range, clipped) = curves.y_range(false);
+    assert!(clipped, "the spike is clipped");
+    assert!(range.end < 100.0 && range.start < 61.0, "the range covers the curve: {range:?}");
+    // A short series is never clipped: its spike stays in range.
+    let short = Axis::new("cost", vec![Series::new("cost", &costs[..50])]);
+    let (range, clipped) = Curves::new("short", "step", short).y_range(false);
+    assert!(!clipped && range.end >= 800.0, "{range:?}");
+    // The picture still renders, with every point drawn inside the frame.
+    curves.render().expect("renders");
+}

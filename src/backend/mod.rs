@@ -53,7 +53,8 @@ impl Activation {
 /// key, so every backend corrupts the same elements the same way. A new kind of noise is a new
 /// variant here, in `Cpu::load_batch` and `Cpu::corrupt`, and in shaders/noise.wgsl (encoded by
 /// `gpu/noise.rs`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Noise {
     /// x̃ = x.
     None,
@@ -81,6 +82,18 @@ pub enum Noise {
         /// Probability of corrupting an element, in [0, 1].
         p: f32,
     },
+}
+
+impl std::fmt::Display for Noise {
+    /// The `--noise` spelling: `none`, `mask:P`, `gauss:S`, `salt-pepper:P`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Noise::None => write!(f, "none"),
+            Noise::Mask { p } => write!(f, "mask:{p}"),
+            Noise::Gauss { sigma } => write!(f, "gauss:{sigma}"),
+            Noise::SaltPepper { p } => write!(f, "salt-pepper:{p}"),
+        }
+    }
 }
 
 /// Shape and scaling of one GEMM: C = α·op(A)·op(B) + β·C, then the epilogue.

@@ -47,22 +47,23 @@ pub struct AutoencoderConfig {
     pub n_vis: usize,
     /// Hidden units.
     pub n_hid: usize,
-    /// Masking-noise level p: probability of zeroing an input element, in [0, 1].
-    pub corruption: f32,
+    /// The corruption of the input: masking (dA), none (cA), Gaussian (ReLU-DAE), salt-and-pepper.
+    pub noise: Noise,
     /// Contractive weight λ ≥ 0 of the penalty λ·(1/B)Σₙ‖Jₙ‖²_F (0: no penalty, the dA).
     /// Needs the sigmoid encoder.
     #[serde(default)]
     pub contraction: f32,
-    /// Additive Gaussian noise σ ≥ 0 (0: none); used instead of masking when > 0.
-    #[serde(default)]
-    pub noise_std: f32,
     /// Encoder activation: sigmoid (dA, cA) or ReLU (ReLU-DAE).
     #[serde(default = "sigmoid")]
     pub encoder: Activation,
     /// Tied decoder weights Wᵀ (dA, cA), or a separate V: [n_hid, n_vis] (ReLU-DAE).
     #[serde(default = "yes")]
     pub tied: bool,
-    /// Reconstruction loss (and with it the decoder's output activation).
+    /// The decoder's output activation: sigmoid (dA, cA) or identity, a linear output
+    /// (ReLU-DAE).
+    #[serde(default = "sigmoid")]
+    pub decoder: Activation,
+    /// Reconstruction loss; cross-entropy needs the sigmoid decoder.
     #[serde(default)]
     pub loss: Loss,
     /// Standardise each loaded batch as (x − mean)/std (the data set's pixel mean and standard
@@ -83,13 +84,25 @@ fn yes() -> bool {
 }
 
 /// The reconstruction loss of an autoencoder.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Loss {
-    /// Sigmoid output, cross-entropy from the logits (dA, cA).
+    /// Cross-entropy −Σ[x log z + (1 − x) log(1 − z)] of the sigmoid output z, computed from
+    /// the logits (dA, cA).
     #[default]
     CrossEntropy,
-    /// Linear output, squared error ‖y − x‖² (ReLU-DAE; the gradient is that of ½E).
+    /// Squared error ‖y − x‖² of the decoder's output y (ReLU-DAE: linear y; the gradient is
+    /// that of ½E).
     SquaredError,
 }
 
@@ -117,11 +130,11 @@ impl Default for AutoencoderConfig {
         AutoencoderConfig {
             n_vis: 784,
             n_hid: 500,
-            corruption: 0.0,
+            noise: Noise::None,
             contraction: 0.0,
-            noise_std: 0.0,
             encoder: Activation::Sigmoid,
             tied: true,
+            decoder: Activation::Sigmoid,
             loss: Loss::CrossEntropy,
             standardise: None,
             init: Init::Tutorial,
@@ -327,12 +340,20 @@ impl<B: Backend> Autoencoder<B> {
         match self.config.standardise {
             None => be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key),
             Some([mean, std]) => {
-                // x = (x/255 − mean)/std, then x̃ = noise(x)
-                let none = Noise::None;
-                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, none, key);
                 let len = rows * self.config.n_vis;
-                be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
-                be.corrupt(&mut ws.x_tilde, &ws.x, len, noise, key);
+                if let Noise::SaltPepper { .. } = noise {
+                    // Salt and pepper are the pixel extremes 0 and 1: corrupt the pixels, then
+                    // standardise x and x̃ alike.
+                    be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key);
+                    be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                    be.affine(&mut ws.x_tilde, len, 1.0 / std, -mean / std);
+                } else {
+                    // x = (x/255 − mean)/std, then x̃ = noise(x)
+                    let none = Noise::None;
+                    be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, none, key);
+                    be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                    be.corrupt(&mut ws.x_tilde, &ws.x, len, noise, key);
+                }
             }
         }
     }
@@ -356,16 +377,9 @@ impl<B: Backend> Autoencoder<B> {
         self.step_from_corrupted(be, ws, lr, costs, slot);
     }
 
-    /// The noise of the configuration: Gaussian σ when `noise_std` > 0, else masking at
-    /// `corruption` (none at 0).
+    /// The noise the model trains with.
     pub fn noise(&self) -> Noise {
-        if self.config.noise_std > 0.0 {
-            Noise::Gauss { sigma: self.config.noise_std }
-        } else if self.config.corruption > 0.0 {
-            Noise::Mask { p: self.config.corruption }
-        } else {
-            Noise::None
-        }
+        self.config.noise
     }
 
     /// The step from x and x̃ in `ws` on: forward, loss, backward, fused updates.
@@ -379,7 +393,12 @@ impl<B: Backend> Autoencoder<B> {
     ) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         let enc = self.config.encoder;
-        self.forward(be, ws, Activation::Identity);
+        // Cross-entropy works on the logits a; squared error on the decoder's output y.
+        let out = match self.config.loss {
+            Loss::CrossEntropy => Activation::Identity,
+            Loss::SquaredError => self.config.decoder,
+        };
+        self.forward(be, ws, out);
         let scale = 1.0 / rows as f32;
         match self.config.loss {
             // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
@@ -442,10 +461,9 @@ impl<B: Backend> Autoencoder<B> {
     /// Pictures of the model at work on images[first .. first + ws.rows] (e.g. test digits for
     /// `reconstructions.png`): returns host copies of (x, x̃, z), each [B, V], with x̃ the input
     /// corrupted by `noise` under `key` (`Autoencoder::noise` for the model's own) and z the
-    /// reconstruction: σ(hWᵀ + b′) for the cross-entropy
-    /// models, the linear output y = zV + C for the squared-error one; x, x̃ and y are
-    /// standardised when the model's inputs are. Parameters are not changed; `ws` is
-    /// overwritten.
+    /// reconstruction, the decoder's output (σ(hWᵀ + b′) for the dA and cA, the linear
+    /// y = zV + C for the ReLU-DAE); x, x̃ and z are standardised when the model's inputs are.
+    /// Parameters are not changed; `ws` is overwritten.
     pub fn reconstruct(
         &self,
         be: &B,
@@ -456,11 +474,7 @@ impl<B: Backend> Autoencoder<B> {
         key: RngKey,
     ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         self.load(be, ws, images, first, noise, key);
-        let out = match self.config.loss {
-            Loss::CrossEntropy => Activation::Sigmoid,
-            Loss::SquaredError => Activation::Identity,
-        };
-        self.forward(be, ws, out);
+        self.forward(be, ws, self.config.decoder);
         (be.download(&ws.x), be.download(&ws.x_tilde), be.download(&ws.a))
     }
 

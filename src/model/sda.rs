@@ -47,7 +47,7 @@ impl SdaConfig {
         AutoencoderConfig {
             n_vis: self.layer_inputs(k),
             n_hid: self.hidden[k],
-            corruption: self.corruption[k],
+            noise: Noise::Mask { p: self.corruption[k] },
             contraction: 0.0,
             ..Default::default()
         }

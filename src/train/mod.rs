@@ -15,7 +15,7 @@ use crate::backend::Backend;
 use crate::checkpoint::{self, Checkpoint, CheckpointError, DataSource};
 use crate::data::DataSet;
 use crate::model::autoencoder::flops_per_step;
-use crate::model::{Autoencoder, AutoencoderConfig};
+use crate::model::{Autoencoder, AutoencoderConfig, Loss};
 use crate::rng::RngKey;
 use crate::viz::{self, Axis, Curves, MOVING_AVERAGE_WINDOW, Series};
 
@@ -115,8 +115,12 @@ impl Session<'_> {
 /// Settings of a denoising-autoencoder run (validated by the CLI layer).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DaRun {
-    /// Model shape and noise.
+    /// Model shape and noise; its `standardise` is filled in from the training split when
+    /// `standardise` is set.
     pub model: AutoencoderConfig,
+    /// Standardise the inputs by the training split's pixel mean and std.
+    #[serde(default)]
+    pub standardise: bool,
     /// SGD learning rate.
     pub lr: f32,
     /// Examples per minibatch.
@@ -176,6 +180,12 @@ pub fn train_da<B: Backend>(
     let n_batches = images.n / run.batch;
     let gpu_images = be.upload_images(&images.pixels, images.dim());
     let contractive = run.model.contraction > 0.0;
+    // The settings as run and checkpointed: with the measured standardisation, if any.
+    let mut model = run.model.clone();
+    if run.standardise {
+        model.standardise = Some(relu_dae::pixel_stats(images));
+    }
+    let run = &DaRun { model, ..run.clone() };
     // Where to start: a fresh model, or the checkpoint's parameters, rows and logs.
     let (mut ae, mut progress, mut step_costs, mut partial_jac) = match &session.resume {
         None => (
@@ -308,7 +318,8 @@ pub fn train_da<B: Backend>(
     viz::filters_image(&w, v, h, img_shape, (10, 10))
         .save(&path)
         .map_err(|source| TrainError::Write { path, source })?;
-    write_reconstructions(be, &ae, data, run.seed, out, |x| x)?;
+    let [m, s] = run.model.standardise.unwrap_or([0.0, 1.0]);
+    write_reconstructions(be, &ae, data, run.seed, out, |x| x * s + m)?;
     let epoch_costs: Vec<f32> = rows.iter().map(|r| r.cost).collect();
     let title = if contractive {
         format!(
@@ -316,10 +327,7 @@ pub fn train_da<B: Backend>(
             v, h, run.model.contraction, run.lr, run.batch
         )
     } else {
-        format!(
-            "dA {}-{}, corruption {}, lr {}, batch {}",
-            v, h, run.model.corruption, run.lr, run.batch
-        )
+        format!("dA {}-{}, noise {}, lr {}, batch {}", v, h, run.model.noise, run.lr, run.batch)
     };
     // Step i of epoch e (1-based e, 0-based i) sits at x = e − 1 + (i + 1)/n_batches, so each
     // epoch's mean (at x = e) ends its steps.
@@ -328,7 +336,11 @@ pub fn train_da<B: Backend>(
         .with_x(dx, dx)
         .with_moving_average(MOVING_AVERAGE_WINDOW);
     let per_epoch = Series::new("epoch mean", &epoch_costs);
-    let axis = Axis::new("reconstruction cross-entropy per example", vec![per_step, per_epoch]);
+    let loss_name = match run.model.loss {
+        Loss::CrossEntropy => "reconstruction cross-entropy per example",
+        Loss::SquaredError => "squared error ‖z − x‖² per example",
+    };
+    let axis = Axis::new(loss_name, vec![per_step, per_epoch]);
     let jac: Vec<f32> = rows.iter().filter_map(|r| r.jacobian_norm).collect();
     let mut curves = Curves::new(&title, "epoch", axis);
     if !jac.is_empty() {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::{Session, TrainError, mean, write_reconstructions};
-use crate::backend::Backend;
+use crate::backend::{Activation, Backend};
 use crate::checkpoint::Checkpoint;
 use crate::data::{DataSet, Images};
 use crate::model::{Autoencoder, AutoencoderConfig};
@@ -27,8 +27,11 @@ pub const ORDER_STREAM: u64 = (1 << 63) + 2;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReluDaeRun {
     /// Model: ReLU encoder, untied linear decoder, squared error, Gaussian noise; its
-    /// `standardise` is filled in from the training split by `train_relu_dae`.
+    /// `standardise` is filled in from the training split when `standardise` is set.
     pub model: AutoencoderConfig,
+    /// Standardise the inputs by the training split's pixel mean and std.
+    #[serde(default)]
+    pub standardise: bool,
     /// SGD learning rate (of the batch-mean gradient of ½E).
     pub lr: f32,
     /// Examples per step (1: per-example SGD).
@@ -61,8 +64,8 @@ pub struct ReluDaeOutcome {
     pub errors: Vec<f32>,
     /// The fraction of units on at every step.
     pub sparsity: Vec<f32>,
-    /// The standardisation used: (mean, std) of the training pixels after /255.
-    pub standardise: [f32; 2],
+    /// The standardisation used: (mean, std) of the training pixels after /255, if any.
+    pub standardise: Option<[f32; 2]>,
 }
 
 /// Mean and standard deviation of every pixel of `images` after /255, in f64.
@@ -102,9 +105,8 @@ pub fn train_relu_dae<B: Backend>(
     let started = Instant::now();
     let out = session.out;
     let images = &data.train.images;
-    let standardise = pixel_stats(images);
     let mut model = run.model.clone();
-    model.standardise = Some(standardise);
+    model.standardise = run.standardise.then(|| pixel_stats(images));
     // The settings as a checkpoint records them: with the measured standardisation.
     let saved_run = ReluDaeRun { model: model.clone(), ..run.clone() };
     let gpu_images = be.upload_images(&images.pixels, images.dim());
@@ -141,6 +143,7 @@ pub fn train_relu_dae<B: Backend>(
         }
     };
     let mut ws = ae.workspace_with_slots(be, run.batch, LOG_EVERY);
+    let relu = model.encoder == Activation::Relu;
     let mut costs = be.zeros(LOG_EVERY);
     let mut order = HostRng::at(run.seed, ORDER_STREAM, progress.steps_done as u32);
     let positions = (images.n - run.batch + 1) as u64;
@@ -173,7 +176,12 @@ pub fn train_relu_dae<B: Backend>(
         }
         let done = step - (chunk - 1) * LOG_EVERY;
         let err = &be.download(&costs)[first_i..done];
-        let on = &be.download(ws.fraction_on())[first_i..done];
+        // The fraction of units on is tracked for a ReLU encoder (a sigmoid's are all on).
+        let on = if relu {
+            be.download(ws.fraction_on())[first_i..done].to_vec()
+        } else {
+            vec![f32::NAN; done - first_i]
+        };
         if let Some(bad) = err.iter().position(|c| !c.is_finite()) {
             let kept = session.kept(!progress.rows.is_empty());
             let (flag, cost, lr) = ("lr", err[bad], run.lr);
@@ -187,7 +195,7 @@ pub fn train_relu_dae<B: Backend>(
             });
         }
         errors.extend_from_slice(err);
-        sparsity.extend_from_slice(on);
+        sparsity.extend_from_slice(&on);
         progress.steps_done = step;
         if interrupted {
             session.save_checkpoint(&checkpoint(&ae, &progress, &errors, &sparsity))?;
@@ -244,10 +252,10 @@ pub fn train_relu_dae<B: Backend>(
             "decoder_filters.png",
         )?;
     }
-    let [m, s] = standardise;
+    let [m, s] = model.standardise.unwrap_or([0.0, 1.0]);
     write_reconstructions(be, &ae, data, run.seed, out, |x| x * s + m)?;
     let title =
-        format!("ReLU-DAE {}-{}, σ {}, lr {}, batch {}", v, h, model.noise_std, run.lr, run.batch);
+        format!("ReLU-DAE {}-{}, noise {}, lr {}, batch {}", v, h, model.noise, run.lr, run.batch);
     let left = Axis::new(
         "squared error ‖y − x‖² per example",
         vec![Series::new("error", &errors).with_moving_average(MOVING_AVERAGE_WINDOW)],
@@ -256,12 +264,15 @@ pub fn train_relu_dae<B: Backend>(
         "fraction of hidden units on (z > 0)",
         vec![Series::new("sparsity", &sparsity).with_moving_average(MOVING_AVERAGE_WINDOW)],
     );
-    let curves = Curves::new(&title, "step", left).with_right(right);
+    let mut curves = Curves::new(&title, "step", left);
+    if relu {
+        curves = curves.with_right(right);
+    }
     let path = out.join("curves.png");
     viz::curves_png(&path, &curves).map_err(|source| TrainError::Write { path, source })?;
     session.record.total_seconds = started.elapsed().as_secs_f64();
     session.record.save(&out.join("run.json"))?;
-    Ok(ReluDaeOutcome { rows, errors, sparsity, standardise })
+    Ok(ReluDaeOutcome { rows, errors, sparsity, standardise: model.standardise })
 }
 
 /// Writes `header` and `lines` as a CSV file, atomically.

@@ -246,13 +246,21 @@ impl<'a> Curves<'a> {
         Self { width, height, ..self }
     }
 
+    /// The range `render` gives the left (`right` = false) or right y axis, and whether values
+    /// above it are clipped (see `render`).
+    pub fn y_range(&self, right: bool) -> (Range<f64>, bool) {
+        y_axis_range(&self.lines(), right)
+    }
+
     /// Draws the plot into an RGB picture `[height, width, 3]`.
     ///
     /// Layout, top to bottom: the title, the legend (one entry per drawn curve, wrapped into
     /// rows, at most a third of the height, so it never covers the data), then the plot with
     /// the x description below and the y descriptions at the sides. The x range spans the
-    /// finite points of all series; each y range spans its axis' finite raw values plus 5 % on
-    /// both sides (a constant series gets ±5 % of its value, or ±0.5 around 0). Runs of
+    /// finite points of all series; each y range spans its axis' finite values plus 5 % on
+    /// both sides (a constant series gets ±5 % of its value, or ±0.5 around 0), except that an
+    /// axis with at least 200 values leaves its highest 0.5 % above the range: those points are
+    /// drawn at the top edge and the axis description says "(top 0.5 % clipped)". Runs of
     /// consecutive finite points are drawn as lines; a lone finite point, and every point of a
     /// series of at most 60, as a dot. An axis without a finite value gets the range [0, 1];
     /// with no finite value at all the plot says so in its middle.
@@ -316,8 +324,19 @@ impl<'a> Curves<'a> {
 
         // Ranges, ticks and their formats.
         let x_range = padded_range(lines.iter().flat_map(|l| l.xs()), 0.0);
-        let y_range = padded_range(lines.iter().filter(|l| !l.right).flat_map(|l| l.ys()), 0.05);
-        let y2_range = padded_range(lines.iter().filter(|l| l.right).flat_map(|l| l.ys()), 0.05);
+        let (y_range, left_clipped) = y_axis_range(&lines, false);
+        let (y2_range, right_clipped) = y_axis_range(&lines, true);
+        let clipped = |label: &str, clipped: bool| {
+            if clipped {
+                format!("{label} (top {CLIP_PERCENT} % clipped)")
+            } else {
+                label.to_string()
+            }
+        };
+        let (left_desc, right_desc) = (
+            clipped(self.left.label, left_clipped),
+            self.right.as_ref().map(|r| clipped(r.label, right_clipped)).unwrap_or_default(),
+        );
         let fx = TickFormat::new(&x_range, X_TICKS);
         let fy = TickFormat::new(&y_range, Y_TICKS);
         let fy2 = TickFormat::new(&y2_range, Y_TICKS);
@@ -356,7 +375,7 @@ impl<'a> Curves<'a> {
             .x_label_formatter(&fmt_x)
             .y_label_formatter(&fmt_y)
             .x_desc(self.x_label)
-            .y_desc(self.left.label)
+            .y_desc(&left_desc)
             .label_style(tick_style.clone())
             .axis_desc_style(text_style.clone())
             .bold_line_style(RGBColor(222, 222, 222))
@@ -364,12 +383,12 @@ impl<'a> Curves<'a> {
             .axis_style(RGBColor(90, 90, 90))
             .draw()
             .map_err(draw_err)?;
-        if let Some(right) = &self.right {
+        if self.right.is_some() {
             chart
                 .configure_secondary_axes()
                 .y_labels(Y_TICKS)
                 .y_label_formatter(&fmt_y2)
-                .y_desc(right.label)
+                .y_desc(&right_desc)
                 .label_style(tick_style.clone())
                 .axis_desc_style(text_style.clone())
                 .axis_style(RGBColor(90, 90, 90))
@@ -384,7 +403,11 @@ impl<'a> Curves<'a> {
                     .stroke_width(px(if line.thick { 2.0 } else { 1.0 }) as u32);
             let dot = ShapeStyle::from(&line.color).filled();
             let radius = px(if line.average { 2.5 } else { 3.0 });
+            // Values beyond a clipped axis are drawn at its edge.
+            let range = if line.right { &y2_range } else { &y_range };
             for run in &line.runs {
+                let run: Vec<(f64, f64)> =
+                    run.iter().map(|&(x, y)| (x, y.clamp(range.start, range.end))).collect();
                 let dots = run.len() == 1 || line.dots;
                 let path = LineSeries::new(run.iter().copied(), style);
                 let marks = run.iter().filter(|_| dots).map(|&p| Circle::new(p, radius, dot));
@@ -585,6 +608,28 @@ fn draw_legend(
         .map_err(draw_err)?;
     }
     Ok(())
+}
+
+/// The share of an axis' highest values left above its range when the axis holds at least
+/// `CLIP_MIN_VALUES` values, so that a few early costs (a dA's first minibatch costs ≈ 800, ten
+/// times the rest) do not squash the curve; those points are drawn at the top edge.
+const CLIP_PERCENT: f64 = 0.5;
+/// Fewer values than this are never clipped.
+const CLIP_MIN_VALUES: usize = 200;
+
+/// The y range of the left (`right` = false) or right axis: `padded_range` of its finite
+/// values, with the top at the (100 − `CLIP_PERCENT`)th percentile when the axis holds at least
+/// `CLIP_MIN_VALUES` values; and whether any value lies above that top.
+fn y_axis_range(lines: &[Line], right: bool) -> (Range<f64>, bool) {
+    let mut ys: Vec<f64> = lines.iter().filter(|l| l.right == right).flat_map(|l| l.ys()).collect();
+    if ys.len() < CLIP_MIN_VALUES {
+        return (padded_range(ys.into_iter(), 0.05), false);
+    }
+    ys.sort_by(f64::total_cmp);
+    let top = ys[((ys.len() - 1) as f64 * (1.0 - CLIP_PERCENT / 100.0)).round() as usize];
+    let max = ys[ys.len() - 1];
+    let range = padded_range(ys.into_iter().filter(|&y| y <= top), 0.05);
+    (range.clone(), max > range.end)
 }
 
 /// `[min, max]` of the values, widened by `pad` of the span on both sides. A constant (or
