@@ -58,15 +58,25 @@ impl RngKey {
 /// Salt of the second uniform of a Gaussian draw: u₂ comes from `mix32(bits(i) ^ GAUSS_SALT)`.
 pub const GAUSS_SALT: u32 = 0x68e3_1da4;
 
-/// The standard normal draw of element `i` of `key` (Box–Muller, cosine branch):
-/// u₁ = ((bits(i) >> 8) + 1)/2²⁴ ∈ (0, 1], u₂ = (mix32(bits(i) ^ GAUSS_SALT) >> 8)/2²⁴ ∈ [0, 1),
-/// z = √(−2 ln u₁)·cos(2π u₂); |z| ≤ √(2·24·ln 2) ≈ 5.77. shaders/noise.wgsl computes the same
-/// formula (its ln and cos may differ in the last bits).
+/// The two uniforms of the Gaussian draw of element `i` of `key`:
+/// u₁ = ((bits(i) >> 8) + 1)/2²⁴ ∈ (0, 1], u₂ = (mix32(bits(i) ^ GAUSS_SALT) >> 8)/2²⁴ ∈ [0, 1).
+/// Exact integer work and exact conversions: the same bits on every backend.
 #[inline(always)]
-pub fn gaussian(key: RngKey, i: u32) -> f32 {
+pub fn gaussian_uniforms(key: RngKey, i: u32) -> (f32, f32) {
     let b = key.bits(i);
     let u1 = ((b >> 8) + 1) as f32 * (1.0 / 16_777_216.0);
     let u2 = (mix32(b ^ GAUSS_SALT) >> 8) as f32 * (1.0 / 16_777_216.0);
+    (u1, u2)
+}
+
+/// The standard normal draw of element `i` of `key` (Box–Muller, cosine branch): with
+/// (u₁, u₂) = `gaussian_uniforms(key, i)`, z = √(−2 ln u₁)·cos(2π u₂);
+/// |z| ≤ √(2·24·ln 2) ≈ 5.77. Evaluated here with the standard library's ln and cos; the CPU
+/// backend's Gaussian noise evaluates the same formula with vectorisable polynomials and
+/// shaders/noise.wgsl with the driver's ln and cos, so they agree to a few ulp, not bit for bit.
+#[inline(always)]
+pub fn gaussian(key: RngKey, i: u32) -> f32 {
+    let (u1, u2) = gaussian_uniforms(key, i);
     (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 

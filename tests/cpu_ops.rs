@@ -232,6 +232,26 @@ fn salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit() {
 }
 
 #[test]
+fn gaussian_noise_matches_box_muller_in_f64() {
+    use gpu_dae::rng::gaussian_uniforms;
+    let be = Cpu::new();
+    let n = 1 << 20;
+    let mut z = vec![f32::NAN; n];
+    let key = RngKey::new(31, 4);
+    be.corrupt(&mut z, &vec![0.0; n], n, Noise::Gauss { sigma: 1.0 }, key);
+    // The CPU's polynomial ln and cos on exactly reduced arguments: a few ulp of z, and near
+    // the zeros of cos the rounding of 2π·c (c ≤ ⅛) times |√(−2 ln u₁)| ≤ 5.77.
+    let tol = Tol { rel: 2e-7, abs: 3e-7 };
+    for (i, &got) in z.iter().enumerate() {
+        // The same uniforms, the formula in f64.
+        let (u1, u2) = gaussian_uniforms(key, i as u32);
+        let (u1, u2) = (f64::from(u1), f64::from(u2));
+        let want = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        assert!(tol.accepts(f64::from(got), want), "element {i}: got {got:e}, want {want:e}");
+    }
+}
+
+#[test]
 fn corrupt_masks_as_load_batch_does() {
     let be = Cpu::new();
     for (c, (rows, dim)) in [(1, 1), (3, 7), (2, 33), (4, 784)].into_iter().enumerate() {

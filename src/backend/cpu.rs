@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::math;
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
-use crate::rng::{RngKey, drop_threshold, gaussian};
+use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
 
 /// Element-wise work below this many elements runs on one thread (rayon's fork/join costs more).
 const PAR_MIN: usize = 1 << 16;
@@ -151,10 +151,15 @@ simd_kernel! {
     }
 }
 
-/// Additive Gaussian noise: x̃[i] = x[i] + σ·`rng::gaussian(key, i)`.
-fn corrupt_gauss(x_tilde: &mut [f32], x: &[f32], key: RngKey, sigma: f32) {
-    for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
-        *xt = v + sigma * gaussian(key, i as u32);
+simd_kernel! {
+    /// Additive Gaussian noise: x̃[i] = x[i] + σ·z, z = √(−2 ln u₁)·cos(2π u₂) with
+    /// (u₁, u₂) = `rng::gaussian_uniforms(key, i)` (`rng::gaussian`'s Box–Muller), ln and cos
+    /// from `backend::math` so the loop vectorises (libm's are scalar calls).
+    fn corrupt_gauss(x_tilde: &mut [f32], x: &[f32], key: RngKey, sigma: f32) {
+        for (i, (xt, &v)) in x_tilde.iter_mut().zip(x).enumerate() {
+            let (u1, u2) = gaussian_uniforms(key, i as u32);
+            *xt = v + sigma * ((-2.0 * math::ln(u1)).sqrt() * math::cos_2pi(u2));
+        }
     }
 }
 

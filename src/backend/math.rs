@@ -1,5 +1,5 @@
 //! Branch-free f32 transcendental functions written so LLVM vectorises the loops that call them
-//! (libm's `expf`/`log1pf` are scalar calls and cost more than the GEMMs at batch 20).
+//! (libm's `expf`/`log1pf`/`logf`/`cosf` are scalar calls and cost more than the GEMMs at batch 20).
 //! Plain `a * b + c` rather than `mul_add`: without a target FMA feature `mul_add` is a libm
 //! call that blocks vectorisation. Polynomials from Cephes (S. Moshier), accurate to a few ulp on the ranges used here.
 
@@ -30,14 +30,10 @@ pub fn exp(x: f32) -> f32 {
     e * scale
 }
 
-/// ln(1 + y) for y in [0, 1], the only range softplus needs (y = e^(−|a|)).
+/// ln(1 + f) + e·ln 2 for f in [√½ − 1, √2 − 1] (Cephes' logf after its range reduction;
+/// ln 2 is added as LN2_HI + LN2_LO so e·ln 2 costs no accuracy for small integers e).
 #[inline(always)]
-pub fn ln_1p_unit(y: f32) -> f32 {
-    // 1 + y in [1, 2]; Cephes' logf wants the mantissa m in [√½, √2) and f = m − 1. Taking f
-    // from y directly (not from the rounded 1 + y) keeps full precision for tiny y.
-    let big = y > std::f32::consts::SQRT_2 - 1.0;
-    let e = if big { 1.0 } else { 0.0 };
-    let f = if big { (y - 1.0) * 0.5 } else { y };
+fn ln_reduced(e: f32, f: f32) -> f32 {
     let z = f * f;
     let mut p = 7.037_683_6e-2_f32;
     p = p * f + -1.151_461e-1;
@@ -52,6 +48,51 @@ pub fn ln_1p_unit(y: f32) -> f32 {
     r += e * LN2_LO;
     r -= 0.5 * z;
     e * LN2_HI + (f + r)
+}
+
+/// ln(1 + y) for y in [0, 1], the only range softplus needs (y = e^(−|a|)).
+#[inline(always)]
+pub fn ln_1p_unit(y: f32) -> f32 {
+    // 1 + y in [1, 2]; Cephes' logf wants the mantissa m in [√½, √2) and f = m − 1. Taking f
+    // from y directly (not from the rounded 1 + y) keeps full precision for tiny y.
+    let big = y > std::f32::consts::SQRT_2 - 1.0;
+    let e = if big { 1.0 } else { 0.0 };
+    let f = if big { (y - 1.0) * 0.5 } else { y };
+    ln_reduced(e, f)
+}
+
+/// ln x for a normal, finite x > 0 (Cephes' logf; the Box–Muller ln u₁, u₁ ∈ [2⁻²⁴, 1]).
+/// x = m·2^e with m ∈ [½, 1) read from the bits; m < √½ is taken as 2m·2^(e−1), so
+/// ln x = e·ln 2 + ln(1 + f) with f = m − 1 or 2m − 1 in [√½ − 1, √2 − 1), both exact.
+#[inline(always)]
+pub fn ln(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let e = ((bits >> 23) as i32 - 126) as f32;
+    let small = m < std::f32::consts::FRAC_1_SQRT_2;
+    let e = if small { e - 1.0 } else { e };
+    let f = if small { m + m - 1.0 } else { m - 1.0 };
+    ln_reduced(e, f)
+}
+
+/// cos(2πu) for u in [0, 1] (the Box–Muller cos 2πu₂). The reduction is exact: with
+/// a = min(u, 1 − u) ∈ [0, ½], cos 2πu = cos 2πa = −cos 2π(½ − a), then
+/// cos 2πb = sin 2π(¼ − b), leaving x = 2πc with c ∈ [0, ⅛] (each difference is exact by
+/// Sterbenz's lemma); Cephes' sinf/cosf polynomials on [0, π/4] finish it.
+#[inline(always)]
+pub fn cos_2pi(u: f32) -> f32 {
+    let a = if u > 0.5 { 1.0 - u } else { u };
+    let neg = a > 0.25;
+    let b = if neg { 0.5 - a } else { a };
+    let use_sin = b > 0.125;
+    let c = if use_sin { 0.25 - b } else { b };
+    let x = c * std::f32::consts::TAU;
+    let z = x * x;
+    // sin x = x + x³·P(x²), cos x = 1 − x²/2 + x⁴·Q(x²) on [−π/4, π/4].
+    let sin = ((-1.951_529_6e-4 * z + 8.332_161e-3) * z - 1.666_665_5e-1) * z * x + x;
+    let cos = ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * z * z - 0.5 * z + 1.0;
+    let r = if use_sin { sin } else { cos };
+    if neg { -r } else { r }
 }
 
 /// σ(a) = 1 / (1 + e^(−a)), stable for any a.

@@ -66,8 +66,8 @@ pub enum Noise {
     },
     /// Additive Gaussian noise: x̃ = x + σ·z, z ~ N(0, 1) by Box–Muller from two uniforms of
     /// element i (`rng::gaussian`: u₁ from bits(i), u₂ from a second hash of it). The uniforms
-    /// are bit-identical on every backend; ln, cos and √ are the device's, so GPU and CPU agree
-    /// within a tolerance, not bit for bit.
+    /// are bit-identical on every backend; ln and cos are each backend's own (polynomials on the
+    /// CPU, the driver's on the GPU), so GPU and CPU agree within a tolerance, not bit for bit.
     Gauss {
         /// Standard deviation σ ≥ 0.
         sigma: f32,
