@@ -134,7 +134,7 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     });
     g.bench_function("sq_err", |it| {
         it.iter(|| {
-            be.sq_err(&mut da, &mut costs1, 0, &xt, &x, b, V, 1.0 / b as f32);
+            be.sq_err(&mut da, &mut costs1, 0, &xt, &x, b, V, 1.0 / b as f32, Activation::Identity);
             wait()
         })
     });

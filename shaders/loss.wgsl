@@ -16,6 +16,24 @@ struct Params {
     groups: u32,
     slot: u32,
     scale: f32,
+    // sq_err: the decoder's output activation, OUT_IDENTITY, OUT_SIGMOID or OUT_RELU.
+    out_act: u32,
+}
+
+const OUT_IDENTITY: u32 = 0u;
+const OUT_SIGMOID: u32 = 1u;
+const OUT_RELU: u32 = 2u;
+
+// The activation's derivative from its output y (`Activation::grad_from_output`): 1, y(1 − y),
+// or 1 where y > 0 and 0 elsewhere.
+fn out_grad(y: f32) -> f32 {
+    if p.out_act == OUT_SIGMOID {
+        return y * (1.0 - y);
+    }
+    if p.out_act == OUT_RELU {
+        return select(0.0, 1.0, y > 0.0);
+    }
+    return 1.0;
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -80,8 +98,8 @@ fn xent_finish(@builtin(local_invocation_index) lane: u32) {
 }
 
 // sq_err: squared error with its gradient, fused; twin of `Cpu::sq_err`. With y = logits
-// (the linear output) and x = target, both [rows, cols]:
-//   grad = (y − x) · scale              (∂/∂y of ½ · the cost below);
+// (the decoder's output after its activation p.out_act) and x = target, both [rows, cols]:
+//   grad = (y − x) · scale · out′(y)    (∂/∂ of the pre-activation of ½ · the cost below);
 //   costs[slot] = scale · Σ (y − x)²    (E = ‖y − x‖² per row, times scale).
 // The same fixed-order reduction as xent_logits; `xent_finish` adds the partials.
 @compute @workgroup_size(256)
@@ -95,7 +113,7 @@ fn sq_err(
         let i = base + j * 256u + lane;
         if i < p.len {
             let d = logits[i] - targets[i];
-            grad[i] = d * p.scale;
+            grad[i] = d * p.scale * out_grad(logits[i]);
             sum += d * d;
         }
     }

@@ -1010,16 +1010,20 @@ fn sq_err_count_positive_and_affine_match_cpu() {
         let x = uniforms(seed + 1, len, -2.0, 2.0);
         let scale = 1.0 / rows as f32;
         let (gy, gx) = (gpu.upload(&y), gpu.upload(&x));
-        let mut ggrad = gpu.upload(&vec![f32::NAN; len]);
-        let mut gcost = gpu.upload(&[5.0; 3]);
-        let mut cgrad = vec![f32::NAN; len];
-        let mut ccost = vec![5.0; 3];
-        gpu.sq_err(&mut ggrad, &mut gcost, 1, &gy, &gx, rows, cols, scale);
-        cpu.sq_err(&mut cgrad, &mut ccost, 1, &y, &x, rows, cols, scale);
-        let what = format!("sq_err [{rows}, {cols}]");
-        assert_close(&format!("{what} grad"), &gpu.download(&ggrad), &cgrad, Tol::F32_REORDERED);
-        let tol = Tol { rel: 1e-5 * (len as f64).sqrt().max(1.0), abs: 1e-6 };
-        assert_close(&format!("{what} cost"), &gpu.download(&gcost), &ccost, tol);
+        // The decoder's output activation scales the gradient by its derivative.
+        for out in [Activation::Identity, Activation::Sigmoid, Activation::Relu] {
+            let mut ggrad = gpu.upload(&vec![f32::NAN; len]);
+            let mut gcost = gpu.upload(&[5.0; 3]);
+            let mut cgrad = vec![f32::NAN; len];
+            let mut ccost = vec![5.0; 3];
+            gpu.sq_err(&mut ggrad, &mut gcost, 1, &gy, &gx, rows, cols, scale, out);
+            cpu.sq_err(&mut cgrad, &mut ccost, 1, &y, &x, rows, cols, scale, out);
+            let what = format!("sq_err [{rows}, {cols}] {out:?}");
+            let grad = gpu.download(&ggrad);
+            assert_close(&format!("{what} grad"), &grad, &cgrad, Tol::F32_REORDERED);
+            let tol = Tol { rel: 1e-5 * (len as f64).sqrt().max(1.0), abs: 1e-6 };
+            assert_close(&format!("{what} cost"), &gpu.download(&gcost), &ccost, tol);
+        }
 
         // About half of y is > 0; exact zeros count as off.
         let mut z = y.clone();

@@ -495,3 +495,91 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
         assert_matches_fd(name, i, analytic[i], numeric, scale);
     }
 }
+
+/// ½ the squared error of a tied autoencoder with a sigmoid decoder, in f64 and per example:
+/// h = σ(x̃W + b), z = σ(hWᵀ + b′), ½‖z − x‖² averaged over the rows.
+fn sigmoid_sq_half_error_f64(
+    (w, b, bp): (&[f64], &[f64], &[f64]),
+    x: &[f64],
+    x_tilde: &[f64],
+    (rows, v, h): (usize, usize, usize),
+) -> f64 {
+    let sigma = |a: f64| 1.0 / (1.0 + (-a).exp());
+    let mut total = 0.0;
+    for r in 0..rows {
+        let hid: Vec<f64> = (0..h)
+            .map(|j| sigma((0..v).map(|i| x_tilde[r * v + i] * w[i * h + j]).sum::<f64>() + b[j]))
+            .collect();
+        for i in 0..v {
+            let z = sigma((0..h).map(|j| hid[j] * w[i * h + j]).sum::<f64>() + bp[i]);
+            total += 0.5 * (z - x[r * v + i]).powi(2);
+        }
+    }
+    total / rows as f64
+}
+
+#[test]
+fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differences() {
+    use gpu_dae::model::Loss;
+    let (rows, v, h) = (3, 7, 5);
+    let p = 0.4;
+    let be = Cpu::new();
+    let config = AutoencoderConfig {
+        n_vis: v,
+        n_hid: h,
+        noise: Noise::SaltPepper { p },
+        loss: Loss::SquaredError,
+        ..Default::default()
+    };
+    let w0 = uniforms(60, v * h, -1.0, 1.0);
+    let b0 = uniforms(61, h, -0.5, 0.5);
+    let bp0 = uniforms(62, v, -0.5, 0.5);
+    let pixels: Vec<u8> = uniforms(63, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
+    let key = RngKey::new(78, 5);
+    let mut ae = Autoencoder::from_host(&be, config, &w0, &b0, &bp0);
+    let mut ws = ae.workspace(&be, rows);
+    let images = be.upload_images(&pixels, v);
+    let mut costs = be.zeros(1);
+    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
+    let (w1, b1, bp1) = ae.download(&be);
+    let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
+        .iter()
+        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
+        .collect();
+
+    // x̃ by the documented rule: corrupted iff bits >> 8 < threshold, then the low bit.
+    let x: Vec<f64> = pixels.iter().map(|&px| (px as f32 * (1.0 / 255.0)) as f64).collect();
+    let t = drop_threshold(p);
+    let x_tilde: Vec<f64> = (0..rows * v)
+        .map(|i| {
+            let bits = key.bits(i as u32);
+            if bits >> 8 < t { (bits & 1) as f64 } else { x[i] }
+        })
+        .collect();
+    assert!(x_tilde.iter().zip(&x).any(|(a, b)| a != b), "the test must exercise corruption");
+    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
+    let cost = |q: &[f64]| {
+        let (w, rest) = q.split_at(v * h);
+        let (b, bp) = rest.split_at(h);
+        sigmoid_sq_half_error_f64((w, b, bp), &x, &x_tilde, (rows, v, h))
+    };
+    let half = cost(&params);
+    // The step reports E = ‖z − x‖², twice the ½E whose gradient it follows.
+    assert!(
+        (costs[0] as f64 - 2.0 * half).abs() <= 1e-5 * half,
+        "E {} vs {}",
+        costs[0],
+        2.0 * half
+    );
+    let eps = 1e-6;
+    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    for i in 0..params.len() {
+        let q = params[i];
+        params[i] = q + eps;
+        let up = cost(&params);
+        params[i] = q - eps;
+        let down = cost(&params);
+        params[i] = q;
+        assert_matches_fd(tied_name(i, v, h), i, analytic[i], (up - down) / (2.0 * eps), scale);
+    }
+}

@@ -553,12 +553,13 @@ impl Backend for Cpu {
         rows: usize,
         cols: usize,
         scale: f32,
+        out: Activation,
     ) {
         let len = rows * cols;
         let mut sum = 0.0f32;
         for ((g, &y), &x) in grad[..len].iter_mut().zip(&y[..len]).zip(&target[..len]) {
             let d = y - x;
-            *g = d * scale;
+            *g = d * scale * out.grad_from_output(y);
             sum += d * d;
         }
         costs[slot] = scale * sum;

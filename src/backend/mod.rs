@@ -328,9 +328,11 @@ pub trait Backend {
         alpha: f32,
     );
 
-    /// Squared error with its gradient, fused. With y = the linear output and x = target, both
-    /// [rows, cols]:
-    /// - grad = (y − x)·scale  (∂/∂y of ½·the cost below: the ReLU-DAE backpropagates ½E);
+    /// Squared error with its gradient, fused. With y = the decoder's output, computed by the
+    /// activation `out` (identity for a linear decoder), and x = target, both [rows, cols]:
+    /// - grad = (y − x)·scale·out′  (∂/∂ of the pre-activation of ½·the cost below, with out′ =
+    ///   `Activation::grad_from_output(y)`: 1 for a linear output, y(1 − y) for a sigmoid; the
+    ///   ReLU-DAE backpropagates ½E);
     /// - costs[slot] = scale·Σ_rows Σ_k (y − x)²  (E = ‖y − x‖² per row; scale = 1/rows gives
     ///   the batch mean).
     ///
@@ -346,6 +348,7 @@ pub trait Backend {
         rows: usize,
         cols: usize,
         scale: f32,
+        out: Activation,
     );
 
     /// out[slot] = scale·#{i < len : a[i] > 0}: with a = a ReLU layer's output and

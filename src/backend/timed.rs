@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use super::{Backend, Epilogue, GemmSpec, Noise};
+use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::rng::RngKey;
 
 /// Wraps `B`, accumulating wall-clock seconds and call counts per op name.
@@ -200,8 +200,11 @@ impl<B: Backend> Backend for Timed<B> {
         rows: usize,
         cols: usize,
         scale: f32,
+        out: Activation,
     ) {
-        self.time("sq_err", || self.inner.sq_err(grad, costs, slot, y, target, rows, cols, scale))
+        self.time("sq_err", || {
+            self.inner.sq_err(grad, costs, slot, y, target, rows, cols, scale, out)
+        })
     }
     fn count_positive(
         &self,

@@ -406,7 +406,10 @@ impl<B: Backend> Autoencoder<B> {
                 be.xent_logits(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale)
             }
             // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
-            Loss::SquaredError => be.sq_err(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale),
+            Loss::SquaredError => {
+                let out = self.config.decoder;
+                be.sq_err(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale, out)
+            }
         }
         if enc == Activation::Relu {
             // frac_on[slot] = #{z > 0}/(B·H)

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{Buf, Gpu, GpuTensor, u32_of};
+use crate::backend::Activation;
 use crate::backend::gpu::kernels::Kernel;
 
 /// Up to this many elements one workgroup does the whole loss (one dispatch); above, each
@@ -26,10 +27,11 @@ impl Gpu {
         cols: usize,
         scale: f32,
     ) {
-        self.record_loss(Kernel::XentLogits, grad, costs, slot, logits, target, rows, cols, scale);
+        let (shape, none) = ((rows, cols), Activation::Identity);
+        self.record_loss(Kernel::XentLogits, grad, costs, slot, logits, target, shape, scale, none);
     }
 
-    /// grad = (y − x)·scale, costs[slot] = scale·Σ(y − x)²; all [rows, cols].
+    /// grad = (y − x)·scale·out′(y), costs[slot] = scale·Σ(y − x)²; all [rows, cols].
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record_sq_err(
         &self,
@@ -41,8 +43,9 @@ impl Gpu {
         rows: usize,
         cols: usize,
         scale: f32,
+        out: Activation,
     ) {
-        self.record_loss(Kernel::SqErr, grad, costs, slot, y, target, rows, cols, scale);
+        self.record_loss(Kernel::SqErr, grad, costs, slot, y, target, (rows, cols), scale, out);
     }
 
     /// out[slot] = scale·#{i < len : a[i] > 0}. One dispatch of one workgroup.
@@ -63,7 +66,8 @@ impl Gpu {
         self.dispatch(&mut st, Kernel::CountPositive, &bufs, &params, [1, 1, 1]);
     }
 
-    /// A loss with its gradient (`kernel` = XentLogits or SqErr), reduced in one or two passes.
+    /// A loss with its gradient (`kernel` = XentLogits or SqErr, whose gradient is multiplied
+    /// by `out`'s derivative), reduced in one or two passes.
     #[allow(clippy::too_many_arguments)]
     fn record_loss(
         &self,
@@ -73,9 +77,9 @@ impl Gpu {
         slot: usize,
         logits: &GpuTensor,
         target: &GpuTensor,
-        rows: usize,
-        cols: usize,
+        (rows, cols): (usize, usize),
         scale: f32,
+        out: Activation,
     ) {
         let len = rows * cols;
         assert!(
@@ -98,6 +102,12 @@ impl Gpu {
             groups as u32,
             slot as u32,
             scale.to_bits(),
+            // shaders/loss.wgsl's OUT_* codes.
+            match out {
+                Activation::Identity => 0,
+                Activation::Sigmoid => 1,
+                Activation::Relu => 2,
+            },
         ];
         let mut st = self.lock();
         if groups > 1 && st.partials.as_ref().is_none_or(|p| p.raw.size() < (groups * 4) as u64) {

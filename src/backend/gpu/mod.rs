@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
 pub use kernels::{ShaderModuleSource, shader_modules};
 
-use super::{Backend, Epilogue, GemmSpec, Noise};
+use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::rng::RngKey;
 use kernels::{Family, Kernel, Kernels, PARAMS_BYTES};
 
@@ -580,8 +580,9 @@ impl Backend for Gpu {
         rows: usize,
         cols: usize,
         scale: f32,
+        out: Activation,
     ) {
-        self.record_sq_err(grad, costs, slot, y, target, rows, cols, scale);
+        self.record_sq_err(grad, costs, slot, y, target, rows, cols, scale, out);
     }
 
     fn count_positive(
