@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::ValueEnum;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
@@ -17,6 +16,8 @@ use gpu_dae::device::{self, Engine};
 use gpu_dae::model::{AutoencoderConfig, SdaConfig};
 use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun, Session};
 use gpu_dae::with_engine;
+
+use crate::reuse::{check_data_fits, checkpoint_model};
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
 /// the engine, train, write the outputs. Ctrl-C stops after the current step with a checkpoint.
@@ -169,14 +170,6 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
 /// The exit status after Ctrl-C (128 + SIGINT, the shell's convention).
 pub const INTERRUPTED_EXIT: i32 = 130;
 
-/// The model named by a checkpoint's `model` field.
-fn checkpoint_model(ck: &Checkpoint) -> Result<ModelKind, CheckpointError> {
-    let name = ck.model()?;
-    ModelKind::from_str(name, false).map_err(|_| {
-        ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
-    })
-}
-
 /// The run settings of a checkpoint's `run` field, for its `model`.
 fn checkpoint_run(ck: &Checkpoint, model: ModelKind) -> Result<Run, CheckpointError> {
     Ok(match model {
@@ -215,22 +208,6 @@ impl Run {
     }
 }
 
-/// Checks that `data` has the images the checkpoint's model was trained on.
-fn check_data_fits(
-    ck: &Checkpoint,
-    source: &DataSource,
-    data: &DataSet,
-) -> Result<(), CheckpointError> {
-    let images = &data.train.images;
-    let (h, w) = source.image_shape;
-    if (images.rows, images.cols) != (h, w) {
-        return Err(ck.error(format!(
-            "the model takes {h}×{w} images, but {} holds {}×{} images",
-            data.source, images.rows, images.cols
-        )));
-    }
-    Ok(())
-}
 
 /// Classes of MNIST-style labels (0..=9, checked by the data reader).
 const N_CLASSES: usize = 10;

@@ -39,17 +39,38 @@ enum Trained {
     Sda(SdaConfig),
 }
 
+/// The model named by a checkpoint's `model` field.
+pub fn checkpoint_model(ck: &Checkpoint) -> Result<ModelKind, CheckpointError> {
+    let name = ck.model()?;
+    ModelKind::from_str(name, false).map_err(|_| {
+        ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
+    })
+}
+
 /// Reads the model and its settings from `ck`.
 fn trained(ck: &Checkpoint) -> Result<Trained, CheckpointError> {
-    let name = ck.model()?;
-    let model = ModelKind::from_str(name, false).map_err(|_| {
-        ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
-    })?;
-    Ok(match model {
+    Ok(match checkpoint_model(ck)? {
         ModelKind::Da | ModelKind::Cae => Trained::Autoencoder(ck.json::<DaRun>("run")?.model),
         ModelKind::ReluDae => Trained::Autoencoder(ck.json::<ReluDaeRun>("run")?.model),
         ModelKind::Sda => Trained::Sda(ck.json::<SdaRun>("run")?.model),
     })
+}
+
+/// Checks that `data` has the images the checkpoint's model was trained on (`source`).
+pub fn check_data_fits(
+    ck: &Checkpoint,
+    source: &DataSource,
+    data: &DataSet,
+) -> Result<(), CheckpointError> {
+    let images = &data.train.images;
+    let (h, w) = source.image_shape;
+    if (images.rows, images.cols) != (h, w) {
+        return Err(ck.error(format!(
+            "the model takes {h}×{w} images, but {} holds {}×{} images",
+            data.source, images.rows, images.cols
+        )));
+    }
+    Ok(())
 }
 
 /// The data of `ck`'s run (or `dir`), all of it, checked to hold images of the model's size.
@@ -60,16 +81,7 @@ fn data_for(ck: &Checkpoint, dir: Option<&Path>) -> anyhow::Result<DataSet> {
         Some(dir) => data::load_dir(dir, None)?,
         None => data::load_embedded(None)?,
     };
-    let (h, w) = source.image_shape;
-    let images = &data.train.images;
-    if (images.rows, images.cols) != (h, w) {
-        return Err(ck
-            .error(format!(
-                "the model takes {h}×{w} images, but {} holds {}×{} images",
-                data.source, images.rows, images.cols
-            ))
-            .into());
-    }
+    check_data_fits(ck, &source, &data)?;
     Ok(data)
 }
 
