@@ -208,7 +208,6 @@ impl Run {
     }
 }
 
-
 /// Classes of MNIST-style labels (0..=9, checked by the data reader).
 const N_CLASSES: usize = 10;
 

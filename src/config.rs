@@ -348,7 +348,12 @@ impl TrainArgs {
         m.tied = self.weights.map_or(m.tied, |w| w == Weights::Tied);
         m.loss = self.loss.unwrap_or(m.loss);
         if let Some(text) = &self.init {
-            let normal = |std: f32| Init::Normal { std, hidden_bias: 0.0 };
+            // A new standard deviation keeps the preset's hidden bias (relu-dae: 0.5).
+            let hidden_bias = match m.init {
+                Init::Normal { hidden_bias, .. } => hidden_bias,
+                Init::Tutorial => 0.0,
+            };
+            let normal = |std: f32| Init::Normal { std, hidden_bias };
             m.init = match text.split_once(':') {
                 None if text == "tutorial" => Init::Tutorial,
                 Some(("normal", s)) => match s.parse::<f32>() {

@@ -157,6 +157,9 @@ fn every_relu_dae_preset_field_can_be_overridden() {
     assert_eq!(run.model, model);
     assert!(!run.standardise);
     assert_eq!((run.lr, run.batch, run.steps, run.seed), (0.01, 4, 10, 2));
+    // A new initial scale alone keeps the preset's hidden bias.
+    let run = train_args(&["--model", "relu-dae", "--init", "normal:0.05"]).relu_dae_run(1000, 784);
+    assert_eq!(run.unwrap().model.init, Init::Normal { std: 0.05, hidden_bias: 0.5 });
 }
 
 #[test]
