@@ -207,6 +207,14 @@ impl Checkpoint {
         }
     }
 
+    /// The name of the first tensor (in name order) holding a NaN or an infinity, if any.
+    pub fn non_finite(&self) -> Option<&str> {
+        self.tensors
+            .iter()
+            .find(|(_, t)| t.data.iter().any(|v| !v.is_finite()))
+            .map(|(name, _)| name.as_str())
+    }
+
     /// The names of every tensor, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tensors.keys().map(String::as_str)

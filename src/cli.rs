@@ -191,7 +191,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub contraction: Option<f32>,
     /// da, cae, relu-dae: the input corruption: none, mask:P (zero each input with probability
-    /// P), gauss:S (add N(0, S²)), salt-pepper:P (set each input to 0 or 1 with probability P).
+    /// P; on standardised inputs 0 is the mean pixel), gauss:S (add N(0, S²)), salt-pepper:P
+    /// (set each pixel to 0 or 1 with probability P, before any standardisation).
     /// Default: da mask:0.3 (= --corruption 0.3), cae none, relu-dae gauss:1.0.
     #[arg(long, value_name = "KIND[:LEVEL]")]
     pub noise: Option<String>,
@@ -305,7 +306,8 @@ pub struct EncodeArgs {
     /// The checkpoint (a run's checkpoint.safetensors).
     #[arg(long, value_name = "CKPT")]
     pub model: PathBuf,
-    /// Directory with the four IDX files. Default: the data the checkpoint's run used.
+    /// Directory with the four IDX files. Default: the checkpoint's run's directory (or the
+    /// built-in MNIST), all of it: the run's --limit is not applied.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// The split to encode.
@@ -330,7 +332,8 @@ pub struct ReconstructArgs {
     /// The checkpoint (a run's checkpoint.safetensors); an SdA's layer-0 dA draws the pictures.
     #[arg(long, value_name = "CKPT")]
     pub model: PathBuf,
-    /// Directory with the four IDX files. Default: the data the checkpoint's run used.
+    /// Directory with the four IDX files. Default: the checkpoint's run's directory (or the
+    /// built-in MNIST), all of it: the run's --limit is not applied.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// The corruption of the middle row: none, mask:P (zero each pixel with probability P),

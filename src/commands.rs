@@ -17,7 +17,7 @@ use gpu_dae::model::{AutoencoderConfig, SdaConfig};
 use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun, Session};
 use gpu_dae::with_engine;
 
-use crate::reuse::{check_data_fits, checkpoint_model};
+use crate::reuse::{check_data_fits, check_sda_config, checkpoint_model};
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
 /// the engine, train, write the outputs. Ctrl-C stops after the current step with a checkpoint.
@@ -55,7 +55,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             let source: DataSource = ck.json("data")?;
             let dir = args.data.clone().or(source.dir.clone());
             let data = load_data(dir.as_deref(), source.limit)?;
-            check_data_fits(ck, &source, &data)?;
+            check_data_fits(ck, &source, run.n_in(), &data)?;
             let source = DataSource { dir, ..source };
             let out = args.out.clone().unwrap_or_else(|| {
                 path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into()
@@ -175,11 +175,24 @@ fn checkpoint_run(ck: &Checkpoint, model: ModelKind) -> Result<Run, CheckpointEr
     Ok(match model {
         ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
         ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
-        ModelKind::Sda => Run::Sda(ck.json("run")?),
+        ModelKind::Sda => {
+            let run: SdaRun = ck.json("run")?;
+            let model = check_sda_config(ck, run.model)?;
+            Run::Sda(SdaRun { model, ..run })
+        }
     })
 }
 
 impl Run {
+    /// The model's inputs per example.
+    fn n_in(&self) -> usize {
+        match self {
+            Run::Da(r) => r.model.n_vis,
+            Run::ReluDae(r) => r.model.n_vis,
+            Run::Sda(r) => r.model.n_in,
+        }
+    }
+
     /// Applies the length flags a resumed run may change: --epochs (da, cae, sda), --steps
     /// (relu-dae); rejects the one that does not apply.
     fn extend(&mut self, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {

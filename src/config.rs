@@ -256,11 +256,13 @@ impl TrainArgs {
         ];
         match model {
             ModelKind::ReluDae => {
-                let not_here =
-                    [("corruption", self.corruption.is_some()), ("epochs", self.epochs.is_some())];
+                let not_here = [
+                    ("corruption", self.corruption.is_some()),
+                    ("contraction", self.contraction.is_some()),
+                    ("epochs", self.epochs.is_some()),
+                ];
                 for (flag, given) in sda_only.into_iter().chain(not_here) {
-                    let expected =
-                        "no value with --model relu-dae (its noise is --noise, its length --steps)";
+                    let expected = "no value with --model relu-dae (its noise is --noise, its length --steps; for a penalty use --model cae)";
                     check(!given, flag, "(given)", expected)?;
                 }
             }
@@ -327,7 +329,7 @@ impl TrainArgs {
                 return Err(ConfigError {
                     flag: "corruption",
                     value: list(ps),
-                    expected: "one probability for --model da, cae or relu-dae".into(),
+                    expected: "one probability for --model da or cae".into(),
                 });
             }
             (None, Some(text)) => m.noise = parse_noise(text)?,
@@ -393,6 +395,14 @@ impl TrainArgs {
                     "unit with --loss cross-entropy (its targets lie in [0, 1]); use --loss squared-error",
                 )?;
             }
+        }
+        if standardise && m.decoder == Activation::Sigmoid {
+            check(
+                false,
+                "inputs",
+                "standardised",
+                "unit with --decoder sigmoid (its outputs lie in (0, 1)); use --decoder linear",
+            )?;
         }
         if m.contraction > 0.0 && m.encoder != Activation::Sigmoid {
             check(

@@ -52,21 +52,34 @@ fn trained(ck: &Checkpoint) -> Result<Trained, CheckpointError> {
     Ok(match checkpoint_model(ck)? {
         ModelKind::Da | ModelKind::Cae => Trained::Autoencoder(ck.json::<DaRun>("run")?.model),
         ModelKind::ReluDae => Trained::Autoencoder(ck.json::<ReluDaeRun>("run")?.model),
-        ModelKind::Sda => Trained::Sda(ck.json::<SdaRun>("run")?.model),
+        ModelKind::Sda => Trained::Sda(check_sda_config(ck, ck.json::<SdaRun>("run")?.model)?),
     })
 }
 
-/// Checks that `data` has the images the checkpoint's model was trained on (`source`).
+/// `config` if it describes a stack: at least one hidden layer, one corruption level each.
+pub fn check_sda_config(ck: &Checkpoint, config: SdaConfig) -> Result<SdaConfig, CheckpointError> {
+    let (layers, levels) = (config.hidden.len(), config.corruption.len());
+    if layers == 0 || levels != layers {
+        return Err(ck.error(format!(
+            "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
+        )));
+    }
+    Ok(config)
+}
+
+/// Checks that `data` has the images the checkpoint's model was trained on (`source`), and
+/// that they give the model's `n_in` inputs.
 pub fn check_data_fits(
     ck: &Checkpoint,
     source: &DataSource,
+    n_in: usize,
     data: &DataSet,
 ) -> Result<(), CheckpointError> {
     let images = &data.train.images;
     let (h, w) = source.image_shape;
-    if (images.rows, images.cols) != (h, w) {
+    if (images.rows, images.cols) != (h, w) || images.dim() != n_in {
         return Err(ck.error(format!(
-            "the model takes {h}×{w} images, but {} holds {}×{} images",
+            "the model takes {h}×{w} images ({n_in} inputs), but {} holds {}×{} images",
             data.source, images.rows, images.cols
         )));
     }
@@ -74,14 +87,18 @@ pub fn check_data_fits(
 }
 
 /// The data of `ck`'s run (or `dir`), all of it, checked to hold images of the model's size.
-fn data_for(ck: &Checkpoint, dir: Option<&Path>) -> anyhow::Result<DataSet> {
+fn data_for(ck: &Checkpoint, model: &Trained, dir: Option<&Path>) -> anyhow::Result<DataSet> {
     let source: DataSource = ck.json("data")?;
     let dir = dir.map(Path::to_path_buf).or(source.dir.clone());
     let data = match &dir {
         Some(dir) => data::load_dir(dir, None)?,
         None => data::load_embedded(None)?,
     };
-    check_data_fits(ck, &source, &data)?;
+    let n_in = match model {
+        Trained::Autoencoder(c) => c.n_vis,
+        Trained::Sda(c) => c.n_in,
+    };
+    check_data_fits(ck, &source, n_in, &data)?;
     Ok(data)
 }
 
@@ -90,7 +107,7 @@ fn data_for(ck: &Checkpoint, dir: Option<&Path>) -> anyhow::Result<DataSet> {
 pub fn encode(args: &EncodeArgs) -> anyhow::Result<()> {
     let ck = Checkpoint::load(&args.model)?;
     let model = trained(&ck)?;
-    let data = data_for(&ck, args.data.as_deref())?;
+    let data = data_for(&ck, &model, args.data.as_deref())?;
     let split = match args.split {
         SplitChoice::Train => &data.train,
         SplitChoice::Valid => &data.valid,
@@ -173,11 +190,12 @@ fn codes<B: Backend>(
 /// reconstructions) drawn by a checkpoint's autoencoder (an SdA's layer-0 dA).
 pub fn reconstruct(args: &ReconstructArgs) -> anyhow::Result<()> {
     let ck = Checkpoint::load(&args.model)?;
-    let config = match trained(&ck)? {
+    let model = trained(&ck)?;
+    let data = data_for(&ck, &model, args.data.as_deref())?;
+    let config = match model {
         Trained::Autoencoder(c) => c,
         Trained::Sda(c) => c.layer(0),
     };
-    let data = data_for(&ck, args.data.as_deref())?;
     let test = &data.test.images;
     let digits = match (&args.digits, args.random) {
         (Some(digits), _) => {

@@ -163,8 +163,10 @@ fn da_resumes_bit_identical_on_the_gpu() {
     da_resume_is_bit_identical(gpu, &run, &[8]);
 }
 
-#[test]
-fn relu_dae_resumes_bit_identical() {
+/// A ReLU-DAE run straight through, and the same run interrupted after `stop` steps and resumed
+/// (first with `resumed_steps` as its length, then with the run's own, when they differ):
+/// asserts the same per-step logs, 1000-step rows and checkpoint tensors.
+fn relu_dae_resume_is_bit_identical(stop: usize, resumed_steps: usize) {
     let data = small_data();
     let model = gpu_dae::config::relu_dae_model(784, 12);
     let run = ReluDaeRun { model, standardise: true, lr: 0.0005, batch: 1, steps: 2300, seed: 3 };
@@ -174,12 +176,16 @@ fn relu_dae_resumes_bit_identical() {
         train::train_relu_dae(&be, &data, &run, s)
     })
     .unwrap();
-    // Mid-way through the second 1000-step row.
-    let err = session_run("relu-dae", stopped.path(), &StopAfter::new(1500), false, |s| {
-        train::train_relu_dae(&be, &data, &run, s)
-    })
-    .expect_err("interrupted");
-    assert!(matches!(err, TrainError::Interrupted { .. }), "interrupted, got {err}");
+    let first = ReluDaeRun { steps: resumed_steps, ..run.clone() };
+    let outcome = session_run("relu-dae", stopped.path(), &StopAfter::new(stop), false, |s| {
+        train::train_relu_dae(&be, &data, &first, s)
+    });
+    match outcome {
+        Err(TrainError::Interrupted { .. }) => {}
+        Err(e) => panic!("interrupted, got {e}"),
+        // A shorter first run finishes; it is then trained on to the full length.
+        Ok(_) => assert!(resumed_steps < run.steps, "the run was not interrupted"),
+    }
     let resumed = session_run("relu-dae", stopped.path(), &Silent, true, |s| {
         train::train_relu_dae(&be, &data, &run, s)
     })
@@ -187,7 +193,52 @@ fn relu_dae_resumes_bit_identical() {
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&resumed.errors), bits(&full.errors), "per-step errors");
     assert_eq!(bits(&resumed.sparsity), bits(&full.sparsity), "per-step sparsity");
+    let rows = |r: &[train::StepRow]| {
+        r.iter().map(|r| (r.step, r.error.to_bits(), r.sparsity.to_bits())).collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&resumed.rows), rows(&full.rows), "the 1000-step rows");
     assert_same_checkpoints(straight.path(), stopped.path());
+}
+
+#[test]
+fn relu_dae_resumes_bit_identical_from_mid_row() {
+    relu_dae_resume_is_bit_identical(1500, 2300);
+}
+
+#[test]
+fn relu_dae_interrupted_at_a_row_boundary_keeps_that_row() {
+    relu_dae_resume_is_bit_identical(1000, 2300);
+}
+
+#[test]
+fn a_finished_relu_dae_run_trained_on_redoes_its_short_last_row() {
+    // 1300 steps (rows 1000 and 1300), then on to 2300: rows 1000, 2000, 2300.
+    relu_dae_resume_is_bit_identical(usize::MAX, 1300);
+}
+
+#[test]
+fn an_epoch_of_one_step_still_stops_on_request() {
+    // 300 images in one batch of 300: the stop request is honoured after the epoch's checkpoint.
+    let run = DaRun { batch: 300, ..small_da(0.0) };
+    da_resume_is_bit_identical(&Cpu::new(), &run, &[1]);
+}
+
+#[test]
+fn weights_that_overflow_are_never_checkpointed() {
+    let data = small_data();
+    let be = Cpu::new();
+    let dir = tempfile::tempdir().unwrap();
+    // One step per epoch: its cost is measured before the update, which an infinite rate
+    // (refused by the CLI, possible through the library) makes infinite.
+    let run = DaRun { batch: 300, lr: f32::INFINITY, ..small_da(0.0) };
+    let err =
+        session_run("da", dir.path(), &Silent, false, |s| train::train_da(&be, &data, &run, s))
+            .expect_err("diverges");
+    let text = err.to_string();
+    assert!(matches!(err, TrainError::DivergedWeights { .. }), "{text}");
+    assert!(text.contains("layer0") && text.contains("--lr") && text.contains("epoch 1"), "{text}");
+    assert!(text.contains("no checkpoint was written yet"), "{text}");
+    assert!(!dir.path().join(FILE_NAME).exists(), "no checkpoint of non-finite weights");
 }
 
 #[test]
@@ -234,6 +285,34 @@ fn sda_interrupted_in_pretraining_and_fine_tuning_resumes_bit_identical() {
     };
     assert_eq!(costs(&resumed.rows), costs(&full.rows), "every epoch's cost and errors");
     assert_same_checkpoints(straight.path(), stopped.path());
+}
+
+#[test]
+fn sda_resumed_with_no_epochs_left_is_an_error() {
+    let data = small_data();
+    let run = SdaRun {
+        model: SdaConfig { n_in: 784, hidden: vec![8], corruption: vec![0.1], n_out: 10 },
+        batch: 10,
+        pretrain_lr: 0.05,
+        pretrain_epochs: 1,
+        finetune_lr: 0.2,
+        finetune: FinetuneScope::Full,
+        epochs: 3,
+        seed: 8,
+        eval_chunk: 25,
+    };
+    let be = Cpu::new();
+    let dir = tempfile::tempdir().unwrap();
+    // 30 pretraining steps, then 40 fine-tuning steps: in fine-tuning epoch 2.
+    session_run("sda", dir.path(), &StopAfter::new(70), false, |s| {
+        train::train_sda(&be, &data, &run, s)
+    })
+    .expect_err("interrupted");
+    let short = SdaRun { epochs: 1, ..run };
+    let err =
+        session_run("sda", dir.path(), &Silent, true, |s| train::train_sda(&be, &data, &short, s))
+            .expect_err("nothing left to do");
+    assert!(err.to_string().contains("give --epochs above 1"), "{err}");
 }
 
 /// The hidden codes of the first 50 test images under the checkpoint in `dir`, on `be`.

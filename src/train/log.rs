@@ -17,8 +17,8 @@ use crate::output::write_atomic;
 pub struct EpochRow {
     /// 1-based epoch number.
     pub epoch: usize,
-    /// Mean training cost over the epoch's minibatches (for the cA: the reconstruction
-    /// cross-entropy, without the penalty).
+    /// Mean training cost over the epoch's minibatches: the reconstruction loss per example
+    /// (cross-entropy or squared error; for the cA without the penalty).
     pub cost: f32,
     /// Contractive models: the mean over the epoch's minibatches of the Jacobian Frobenius
     /// norm √((1/B)Σₙ‖Jₙ‖²_F) (tutorial cA.py's "jacobian norm", over every minibatch).

@@ -49,6 +49,22 @@ pub enum TrainError {
         /// What was kept: the last good checkpoint, or that there is none yet.
         kept: String,
     },
+    /// A parameter became NaN or infinite (an update overflowed) though the costs were finite.
+    #[error(
+        "training diverged: tensor {tensor} is not finite after {position}; the learning rate {lr} is likely too large, try a smaller --{flag}; {kept}"
+    )]
+    DivergedWeights {
+        /// The first non-finite tensor, e.g. "layer0.W".
+        tensor: String,
+        /// Where the run stood, e.g. "epoch 3".
+        position: String,
+        /// The flag setting the learning rate in use.
+        flag: &'static str,
+        /// The learning rate in use.
+        lr: f32,
+        /// What was kept: the last good checkpoint, or that there is none yet.
+        kept: String,
+    },
     /// The user asked to stop (Ctrl-C); the run was saved.
     #[error(
         "interrupted after {position}; saved {}: continue with `gpu-dae train --resume {}`",
@@ -95,19 +111,41 @@ impl Session<'_> {
         self.out.join(checkpoint::FILE_NAME)
     }
 
-    /// Writes `ck` atomically to the checkpoint file.
-    fn save_checkpoint(&self, ck: &Checkpoint) -> Result<(), TrainError> {
+    /// Writes `ck` atomically to the checkpoint file, unless one of its tensors is not finite:
+    /// then the previous checkpoint stays and the run stops with `DivergedWeights`, naming
+    /// `position` and the learning rate `(flag, lr)` in use.
+    fn save_checkpoint(
+        &self,
+        ck: &Checkpoint,
+        position: impl FnOnce() -> String,
+        (flag, lr): (&'static str, f32),
+    ) -> Result<(), TrainError> {
+        if let Some(tensor) = ck.non_finite() {
+            let (tensor, position, kept) = (tensor.to_string(), position(), self.kept());
+            return Err(TrainError::DivergedWeights { tensor, position, flag, lr, kept });
+        }
         let path = self.checkpoint_path();
         ck.save(&path).map_err(|source| TrainError::Write { path, source })
     }
 
-    /// The `kept` part of a divergence message: the checkpoint of the last good epoch, if one
-    /// was written.
-    fn kept(&self, any_good: bool) -> String {
-        if any_good {
-            format!("the last good checkpoint is kept in {}", self.checkpoint_path().display())
+    /// The `kept` part of a divergence message: the checkpoint on disk, which is always the
+    /// last good one (a non-finite one is never written), if any.
+    fn kept(&self) -> String {
+        let path = self.checkpoint_path();
+        if path.exists() {
+            format!("the last good checkpoint is kept in {}", path.display())
         } else {
-            "no epoch finished, so no checkpoint was written".to_string()
+            "no checkpoint was written yet".to_string()
+        }
+    }
+
+    /// After a checkpoint at `position`: stops the run if the user asked to and there is
+    /// `more` to do.
+    fn stop_if_interrupted(&self, position: String, more: bool) -> Result<(), TrainError> {
+        if more && self.progress.interrupted() {
+            Err(TrainError::Interrupted { position, checkpoint: self.checkpoint_path() })
+        } else {
+            Ok(())
         }
     }
 }
@@ -143,9 +181,9 @@ pub struct DaOutcome {
 /// Test digits shown in `reconstructions.png` (the first ones of the test split).
 pub const RECONSTRUCTION_DIGITS: usize = 10;
 
-/// RNG stream of the corruption drawn for `reconstructions.png` (training steps use streams
-/// 0, 1, 2, …, initialisation `INIT_STREAM`).
-pub const PICTURE_STREAM: u64 = (1 << 63) + 1;
+/// RNG stream of the corruption drawn for `reconstructions.png`: 2³² above `INIT_STREAM`, clear
+/// of the initialisation's streams (`INIT_STREAM + k`) and of the training steps' (0, 1, 2, …).
+pub const PICTURE_STREAM: u64 = (1 << 63) + (1 << 32);
 
 /// Where a dA/cA run stands, as stored in its checkpoint's `progress` field. Its per-step costs
 /// are the tensor `log.step_costs` (every step taken), and for a contractive model the batch
@@ -221,6 +259,15 @@ pub fn train_da<B: Backend>(
             } else {
                 Vec::new()
             };
+            if contractive && jac.len() != p.steps_in_epoch {
+                return Err(ck
+                    .error(format!(
+                        "tensor log.jacobian_sq has {} steps, expected {}",
+                        jac.len(),
+                        p.steps_in_epoch
+                    ))
+                    .into());
+            }
             (Autoencoder::load_from(be, run.model.clone(), ck, "layer0")?, p, costs, jac)
         }
     };
@@ -251,7 +298,7 @@ pub fn train_da<B: Backend>(
                 let done = &be.download(&costs)[first_step..=i];
                 if let Some(bad) = done.iter().position(|c| !c.is_finite()) {
                     let cost = done[bad];
-                    let kept = session.kept(progress.epochs_done > 0);
+                    let kept = session.kept();
                     let step = first_step + bad + 1;
                     return Err(TrainError::Diverged {
                         flag: "lr",
@@ -267,8 +314,9 @@ pub fn train_da<B: Backend>(
                     partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..=i]);
                 }
                 progress.steps_in_epoch = i + 1;
-                session.save_checkpoint(&checkpoint(&ae, &progress, &step_costs, &partial_jac))?;
                 let position = format!("step {} of {n_batches} in epoch {epoch}", i + 1);
+                let ck = checkpoint(&ae, &progress, &step_costs, &partial_jac);
+                session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
                 return Err(TrainError::Interrupted {
                     position,
                     checkpoint: session.checkpoint_path(),
@@ -291,7 +339,7 @@ pub fn train_da<B: Backend>(
         session.progress.end_epoch(&row);
         if !cost.is_finite() {
             let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            let kept = session.kept(progress.epochs_done > 0);
+            let kept = session.kept();
             return Err(TrainError::Diverged {
                 flag: "lr",
                 epoch,
@@ -305,10 +353,12 @@ pub fn train_da<B: Backend>(
         progress.epochs_done = epoch;
         progress.steps_in_epoch = 0;
         log::write_metrics(&out.join("metrics.csv"), &progress.rows)?;
-        session.save_checkpoint(&checkpoint(&ae, &progress, &step_costs, &[]))?;
+        let ck = checkpoint(&ae, &progress, &step_costs, &[]);
+        session.save_checkpoint(&ck, || format!("epoch {epoch}"), ("lr", run.lr))?;
         session.record.epochs = progress.rows.clone();
         session.record.steps = (epoch * n_batches) as u64;
         session.record.save(&out.join("run.json"))?;
+        session.stop_if_interrupted(format!("epoch {epoch}"), epoch < run.epochs)?;
     }
     let rows = progress.rows;
     let (w, _, _) = ae.download(be);

@@ -19,9 +19,10 @@ use crate::viz::{self, Axis, Curves, MOVING_AVERAGE_WINDOW, Series};
 /// Steps per row of `metrics.csv` and per progress line.
 pub const LOG_EVERY: usize = 1000;
 
-/// RNG stream of the example order (initialisation uses `INIT_STREAM` and the next one, noise
-/// draws the step numbers).
-pub const ORDER_STREAM: u64 = (1 << 63) + 2;
+/// RNG stream of the example order: 2³² above `INIT_STREAM`, clear of the initialisation's
+/// streams (`INIT_STREAM + k` for layer k, + 1 for an untied decoder) and of `PICTURE_STREAM`;
+/// noise draws use the step numbers.
+pub const ORDER_STREAM: u64 = (1 << 63) + (2 << 32);
 
 /// Settings of a ReLU-DAE run (validated by the CLI layer).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -139,6 +140,12 @@ pub fn train_relu_dae<B: Backend>(
                     ))
                     .into());
             }
+            let mut p = p;
+            // A finished run's last row may cover fewer than LOG_EVERY steps; training on
+            // redoes that row in full.
+            if p.rows.last().is_some_and(|r| r.step % LOG_EVERY != 0) {
+                p.rows.pop();
+            }
             (Autoencoder::load_from(be, model.clone(), ck, "layer0")?, p, errors, sparsity)
         }
     };
@@ -169,7 +176,7 @@ pub fn train_relu_dae<B: Backend>(
             ae.train_step(be, &mut ws, &gpu_images, first, key, run.lr, &mut costs, i);
             step += 1;
             session.progress.step(i + 1);
-            if session.progress.interrupted() && step < run.steps {
+            if session.progress.interrupted() && i + 1 < len {
                 interrupted = true;
                 break;
             }
@@ -183,7 +190,7 @@ pub fn train_relu_dae<B: Backend>(
             vec![f32::NAN; done - first_i]
         };
         if let Some(bad) = err.iter().position(|c| !c.is_finite()) {
-            let kept = session.kept(!progress.rows.is_empty());
+            let kept = session.kept();
             let (flag, cost, lr) = ("lr", err[bad], run.lr);
             return Err(TrainError::Diverged {
                 flag,
@@ -198,8 +205,9 @@ pub fn train_relu_dae<B: Backend>(
         sparsity.extend_from_slice(&on);
         progress.steps_done = step;
         if interrupted {
-            session.save_checkpoint(&checkpoint(&ae, &progress, &errors, &sparsity))?;
             let position = format!("step {step} of {}", run.steps);
+            let ck = checkpoint(&ae, &progress, &errors, &sparsity);
+            session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
             return Err(TrainError::Interrupted {
                 position,
                 checkpoint: session.checkpoint_path(),
@@ -212,9 +220,10 @@ pub fn train_relu_dae<B: Backend>(
             sparsity: mean(&sparsity[chunk_start..]),
             seconds: t0.elapsed().as_secs_f64(),
         };
+        let on = if relu { format!("  sparsity {:.4}", row.sparsity) } else { String::new() };
         session.progress.end_epoch_line(&format!(
-            "step {:>6}/{}  error {:.4}  sparsity {:.4}  {:.2} s",
-            row.step, run.steps, row.error, row.sparsity, row.seconds
+            "step {:>6}/{}  error {:.4}{on}  {:.2} s",
+            row.step, run.steps, row.error, row.seconds
         ));
         progress.rows.push(row);
         write_csv(
@@ -225,9 +234,11 @@ pub fn train_relu_dae<B: Backend>(
                 .iter()
                 .map(|r| format!("{},{},{},{:.3}", r.step, r.error, r.sparsity, r.seconds)),
         )?;
-        session.save_checkpoint(&checkpoint(&ae, &progress, &errors, &sparsity))?;
+        let ck = checkpoint(&ae, &progress, &errors, &sparsity);
+        session.save_checkpoint(&ck, || format!("step {step}"), ("lr", run.lr))?;
         session.record.steps = step as u64;
         session.record.save(&out.join("run.json"))?;
+        session.stop_if_interrupted(format!("step {step} of {}", run.steps), step < run.steps)?;
     }
     let rows = progress.rows;
     write_csv(

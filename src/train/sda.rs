@@ -189,10 +189,26 @@ pub fn train_sda<B: Backend>(
         ),
         Some(ck) => {
             let p: SdaProgress = ck.json("progress")?;
-            if p.stage == Stage::Done {
-                return Err(ck
-                    .error("the run is finished: its checkpoint holds the best model, there is nothing to resume")
-                    .into());
+            let done = |what: String| Err(ck.error(what).into());
+            match p.stage {
+                Stage::Done => {
+                    return done("the run is finished: its checkpoint holds the best model, there is nothing to resume".into());
+                }
+                Stage::Pretrain { layer }
+                    if layer >= layers || p.epochs_done >= run.pretrain_epochs =>
+                {
+                    return done(format!(
+                        "metadata field progress: pretraining layer {layer} after {} epochs does not fit {layers} layers of {} epochs",
+                        p.epochs_done, run.pretrain_epochs
+                    ));
+                }
+                Stage::Finetune if p.epochs_done >= run.epochs => {
+                    return done(format!(
+                        "fine-tuning has run {} of {} epochs; give --epochs above {} to train on",
+                        p.epochs_done, run.epochs, p.epochs_done
+                    ));
+                }
+                _ => {}
             }
             let partial = ck.vector("log.partial_costs")?.to_vec();
             if partial.len() != p.steps_in_epoch || p.steps_in_epoch >= n_batches.max(1) {
@@ -262,7 +278,7 @@ pub fn train_sda<B: Backend>(
             let seconds = t0.elapsed().as_secs_f64();
             p.pretrain_seconds += seconds;
             if let Some(bad) = partial.iter().position(|c| !c.is_finite()) {
-                let kept = session.kept(!p.rows.is_empty());
+                let kept = session.kept();
                 let (cost, lr) = (mean(&partial), run.pretrain_lr);
                 return Err(TrainError::Diverged {
                     flag: "pretrain-lr",
@@ -273,11 +289,13 @@ pub fn train_sda<B: Backend>(
                     kept,
                 });
             }
+            let lr = ("pretrain-lr", run.pretrain_lr);
             if interrupted {
                 p.steps_in_epoch = done;
-                session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
                 let position =
                     format!("step {done} of {n_batches} in pretraining epoch {epoch} of layer {k}");
+                let ck = checkpoint(&sda, &p, &best, &partial);
+                session.save_checkpoint(&ck, || position.clone(), lr)?;
                 return Err(TrainError::Interrupted {
                     position,
                     checkpoint: session.checkpoint_path(),
@@ -304,8 +322,11 @@ pub fn train_sda<B: Backend>(
                     if k + 1 < layers { Stage::Pretrain { layer: k + 1 } } else { Stage::Finetune };
                 p.epochs_done = 0;
             }
-            session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+            let position = format!("pretraining epoch {epoch} of layer {k}");
+            let ck = checkpoint(&sda, &p, &best, &partial);
+            session.save_checkpoint(&ck, || position.clone(), lr)?;
             save(out, &p.rows, session.record)?;
+            session.stop_if_interrupted(position, true)?;
         }
     }
 
@@ -363,7 +384,7 @@ pub fn train_sda<B: Backend>(
         p.finetune_seconds += seconds;
         if !cost.is_finite() {
             let bad = partial.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            let kept = session.kept(!p.rows.is_empty());
+            let kept = session.kept();
             let lr = run.finetune_lr;
             return Err(TrainError::Diverged {
                 flag: "finetune-lr",
@@ -378,8 +399,9 @@ pub fn train_sda<B: Backend>(
         if interrupted {
             p.steps_in_epoch = steps;
             p.epoch_errors = (valid_error, test_error);
-            session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
             let position = format!("step {steps} of {n_batches} in fine-tuning epoch {epoch}");
+            let ck = checkpoint(&sda, &p, &best, &partial);
+            session.save_checkpoint(&ck, || position.clone(), ("finetune-lr", run.finetune_lr))?;
             return Err(TrainError::Interrupted {
                 position,
                 checkpoint: session.checkpoint_path(),
@@ -396,8 +418,11 @@ pub fn train_sda<B: Backend>(
         let phase = Phase::Finetune;
         p.rows.push(SdaRow { phase, layer: None, epoch, cost, valid_error, test_error, seconds });
         (p.epochs_done, p.steps_in_epoch, p.epoch_errors) = (epoch, 0, (None, None));
-        session.save_checkpoint(&checkpoint(&sda, &p, &best, &partial))?;
+        let position = format!("fine-tuning epoch {epoch}");
+        let ck = checkpoint(&sda, &p, &best, &partial);
+        session.save_checkpoint(&ck, || position.clone(), ("finetune-lr", run.finetune_lr))?;
         save(out, &p.rows, session.record)?;
+        session.stop_if_interrupted(position, epoch < run.epochs && !done)?;
     }
 
     // The best model (the last one if validation never improved, e.g. an empty valid split).
@@ -424,7 +449,7 @@ pub fn train_sda<B: Backend>(
         ck.put(format!("layer{k}.b_prime"), &[layer.config.n_vis], be.download(&layer.b_prime));
     }
     ck.put("log.partial_costs", &[0], Vec::new());
-    session.save_checkpoint(&ck)?;
+    session.save_checkpoint(&ck, || "the run".into(), ("finetune-lr", run.finetune_lr))?;
     let (w0, _) = &best.layers[0];
     let (v, h) = (run.model.n_in, run.model.hidden[0]);
     let img_shape = (data.train.images.rows, data.train.images.cols);
