@@ -207,6 +207,7 @@ fn combinations_that_make_no_sense_are_rejected() {
         (&["--noise", "pink:0.1"], "noise", "salt-pepper:P"),
         (&["--init", "normal:0"], "init", "> 0"),
         (&["--init", "xavier"], "init", "tutorial or normal:S"),
+        (&["--inputs", "standardised", "--loss", "squared-error"], "inputs", "--decoder linear"),
     ];
     for (flags, flag, needle) in cases {
         let err = train_args(flags).da_run(1000, 784).unwrap_err();
@@ -216,4 +217,8 @@ fn combinations_that_make_no_sense_are_rejected() {
     let err =
         train_args(&["--model", "sda", "--encoder", "relu"]).sda_run(1000, 784, 10).unwrap_err();
     assert_eq!(err.flag, "encoder");
+    let err = train_args(&["--model", "relu-dae", "--contraction", "0.1"])
+        .relu_dae_run(1000, 784)
+        .unwrap_err();
+    assert_eq!(err.flag, "contraction");
 }
