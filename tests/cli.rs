@@ -423,6 +423,24 @@ fn sda_pretrains_each_layer_then_finetunes_and_writes_every_output() {
         .read_info()
         .is_ok()
     );
+
+    // The final checkpoint holds the best model: its layer-1 codes, and layer 0's pictures.
+    let ck = run.join("checkpoint.safetensors");
+    let ck = ck.to_str().unwrap();
+    ok(tmp.path(), &["encode", "--model", ck, "--backend", "cpu", "--out", "codes.npy"]);
+    let (header, data) = read_npy(&tmp.path().join("codes.npy"));
+    assert!(header.contains("'shape': (10000, 10)"), "the top layer by default: {header}");
+    assert_eq!(data.len(), 10_000 * 10 * 4);
+    let args = ["encode", "--model", ck, "--layer", "0", "--backend", "cpu", "--out", "l0.npy"];
+    ok(tmp.path(), &args);
+    assert!(read_npy(&tmp.path().join("l0.npy")).0.contains("'shape': (10000, 20)"));
+    fails_with(
+        tmp.path(),
+        &["encode", "--model", ck, "--layer", "2", "--out", "x.npy"],
+        &["--layer 2", "expected 0 to 1"],
+    );
+    ok(tmp.path(), &["reconstruct", "--model", ck, "--backend", "cpu", "--out", "grid.png"]);
+    fails_with(tmp.path(), &["train", "--resume", ck], &["the run is finished"]);
 }
 
 #[test]

@@ -411,7 +411,7 @@ pub fn train_sda<B: Backend>(
         let pct = |v: Option<f64>| v.map(|v| format!("{v:.2} %")).unwrap_or("-".into());
         let mark = if test_error.is_some() { " (new best)" } else { "" };
         session.progress.end_epoch_line(&format!(
-            "finetune epoch {epoch:>4}  cost {cost:.4}  valid error {}  test error {}{mark}  {seconds:.2} s",
+            "finetune epoch {epoch:>4}  cost {cost:.4e}  valid error {}  test error {}{mark}  {seconds:.2} s",
             pct(valid_error),
             pct(test_error)
         ));
