@@ -217,6 +217,9 @@ pub struct TrainArgs {
     /// da, cae, relu-dae: the initial value of every hidden bias. Default: 0 (relu-dae: 0.5).
     #[arg(long, allow_negative_numbers = true)]
     pub hidden_bias: Option<f32>,
+    /// da, cae, relu-dae: the initial value of every visible (reconstruction) bias. Default: 0.
+    #[arg(long, allow_negative_numbers = true)]
+    pub visible_bias: Option<f32>,
     /// da, cae, relu-dae: unit = pixels/255 in [0, 1]; standardised = (x − mean)/std with the
     /// training split's pixel mean and std. Default: unit (relu-dae: standardised).
     #[arg(long, value_enum)]
@@ -262,7 +265,7 @@ impl TrainArgs {
 
     /// The flags that set a run's model or settings, which a resumed run takes from its
     /// checkpoint instead: (flag, given).
-    pub fn settings_given(&self) -> [(&'static str, bool); 21] {
+    pub fn settings_given(&self) -> [(&'static str, bool); 22] {
         [
             ("model", self.model.is_some()),
             ("limit", self.limit.is_some()),
@@ -278,6 +281,7 @@ impl TrainArgs {
             ("loss", self.loss.is_some()),
             ("init", self.init.is_some()),
             ("hidden-bias", self.hidden_bias.is_some()),
+            ("visible-bias", self.visible_bias.is_some()),
             ("inputs", self.inputs.is_some()),
             ("pretrain-lr", self.pretrain_lr.is_some()),
             ("pretrain-epochs", self.pretrain_epochs.is_some()),

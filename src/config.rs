@@ -162,6 +162,7 @@ pub fn relu_dae_model(n_vis: usize, n_hid: usize) -> AutoencoderConfig {
         loss: Loss::SquaredError,
         standardise: None,
         init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
+        visible_bias: 0.0,
     }
 }
 
@@ -244,7 +245,7 @@ impl TrainArgs {
             ("finetune", self.finetune.is_some()),
             ("preset", self.preset.is_some()),
         ];
-        let autoencoder_only: [(&'static str, bool); 8] = [
+        let autoencoder_only: [(&'static str, bool); 9] = [
             ("noise", self.noise.is_some()),
             ("encoder", self.encoder.is_some()),
             ("decoder", self.decoder.is_some()),
@@ -252,6 +253,7 @@ impl TrainArgs {
             ("loss", self.loss.is_some()),
             ("init", self.init.is_some()),
             ("hidden-bias", self.hidden_bias.is_some()),
+            ("visible-bias", self.visible_bias.is_some()),
             ("inputs", self.inputs.is_some()),
         ];
         match model {
@@ -376,6 +378,10 @@ impl TrainArgs {
                     "no value with --init tutorial, which starts every bias at 0 (use --init normal:S)",
                 )?,
             }
+        }
+        if let Some(c) = self.visible_bias {
+            check(c.is_finite(), "visible-bias", c, "a finite number")?;
+            m.visible_bias = c;
         }
         let standardise = self.inputs.map_or(preset.standardise, |i| i == Inputs::Standardised);
         if m.loss == Loss::CrossEntropy {

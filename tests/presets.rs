@@ -100,6 +100,7 @@ fn relu_dae_preset_is_the_exercise() {
         loss: Loss::SquaredError,
         standardise: None,
         init: Init::Normal { std: 0.01, hidden_bias: 0.5 },
+        visible_bias: 0.0,
     };
     assert_eq!(run.model, model);
     assert!(run.standardise, "the exercise standardises the inputs");
@@ -130,6 +131,8 @@ fn every_relu_dae_preset_field_can_be_overridden() {
         "normal:0.05",
         "--hidden-bias",
         "-0.5",
+        "--visible-bias",
+        "0.25",
         "--inputs",
         "unit",
         "--lr",
@@ -153,6 +156,7 @@ fn every_relu_dae_preset_field_can_be_overridden() {
         loss: Loss::SquaredError,
         standardise: None,
         init: Init::Normal { std: 0.05, hidden_bias: -0.5 },
+        visible_bias: 0.25,
     };
     assert_eq!(run.model, model);
     assert!(!run.standardise);
@@ -221,4 +225,19 @@ fn combinations_that_make_no_sense_are_rejected() {
         .relu_dae_run(1000, 784)
         .unwrap_err();
     assert_eq!(err.flag, "contraction");
+}
+
+#[test]
+fn the_initial_biases_follow_the_configuration() {
+    use gpu_dae::backend::cpu::Cpu;
+    use gpu_dae::model::Autoencoder;
+    let be = Cpu::new();
+    let flags = ["--model", "relu-dae", "--hidden", "6", "--visible-bias", "-0.25"];
+    let config = train_args(&flags).relu_dae_run(1000, 10).unwrap().model;
+    let ae = Autoencoder::new(&be, config, 1);
+    let (_, b, b_prime) = ae.download(&be);
+    assert_eq!((b, b_prime), (vec![0.5; 6], vec![-0.25; 10]));
+    let config = train_args(&["--visible-bias", "0.5", "--hidden", "3"]).da_run(1000, 4).unwrap();
+    let (_, b, b_prime) = Autoencoder::new(&be, config.model, 1).download(&be);
+    assert_eq!((b, b_prime), (vec![0.0; 3], vec![0.5; 4]));
 }

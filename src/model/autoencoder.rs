@@ -73,6 +73,10 @@ pub struct AutoencoderConfig {
     /// Weight initialisation.
     #[serde(default)]
     pub init: Init,
+    /// Initial value of every visible (reconstruction) bias b′ (C in the ReLU-DAE); 0 in every
+    /// preset.
+    #[serde(default)]
+    pub visible_bias: f32,
 }
 
 fn sigmoid() -> Activation {
@@ -138,6 +142,7 @@ impl Default for AutoencoderConfig {
             loss: Loss::CrossEntropy,
             standardise: None,
             init: Init::Tutorial,
+            visible_bias: 0.0,
         }
     }
 }
@@ -220,7 +225,8 @@ impl<B: Backend> Autoencoder<B> {
             Init::Tutorial => {
                 let bound = 4.0 * (6.0 / (v + h) as f32).sqrt();
                 let w: Vec<f32> = (0..v * h).map(|_| rng.uniform_in(-bound, bound)).collect();
-                let mut ae = Self::from_host(be, config.clone(), &w, &vec![0.0; h], &vec![0.0; v]);
+                let c = vec![config.visible_bias; v];
+                let mut ae = Self::from_host(be, config.clone(), &w, &vec![0.0; h], &c);
                 if !config.tied {
                     // V = Wᵀ's values in V's layout: [n_hid, n_vis].
                     let vt: Vec<f32> = (0..h * v).map(|k| w[(k % v) * h + k / v]).collect();
@@ -230,8 +236,13 @@ impl<B: Backend> Autoencoder<B> {
             }
             Init::Normal { std, hidden_bias } => {
                 let w: Vec<f32> = (0..v * h).map(|_| std * rng.normal()).collect();
-                let mut ae =
-                    Self::from_host(be, config.clone(), &w, &vec![hidden_bias; h], &vec![0.0; v]);
+                let mut ae = Self::from_host(
+                    be,
+                    config.clone(),
+                    &w,
+                    &vec![hidden_bias; h],
+                    &vec![config.visible_bias; v],
+                );
                 if !config.tied {
                     let mut rng = HostRng::new(seed, stream.wrapping_add(1));
                     let vt: Vec<f32> = (0..h * v).map(|_| std * rng.normal()).collect();
