@@ -139,6 +139,28 @@ impl Session<'_> {
         }
     }
 
+    /// `Diverged` if a cost of `per_step` (epoch `epoch`'s steps, from its first) is NaN or
+    /// infinite, naming the first such step, the epoch's mean and the learning rate
+    /// `(flag, lr)` in use.
+    fn check_finite(
+        &self,
+        per_step: &[f32],
+        epoch: usize,
+        (flag, lr): (&'static str, f32),
+    ) -> Result<(), TrainError> {
+        match per_step.iter().position(|c| !c.is_finite()) {
+            None => Ok(()),
+            Some(bad) => Err(TrainError::Diverged {
+                flag,
+                epoch,
+                step: bad + 1,
+                cost: mean(per_step),
+                lr,
+                kept: self.kept(),
+            }),
+        }
+    }
+
     /// After a checkpoint at `position`: stops the run if the user asked to and there is
     /// `more` to do.
     fn stop_if_interrupted(&self, position: String, more: bool) -> Result<(), TrainError> {
@@ -288,67 +310,45 @@ pub fn train_da<B: Backend>(
         let t0 = Instant::now();
         let first_step = progress.steps_in_epoch;
         session.progress.start_epoch(epoch, run.epochs, n_batches);
+        let mut done = n_batches;
         for i in first_step..n_batches {
             let step = ((epoch - 1) * n_batches + i) as u64;
             let key = RngKey::new(run.seed, step);
             ae.train_step(be, &mut ws, &gpu_images, i * run.batch, key, run.lr, &mut costs, i);
             session.progress.step(i + 1);
             if session.progress.interrupted() && i + 1 < n_batches {
-                // Save the unfinished epoch: its steps' costs (and Jacobian norms) so far.
-                let done = &be.download(&costs)[first_step..=i];
-                if let Some(bad) = done.iter().position(|c| !c.is_finite()) {
-                    let cost = done[bad];
-                    let kept = session.kept();
-                    let step = first_step + bad + 1;
-                    return Err(TrainError::Diverged {
-                        flag: "lr",
-                        epoch,
-                        step,
-                        cost,
-                        lr: run.lr,
-                        kept,
-                    });
-                }
-                step_costs.extend_from_slice(done);
-                if contractive {
-                    partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..=i]);
-                }
-                progress.steps_in_epoch = i + 1;
-                let position = format!("step {} of {n_batches} in epoch {epoch}", i + 1);
-                let ck = checkpoint(&ae, &progress, &step_costs, &partial_jac);
-                session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
-                return Err(TrainError::Interrupted {
-                    position,
-                    checkpoint: session.checkpoint_path(),
-                });
+                done = i + 1;
+                break;
             }
         }
-        // This epoch's per-step costs: those saved before a resume, then this session's.
+        // This epoch's per-step costs (and Jacobian norms): those saved before a resume, then
+        // this session's.
         let epoch_start = (epoch - 1) * n_batches;
-        step_costs.extend_from_slice(&be.download(&costs)[first_step..]);
+        step_costs.extend_from_slice(&be.download(&costs)[first_step..done]);
+        if contractive {
+            partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..done]);
+        }
         let per_step = &step_costs[epoch_start..];
+        if done < n_batches {
+            // Interrupted: save the unfinished epoch.
+            session.check_finite(per_step, epoch, ("lr", run.lr))?;
+            progress.steps_in_epoch = done;
+            let position = format!("step {done} of {n_batches} in epoch {epoch}");
+            let ck = checkpoint(&ae, &progress, &step_costs, &partial_jac);
+            session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
+            let checkpoint = session.checkpoint_path();
+            return Err(TrainError::Interrupted { position, checkpoint });
+        }
         let cost = mean(per_step);
         let seconds = t0.elapsed().as_secs_f64();
         let jacobian_norm = contractive.then(|| {
-            partial_jac.extend_from_slice(&be.download(ws.jacobian_sq())[first_step..n_batches]);
             let norm = mean(&partial_jac.iter().map(|&s| s.sqrt()).collect::<Vec<f32>>());
             partial_jac.clear();
             norm
         });
         let row = EpochRow { epoch, cost, jacobian_norm, seconds };
         session.progress.end_epoch(&row);
-        if !cost.is_finite() {
-            let bad = per_step.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            let kept = session.kept();
-            return Err(TrainError::Diverged {
-                flag: "lr",
-                epoch,
-                step: bad + 1,
-                cost,
-                lr: run.lr,
-                kept,
-            });
-        }
+        session.check_finite(per_step, epoch, ("lr", run.lr))?;
         progress.rows.push(row);
         progress.epochs_done = epoch;
         progress.steps_in_epoch = 0;

@@ -189,20 +189,10 @@ pub fn train_relu_dae<B: Backend>(
         } else {
             vec![f32::NAN; done - first_i]
         };
-        if let Some(bad) = err.iter().position(|c| !c.is_finite()) {
-            let kept = session.kept();
-            let (flag, cost, lr) = ("lr", err[bad], run.lr);
-            return Err(TrainError::Diverged {
-                flag,
-                epoch: chunk,
-                step: first_i + bad + 1,
-                cost,
-                lr,
-                kept,
-            });
-        }
         errors.extend_from_slice(err);
         sparsity.extend_from_slice(&on);
+        let chunk_start = (chunk - 1) * LOG_EVERY;
+        session.check_finite(&errors[chunk_start..], chunk, ("lr", run.lr))?;
         progress.steps_done = step;
         if interrupted {
             let position = format!("step {step} of {}", run.steps);
@@ -213,7 +203,6 @@ pub fn train_relu_dae<B: Backend>(
                 checkpoint: session.checkpoint_path(),
             });
         }
-        let chunk_start = (chunk - 1) * LOG_EVERY;
         let row = StepRow {
             step,
             error: mean(&errors[chunk_start..]),

@@ -277,19 +277,8 @@ pub fn train_sda<B: Backend>(
             partial.extend_from_slice(&be.download(&costs)[first_step..done]);
             let seconds = t0.elapsed().as_secs_f64();
             p.pretrain_seconds += seconds;
-            if let Some(bad) = partial.iter().position(|c| !c.is_finite()) {
-                let kept = session.kept();
-                let (cost, lr) = (mean(&partial), run.pretrain_lr);
-                return Err(TrainError::Diverged {
-                    flag: "pretrain-lr",
-                    epoch,
-                    step: bad + 1,
-                    cost,
-                    lr,
-                    kept,
-                });
-            }
             let lr = ("pretrain-lr", run.pretrain_lr);
+            session.check_finite(&partial, epoch, lr)?;
             if interrupted {
                 p.steps_in_epoch = done;
                 let position =
@@ -382,19 +371,7 @@ pub fn train_sda<B: Backend>(
         let cost = mean(&partial);
         let seconds = t0.elapsed().as_secs_f64();
         p.finetune_seconds += seconds;
-        if !cost.is_finite() {
-            let bad = partial.iter().position(|c| !c.is_finite()).unwrap_or(0);
-            let kept = session.kept();
-            let lr = run.finetune_lr;
-            return Err(TrainError::Diverged {
-                flag: "finetune-lr",
-                epoch,
-                step: bad + 1,
-                cost,
-                lr,
-                kept,
-            });
-        }
+        session.check_finite(&partial, epoch, ("finetune-lr", run.finetune_lr))?;
         p.best_test_error = best.as_ref().map(|(_, t)| *t);
         if interrupted {
             p.steps_in_epoch = steps;
