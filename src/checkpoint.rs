@@ -197,16 +197,6 @@ impl Checkpoint {
         Ok(&t.data)
     }
 
-    /// Tensor `name` of any length (a log), as a vector.
-    pub fn vector(&self, name: &str) -> Result<&[f32], CheckpointError> {
-        match self.tensors.get(name) {
-            Some(t) if t.shape.len() == 1 => Ok(&t.data),
-            Some(t) => Err(self
-                .error(format!("tensor {name} has shape {:?}, expected one dimension", t.shape))),
-            None => Err(self.error(format!("tensor {name} is missing"))),
-        }
-    }
-
     /// The name of the first tensor (in name order) holding a NaN or an infinity, if any.
     pub fn non_finite(&self) -> Option<&str> {
         self.tensors

@@ -264,32 +264,14 @@ pub fn train_da<B: Backend>(
                     ))
                     .into());
             }
-            let costs = ck.vector("log.step_costs")?.to_vec();
+            check_steps_in_epoch(ck, p.steps_in_epoch, n_batches)?;
             let taken = p.epochs_done * n_batches + p.steps_in_epoch;
-            if costs.len() != taken || p.steps_in_epoch >= n_batches.max(1) {
-                return Err(ck
-                    .error(format!(
-                        "tensor log.step_costs has {} steps, expected {taken} ({} epochs of {n_batches} steps and {} more)",
-                        costs.len(),
-                        p.epochs_done,
-                        p.steps_in_epoch
-                    ))
-                    .into());
-            }
+            let costs = ck.tensor("log.step_costs", &[taken])?.to_vec();
             let jac = if contractive && p.steps_in_epoch > 0 {
-                ck.vector("log.jacobian_sq")?.to_vec()
+                ck.tensor("log.jacobian_sq", &[p.steps_in_epoch])?.to_vec()
             } else {
                 Vec::new()
             };
-            if contractive && jac.len() != p.steps_in_epoch {
-                return Err(ck
-                    .error(format!(
-                        "tensor log.jacobian_sq has {} steps, expected {}",
-                        jac.len(),
-                        p.steps_in_epoch
-                    ))
-                    .into());
-            }
             (Autoencoder::load_from(be, run.model.clone(), ck, "layer0")?, p, costs, jac)
         }
     };
@@ -436,6 +418,21 @@ fn write_reconstructions<B: Backend>(
     viz::reconstructions_image(&x, &x_tilde, &z, RECONSTRUCTION_DIGITS, img_shape)
         .save(&path)
         .map_err(|source| TrainError::Write { path, source })
+}
+
+/// Checks a checkpoint's count of steps taken into an unfinished epoch against the epoch's
+/// `n_batches`.
+fn check_steps_in_epoch(
+    ck: &Checkpoint,
+    steps: usize,
+    n_batches: usize,
+) -> Result<(), CheckpointError> {
+    if steps < n_batches.max(1) {
+        Ok(())
+    } else {
+        Err(ck
+            .error(format!("metadata field progress: {steps} steps into an epoch of {n_batches}")))
+    }
 }
 
 /// Mean of the per-step costs, accumulated in f64 in a fixed order.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::log::{self, Phase, RunRecord, SdaRow, SdaSummary};
-use super::{EarlyStopping, Session, TrainError, mean};
+use super::{EarlyStopping, Session, TrainError, check_steps_in_epoch, mean};
 use crate::backend::Backend;
 use crate::checkpoint::Checkpoint;
 use crate::data::{DataSet, Split};
@@ -210,16 +210,8 @@ pub fn train_sda<B: Backend>(
                 }
                 _ => {}
             }
-            let partial = ck.vector("log.partial_costs")?.to_vec();
-            if partial.len() != p.steps_in_epoch || p.steps_in_epoch >= n_batches.max(1) {
-                return Err(ck
-                    .error(format!(
-                        "tensor log.partial_costs has {} steps, expected {} (fewer than the {n_batches} of an epoch)",
-                        partial.len(),
-                        p.steps_in_epoch
-                    ))
-                    .into());
-            }
+            check_steps_in_epoch(ck, p.steps_in_epoch, n_batches)?;
+            let partial = ck.tensor("log.partial_costs", &[p.steps_in_epoch])?.to_vec();
             let best = match p.best_test_error {
                 Some(t) => Some((SdaParams::load_from(&run.model, ck, "best.")?, t)),
                 None => None,
