@@ -34,6 +34,9 @@ pub struct RngKey {
 }
 
 impl RngKey {
+    /// The key passed with `Noise::None`, which draws nothing (the key is not read).
+    pub const UNUSED: RngKey = RngKey { k0: 0, k1: 0 };
+
     /// Key for draw number `stream` of the run seeded with `seed`.
     pub fn new(seed: u64, stream: u64) -> Self {
         let s = mix32(seed as u32 ^ mix32((seed >> 32) as u32 ^ 0x9e37_79b9));

@@ -351,18 +351,17 @@ impl<B: Backend> Autoencoder<B> {
         match self.config.standardise {
             None => be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key),
             Some([mean, std]) => {
+                // x = (x/255 − mean)/std. Salt and pepper are the pixel extremes 0 and 1, so
+                // that noise corrupts the pixels and x̃ is standardised like x; other noise
+                // corrupts the standardised x.
                 let len = rows * self.config.n_vis;
-                if let Noise::SaltPepper { .. } = noise {
-                    // Salt and pepper are the pixel extremes 0 and 1: corrupt the pixels, then
-                    // standardise x and x̃ alike.
-                    be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key);
-                    be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                let on_pixels = matches!(noise, Noise::SaltPepper { .. });
+                let pixel_noise = if on_pixels { noise } else { Noise::None };
+                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, pixel_noise, key);
+                be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                if on_pixels {
                     be.affine(&mut ws.x_tilde, len, 1.0 / std, -mean / std);
                 } else {
-                    // x = (x/255 − mean)/std, then x̃ = noise(x)
-                    let none = Noise::None;
-                    be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, none, key);
-                    be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
                     be.corrupt(&mut ws.x_tilde, &ws.x, len, noise, key);
                 }
             }
@@ -458,13 +457,18 @@ impl<B: Backend> Autoencoder<B> {
         be.col_sum(&mut self.b_prime, &ws.da, rows, v, -lr, 1.0);
     }
 
+    /// h = f(x̃W + b): [B, H].
+    fn hidden(&self, be: &B, ws: &mut Workspace<B>) {
+        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        let encode = Epilogue::BiasAct { bias: &self.b, act: self.config.encoder };
+        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+    }
+
     /// h = f(x̃W + b): [B, H]; a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied,
     /// V untied).
     fn forward(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
-        let act = self.config.encoder;
-        let encode = Epilogue::BiasAct { bias: &self.b, act };
-        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+        self.hidden(be, ws);
         let decode = Epilogue::BiasAct { bias: &self.b_prime, act: out };
         match &self.v {
             None => be.gemm(&mut ws.a, &ws.h, &self.w, GemmSpec::new(rows, v, h).trans_b(), decode),
@@ -545,12 +549,10 @@ impl<B: Backend> Autoencoder<B> {
         images: &B::Images,
         first: usize,
     ) -> Vec<f32> {
-        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
-        self.load(be, ws, images, first, Noise::None, RngKey { k0: 0, k1: 0 });
-        let encode = Epilogue::BiasAct { bias: &self.b, act: self.config.encoder };
-        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+        self.load(be, ws, images, first, Noise::None, RngKey::UNUSED);
+        self.hidden(be, ws);
         let mut code = be.download(&ws.h);
-        code.truncate(rows * h);
+        code.truncate(ws.rows * self.config.n_hid);
         code
     }
 }

@@ -151,9 +151,6 @@ impl<B: Backend> SdaWorkspace<B> {
     }
 }
 
-/// The key `load_batch` gets when it loads without noise (the key is then not read).
-const NO_NOISE_KEY: RngKey = RngKey { k0: 0, k1: 0 };
-
 /// h = σ(x·W + b): [rows, H] for the sigmoid layer of `layer` (W: [V, H]).
 fn sigmoid_layer<B: Backend>(
     be: &B,
@@ -292,7 +289,7 @@ impl<B: Backend> Sda<B> {
             return;
         };
         // x: [B, I]
-        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, NO_NOISE_KEY);
+        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, RngKey::UNUSED);
         // hⱼ = σ(hⱼ₋₁Wⱼ + bⱼ) for j < k − 1, then hₖ₋₁ straight into the dA's input
         for (j, lj) in lower.iter().enumerate() {
             let (done, todo) = ws.h.split_at_mut(j);
@@ -316,7 +313,7 @@ impl<B: Backend> Sda<B> {
     ) {
         assert!(rows <= ws.rows, "forward: {rows} rows in a workspace of {}", ws.rows);
         // x: [B, I]
-        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, NO_NOISE_KEY);
+        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, RngKey::UNUSED);
         // hₖ = σ(hₖ₋₁Wₖ + bₖ): [B, Hₖ]
         for (k, layer) in self.layers.iter().enumerate() {
             let (done, todo) = ws.h.split_at_mut(k);
