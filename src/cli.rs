@@ -263,17 +263,9 @@ impl TrainArgs {
         self.seed.unwrap_or(DEFAULT_SEED)
     }
 
-    /// The flags that set a run's model or settings, which a resumed run takes from its
-    /// checkpoint instead: (flag, given).
-    pub fn settings_given(&self) -> [(&'static str, bool); 22] {
+    /// The flags of a single autoencoder's configuration (da, cae, relu-dae): (flag, given).
+    pub fn autoencoder_flags_given(&self) -> [(&'static str, bool); 9] {
         [
-            ("model", self.model.is_some()),
-            ("limit", self.limit.is_some()),
-            ("hidden", self.hidden.is_some()),
-            ("corruption", self.corruption.is_some()),
-            ("lr", self.lr.is_some()),
-            ("batch", self.batch.is_some()),
-            ("contraction", self.contraction.is_some()),
             ("noise", self.noise.is_some()),
             ("encoder", self.encoder.is_some()),
             ("decoder", self.decoder.is_some()),
@@ -283,13 +275,34 @@ impl TrainArgs {
             ("hidden-bias", self.hidden_bias.is_some()),
             ("visible-bias", self.visible_bias.is_some()),
             ("inputs", self.inputs.is_some()),
+        ]
+    }
+
+    /// The flags of the SdA only: (flag, given).
+    pub fn sda_flags_given(&self) -> [(&'static str, bool); 5] {
+        [
             ("pretrain-lr", self.pretrain_lr.is_some()),
             ("pretrain-epochs", self.pretrain_epochs.is_some()),
             ("finetune-lr", self.finetune_lr.is_some()),
             ("finetune", self.finetune.is_some()),
             ("preset", self.preset.is_some()),
-            ("seed", self.seed.is_some()),
         ]
+    }
+
+    /// The flags that set a run's model or settings, which a resumed run takes from its
+    /// checkpoint instead: (flag, given).
+    pub fn settings_given(&self) -> impl Iterator<Item = (&'static str, bool)> {
+        let shared = [
+            ("model", self.model.is_some()),
+            ("limit", self.limit.is_some()),
+            ("hidden", self.hidden.is_some()),
+            ("corruption", self.corruption.is_some()),
+            ("lr", self.lr.is_some()),
+            ("batch", self.batch.is_some()),
+            ("contraction", self.contraction.is_some()),
+            ("seed", self.seed.is_some()),
+        ];
+        shared.into_iter().chain(self.autoencoder_flags_given()).chain(self.sda_flags_given())
     }
 }
 

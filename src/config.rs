@@ -238,24 +238,7 @@ impl TrainArgs {
                 "no value: it applies to --model relu-dae only",
             )?;
         }
-        let sda_only: [(&'static str, bool); 5] = [
-            ("pretrain-lr", self.pretrain_lr.is_some()),
-            ("pretrain-epochs", self.pretrain_epochs.is_some()),
-            ("finetune-lr", self.finetune_lr.is_some()),
-            ("finetune", self.finetune.is_some()),
-            ("preset", self.preset.is_some()),
-        ];
-        let autoencoder_only: [(&'static str, bool); 9] = [
-            ("noise", self.noise.is_some()),
-            ("encoder", self.encoder.is_some()),
-            ("decoder", self.decoder.is_some()),
-            ("weights", self.weights.is_some()),
-            ("loss", self.loss.is_some()),
-            ("init", self.init.is_some()),
-            ("hidden-bias", self.hidden_bias.is_some()),
-            ("visible-bias", self.visible_bias.is_some()),
-            ("inputs", self.inputs.is_some()),
-        ];
+        let (sda_only, autoencoder_only) = (self.sda_flags_given(), self.autoencoder_flags_given());
         match model {
             ModelKind::ReluDae => {
                 let not_here = [
