@@ -27,6 +27,74 @@ fn tied_name(i: usize, v: usize, h: usize) -> &'static str {
     }
 }
 
+/// Splits flat tied-autoencoder parameters [W (V·H), b (H), b′ (V)] into (W, b, b′).
+fn split_tied(p: &[f64], v: usize, h: usize) -> (&[f64], &[f64], &[f64]) {
+    let (w, rest) = p.split_at(v * h);
+    let (b, bp) = rest.split_at(h);
+    (w, b, bp)
+}
+
+/// What one SGD step at lr = 1 tells about a tied autoencoder's gradient.
+struct TiedStep {
+    /// The starting parameters, flat [W, b, b′], in f64.
+    params: Vec<f64>,
+    /// The analytic gradient: each parameter's old value minus its new one.
+    analytic: Vec<f64>,
+    /// The step's reported batch-mean cost.
+    cost: f32,
+    /// Contractive models: the step's batch-mean squared Jacobian norm.
+    jac_sq: Option<f32>,
+}
+
+/// One SGD step at lr = 1 of a tied autoencoder of `config` from (w0, b0, b′0) on `rows`
+/// images of `pixels`, corrupted under `key`: one step moves each parameter by minus its
+/// gradient.
+fn tied_step(
+    config: AutoencoderConfig,
+    (w0, b0, bp0): (&[f32], &[f32], &[f32]),
+    pixels: &[u8],
+    rows: usize,
+    key: RngKey,
+) -> TiedStep {
+    let be = Cpu::new();
+    let (v, contractive) = (config.n_vis, config.contraction > 0.0);
+    let mut ae = Autoencoder::from_host(&be, config, w0, b0, bp0);
+    let mut ws = ae.workspace(&be, rows);
+    let images = be.upload_images(pixels, v);
+    let mut costs = be.zeros(1);
+    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
+    let (w1, b1, bp1) = ae.download(&be);
+    let old = w0.iter().chain(b0).chain(bp0);
+    let new = w1.iter().chain(&b1).chain(&bp1);
+    TiedStep {
+        params: old.clone().map(|&p| p as f64).collect(),
+        analytic: old.zip(new).map(|(&o, &n)| o as f64 - n as f64).collect(),
+        cost: costs[0],
+        jac_sq: contractive.then(|| be.download(ws.jacobian_sq())[0]),
+    }
+}
+
+/// Asserts that every entry of `analytic` matches the central finite difference of `cost` at
+/// `params` (flat [W, b, b′] of a V-H tied autoencoder).
+fn assert_tied_gradient(
+    analytic: &[f64],
+    mut params: Vec<f64>,
+    cost: impl Fn(&[f64]) -> f64,
+    (v, h): (usize, usize),
+) {
+    let eps = 1e-6;
+    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    for i in 0..params.len() {
+        let p = params[i];
+        params[i] = p + eps;
+        let up = cost(&params);
+        params[i] = p - eps;
+        let down = cost(&params);
+        params[i] = p;
+        assert_matches_fd(tied_name(i, v, h), i, analytic[i], (up - down) / (2.0 * eps), scale);
+    }
+}
+
 /// The dA cost in f64 straight from the formulas: x̃ = m⊙x, h = σ(x̃W + b), a = hWᵀ + b′,
 /// cost = (1/B) Σ_rows Σ_k softplus(a) − x·a.
 /// Dims (rows, n_vis, n_hid) = (B, V, H).
@@ -58,7 +126,6 @@ fn da_cost_f64(
 #[test]
 fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let (rows, v, h) = (3, 7, 5);
-    let be = Cpu::new();
     let config = AutoencoderConfig {
         n_vis: v,
         n_hid: h,
@@ -71,44 +138,16 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let bp0 = uniforms(22, v, -0.5, 0.5);
     let pixels: Vec<u8> = uniforms(23, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let key = RngKey::new(77, 3);
-
-    // Analytic gradient: one SGD step with lr = 1 moves each parameter by minus its gradient.
-    let mut ae = Autoencoder::from_host(&be, config, &w0, &b0, &bp0);
-    let mut ws = ae.workspace(&be, rows);
-    let images = be.upload_images(&pixels, v);
-    let mut costs = be.zeros(1);
-    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
-    let (w1, b1, bp1) = ae.download(&be);
-    let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
-        .iter()
-        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
-        .collect();
+    let step = tied_step(config, (&w0, &b0, &bp0), &pixels, rows, key);
 
     let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
     let t = drop_threshold(0.3);
     let keep: Vec<bool> = (0..rows * v).map(|i| key.bits(i as u32) >> 8 >= t).collect();
     assert!(keep.iter().any(|k| !k), "the test must exercise dropped inputs");
-    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
-    let cost = |p: &[f64]| {
-        let (w, rest) = p.split_at(v * h);
-        let (b, bp) = rest.split_at(h);
-        da_cost_f64((w, b, bp), &x, &keep, (rows, v, h))
-    };
-    let c0 = cost(&params);
-    assert!((costs[0] as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", costs[0]);
-
-    let eps = 1e-6;
-    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-    for i in 0..params.len() {
-        let p = params[i];
-        params[i] = p + eps;
-        let up = cost(&params);
-        params[i] = p - eps;
-        let down = cost(&params);
-        params[i] = p;
-        let numeric = (up - down) / (2.0 * eps);
-        assert_matches_fd(tied_name(i, v, h), i, analytic[i], numeric, scale);
-    }
+    let cost = |p: &[f64]| da_cost_f64(split_tied(p, v, h), &x, &keep, (rows, v, h));
+    let c0 = cost(&step.params);
+    assert!((step.cost as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", step.cost);
+    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
 }
 
 /// The mean softmax NLL in f64: (1/B) Σᵣ [log Σⱼ e^(aᵣⱼ) − aᵣ,yᵣ].
@@ -322,7 +361,6 @@ fn cae_cost_f64(
 fn cae_penalty_gradient_matches_central_finite_differences() {
     let (rows, v, h) = (3, 7, 5);
     let lambda = 0.7;
-    let be = Cpu::new();
     let config = AutoencoderConfig {
         n_vis: v,
         n_hid: h,
@@ -336,51 +374,36 @@ fn cae_penalty_gradient_matches_central_finite_differences() {
     let pixels: Vec<u8> = uniforms(33, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
 
     // Analytic gradient of CE + λ·penalty: one SGD step with lr = 1.
-    let mut ae = Autoencoder::from_host(&be, config, &w0, &b0, &bp0);
-    let mut ws = ae.workspace(&be, rows);
-    let images = be.upload_images(&pixels, v);
-    let mut costs = be.zeros(1);
-    ae.train_step(&be, &mut ws, &images, 0, RngKey::new(1, 0), 1.0, &mut costs, 0);
-    let jac_sq = be.download(ws.jacobian_sq())[0];
-    let (w1, b1, bp1) = ae.download(&be);
-    let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
-        .iter()
-        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
-        .collect();
+    let step = tied_step(config, (&w0, &b0, &bp0), &pixels, rows, RngKey::new(1, 0));
+    let jac_sq = step.jac_sq.expect("a contractive step reports its Jacobian norm");
 
     let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
-    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
-    let parts = |p: &[f64]| {
-        let (w, rest) = p.split_at(v * h);
-        let (b, bp) = rest.split_at(h);
-        cae_cost_f64((w, b, bp), &x, (rows, v, h))
-    };
-    let (recon0, jac0) = parts(&params);
-    assert!((costs[0] as f64 - recon0).abs() <= 1e-5 * recon0, "cost {} vs {recon0}", costs[0]);
+    let parts = |p: &[f64]| cae_cost_f64(split_tied(p, v, h), &x, (rows, v, h));
+    let (recon0, jac0) = parts(&step.params);
+    assert!((step.cost as f64 - recon0).abs() <= 1e-5 * recon0, "cost {} vs {recon0}", step.cost);
     assert!((jac_sq as f64 - jac0).abs() <= 1e-5 * jac0, "‖J‖² {jac_sq} vs {jac0}");
-    let cost = |p: &[f64]| {
-        let (r, j) = parts(p);
-        r + lambda as f64 * j
-    };
-    // The penalty alone moves the gradient: without it the check below would fail.
-    let penalty_only = |p: &[f64]| parts(p).1;
 
+    // The penalty alone moves the gradient: without it the check below would fail.
     let eps = 1e-6;
-    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let scale = step.analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let mut params = step.params.clone();
     let mut penalty_scale = 0.0f64;
     for i in 0..params.len() {
         let p = params[i];
         params[i] = p + eps;
-        let (up, pen_up) = (cost(&params), penalty_only(&params));
+        let pen_up = parts(&params).1;
         params[i] = p - eps;
-        let (down, pen_down) = (cost(&params), penalty_only(&params));
+        let pen_down = parts(&params).1;
         params[i] = p;
-        let numeric = (up - down) / (2.0 * eps);
         penalty_scale =
             penalty_scale.max((lambda as f64 * (pen_up - pen_down) / (2.0 * eps)).abs());
-        assert_matches_fd(tied_name(i, v, h), i, analytic[i], numeric, scale);
     }
     assert!(penalty_scale > 1e-2 * scale, "the penalty's gradient must matter in this test");
+    let cost = |p: &[f64]| {
+        let (r, j) = parts(p);
+        r + lambda as f64 * j
+    };
+    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
 }
 
 /// The ReLU-DAE's ½E in f64 from the formulas, for a given corrupted input x̃ and clean x (both
@@ -523,7 +546,6 @@ fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differe
     use gpu_dae::model::Loss;
     let (rows, v, h) = (3, 7, 5);
     let p = 0.4;
-    let be = Cpu::new();
     let config = AutoencoderConfig {
         n_vis: v,
         n_hid: h,
@@ -536,16 +558,7 @@ fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differe
     let bp0 = uniforms(62, v, -0.5, 0.5);
     let pixels: Vec<u8> = uniforms(63, rows * v, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let key = RngKey::new(78, 5);
-    let mut ae = Autoencoder::from_host(&be, config, &w0, &b0, &bp0);
-    let mut ws = ae.workspace(&be, rows);
-    let images = be.upload_images(&pixels, v);
-    let mut costs = be.zeros(1);
-    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
-    let (w1, b1, bp1) = ae.download(&be);
-    let analytic: Vec<f64> = [(&w0, &w1), (&b0, &b1), (&bp0, &bp1)]
-        .iter()
-        .flat_map(|(old, new)| old.iter().zip(new.iter()).map(|(&o, &n)| o as f64 - n as f64))
-        .collect();
+    let step = tied_step(config, (&w0, &b0, &bp0), &pixels, rows, key);
 
     // x̃ by the documented rule: corrupted iff bits >> 8 < threshold, then the low bit.
     let x: Vec<f64> = pixels.iter().map(|&px| (px as f32 * (1.0 / 255.0)) as f64).collect();
@@ -557,29 +570,15 @@ fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differe
         })
         .collect();
     assert!(x_tilde.iter().zip(&x).any(|(a, b)| a != b), "the test must exercise corruption");
-    let mut params: Vec<f64> = w0.iter().chain(&b0).chain(&bp0).map(|&p| p as f64).collect();
-    let cost = |q: &[f64]| {
-        let (w, rest) = q.split_at(v * h);
-        let (b, bp) = rest.split_at(h);
-        sigmoid_sq_half_error_f64((w, b, bp), &x, &x_tilde, (rows, v, h))
-    };
-    let half = cost(&params);
+    let cost =
+        |q: &[f64]| sigmoid_sq_half_error_f64(split_tied(q, v, h), &x, &x_tilde, (rows, v, h));
+    let half = cost(&step.params);
     // The step reports E = ‖z − x‖², twice the ½E whose gradient it follows.
     assert!(
-        (costs[0] as f64 - 2.0 * half).abs() <= 1e-5 * half,
+        (step.cost as f64 - 2.0 * half).abs() <= 1e-5 * half,
         "E {} vs {}",
-        costs[0],
+        step.cost,
         2.0 * half
     );
-    let eps = 1e-6;
-    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-    for i in 0..params.len() {
-        let q = params[i];
-        params[i] = q + eps;
-        let up = cost(&params);
-        params[i] = q - eps;
-        let down = cost(&params);
-        params[i] = q;
-        assert_matches_fd(tied_name(i, v, h), i, analytic[i], (up - down) / (2.0 * eps), scale);
-    }
+    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
 }
