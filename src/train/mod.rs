@@ -161,6 +161,20 @@ impl Session<'_> {
         }
     }
 
+    /// Ends an interrupted run at `position`: saves `ck` (as `save_checkpoint`) and returns
+    /// `Interrupted`, or the error that kept it from being saved.
+    fn save_and_stop(
+        &self,
+        ck: &Checkpoint,
+        position: String,
+        lr: (&'static str, f32),
+    ) -> TrainError {
+        match self.save_checkpoint(ck, || position.clone(), lr) {
+            Ok(()) => TrainError::Interrupted { position, checkpoint: self.checkpoint_path() },
+            Err(e) => e,
+        }
+    }
+
     /// After a checkpoint at `position`: stops the run if the user asked to and there is
     /// `more` to do.
     fn stop_if_interrupted(&self, position: String, more: bool) -> Result<(), TrainError> {
@@ -317,9 +331,7 @@ pub fn train_da<B: Backend>(
             progress.steps_in_epoch = done;
             let position = format!("step {done} of {n_batches} in epoch {epoch}");
             let ck = checkpoint(&ae, &progress, &step_costs, &partial_jac);
-            session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
-            let checkpoint = session.checkpoint_path();
-            return Err(TrainError::Interrupted { position, checkpoint });
+            return Err(session.save_and_stop(&ck, position, ("lr", run.lr)));
         }
         let cost = mean(per_step);
         let seconds = t0.elapsed().as_secs_f64();

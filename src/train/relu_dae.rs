@@ -187,11 +187,7 @@ pub fn train_relu_dae<B: Backend>(
         if interrupted {
             let position = format!("step {step} of {}", run.steps);
             let ck = checkpoint(&ae, &progress, &errors, &sparsity);
-            session.save_checkpoint(&ck, || position.clone(), ("lr", run.lr))?;
-            return Err(TrainError::Interrupted {
-                position,
-                checkpoint: session.checkpoint_path(),
-            });
+            return Err(session.save_and_stop(&ck, position, ("lr", run.lr)));
         }
         let row = StepRow {
             step,

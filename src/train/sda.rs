@@ -276,11 +276,7 @@ pub fn train_sda<B: Backend>(
                 let position =
                     format!("step {done} of {n_batches} in pretraining epoch {epoch} of layer {k}");
                 let ck = checkpoint(&sda, &p, &best, &partial);
-                session.save_checkpoint(&ck, || position.clone(), lr)?;
-                return Err(TrainError::Interrupted {
-                    position,
-                    checkpoint: session.checkpoint_path(),
-                });
+                return Err(session.save_and_stop(&ck, position, lr));
             }
             let cost = mean(&partial);
             partial.clear();
@@ -370,11 +366,7 @@ pub fn train_sda<B: Backend>(
             p.epoch_errors = (valid_error, test_error);
             let position = format!("step {steps} of {n_batches} in fine-tuning epoch {epoch}");
             let ck = checkpoint(&sda, &p, &best, &partial);
-            session.save_checkpoint(&ck, || position.clone(), ("finetune-lr", run.finetune_lr))?;
-            return Err(TrainError::Interrupted {
-                position,
-                checkpoint: session.checkpoint_path(),
-            });
+            return Err(session.save_and_stop(&ck, position, ("finetune-lr", run.finetune_lr)));
         }
         partial.clear();
         let pct = |v: Option<f64>| v.map(|v| format!("{v:.2} %")).unwrap_or("-".into());
