@@ -25,7 +25,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Write the hidden representation of a split, computed by a checkpoint, as .npy.
     Encode(EncodeArgs),
-    /// Draw originals, corrupted inputs and a checkpoint's reconstructions of test digits.
+    /// Draw originals, corrupted inputs and a checkpoint's reconstructions of test digits (an
+    /// SdA's layer-0 dA draws them).
     Reconstruct(ReconstructArgs),
     /// Measure training throughput of every available backend side by side.
     Bench(BenchArgs),
@@ -317,9 +318,9 @@ pub enum SplitChoice {
     Test,
 }
 
-/// Flags of `gpu-dae encode`.
+/// The trained model `encode` and `reconstruct` use, its data and the engine.
 #[derive(Clone, Debug, Args)]
-pub struct EncodeArgs {
+pub struct CheckpointArgs {
     /// The checkpoint (a run's checkpoint.safetensors).
     #[arg(long, value_name = "CKPT")]
     pub model: PathBuf,
@@ -327,6 +328,17 @@ pub struct EncodeArgs {
     /// built-in MNIST), all of it: the run's --limit is not applied.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub device: BackendArgs,
+}
+
+/// Flags of `gpu-dae encode`.
+#[derive(Clone, Debug, Args)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub checkpoint: CheckpointArgs,
     /// The split to encode.
     #[arg(long, value_enum, default_value_t = SplitChoice::Test)]
     pub split: SplitChoice,
@@ -338,21 +350,14 @@ pub struct EncodeArgs {
     /// <stem>_labels.npy, uint8 [n].
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub device: BackendArgs,
 }
 
 /// Flags of `gpu-dae reconstruct`.
 #[derive(Clone, Debug, Args)]
 pub struct ReconstructArgs {
-    /// The checkpoint (a run's checkpoint.safetensors); an SdA's layer-0 dA draws the pictures.
-    #[arg(long, value_name = "CKPT")]
-    pub model: PathBuf,
-    /// Directory with the four IDX files. Default: the checkpoint's run's directory (or the
-    /// built-in MNIST), all of it: the run's --limit is not applied.
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub checkpoint: CheckpointArgs,
     /// The corruption of the middle row: none, mask:P (zero each pixel with probability P),
     /// gauss:S (add N(0, S²)), salt-pepper:P (set each pixel to 0 or 1 with probability P).
     /// Default: the noise the model was trained with.
@@ -371,9 +376,6 @@ pub struct ReconstructArgs {
     /// inputs, reconstructions.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub device: BackendArgs,
 }
 
 /// Flags of `gpu-dae bench`.

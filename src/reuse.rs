@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use gpu_dae::backend::Backend;
 use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
-use gpu_dae::cli::{EncodeArgs, ModelKind, ReconstructArgs, SplitChoice};
+use gpu_dae::cli::{CheckpointArgs, EncodeArgs, ModelKind, ReconstructArgs, SplitChoice};
 use gpu_dae::config::parse_noise;
 use gpu_dae::data::{self, DataSet, Split};
 use gpu_dae::device;
@@ -86,28 +86,29 @@ pub fn check_data_fits(
     Ok(())
 }
 
-/// The data of `ck`'s run (or `dir`), all of it, checked to hold images of the model's size.
-fn data_for(ck: &Checkpoint, model: &Trained, dir: Option<&Path>) -> anyhow::Result<DataSet> {
+/// The checkpoint of `args`, its model, and its run's data (or `args.data`), all of it,
+/// checked to hold images of the model's size.
+fn open(args: &CheckpointArgs) -> anyhow::Result<(Checkpoint, Trained, DataSet)> {
+    let ck = Checkpoint::load(&args.model)?;
+    let model = trained(&ck)?;
     let source: DataSource = ck.json("data")?;
-    let dir = dir.map(Path::to_path_buf).or(source.dir.clone());
+    let dir = args.data.clone().or(source.dir.clone());
     let data = match &dir {
         Some(dir) => data::load_dir(dir, None)?,
         None => data::load_embedded(None)?,
     };
-    let n_in = match model {
+    let n_in = match &model {
         Trained::Autoencoder(c) => c.n_vis,
         Trained::Sda(c) => c.n_in,
     };
-    check_data_fits(ck, &source, n_in, &data)?;
-    Ok(data)
+    check_data_fits(&ck, &source, n_in, &data)?;
+    Ok((ck, model, data))
 }
 
 /// `gpu-dae encode`: the hidden code of every example of a split, as float32 [n, H] in --out
 /// and the labels as uint8 [n] in <stem>_labels.npy beside it.
 pub fn encode(args: &EncodeArgs) -> anyhow::Result<()> {
-    let ck = Checkpoint::load(&args.model)?;
-    let model = trained(&ck)?;
-    let data = data_for(&ck, &model, args.data.as_deref())?;
+    let (ck, model, data) = open(&args.checkpoint)?;
     let split = match args.split {
         SplitChoice::Train => &data.train,
         SplitChoice::Valid => &data.valid,
@@ -122,11 +123,12 @@ pub fn encode(args: &EncodeArgs) -> anyhow::Result<()> {
         anyhow::bail!(
             "--layer {layer}: expected 0 to {} ({} has {layers} hidden layer{})",
             layers - 1,
-            args.model.display(),
+            args.checkpoint.model.display(),
             if layers == 1 { "" } else { "s" }
         );
     }
-    let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
+    let choice =
+        device::choose(args.checkpoint.device.backend, args.checkpoint.device.adapter.as_deref())?;
     let (codes, width) = with_engine!(choice.engine, |be| {
         eprintln!("backend: {} ({})", be.describe(), choice.reason);
         codes(be, &ck, &model, split, layer)?
@@ -189,9 +191,7 @@ fn codes<B: Backend>(
 /// `gpu-dae reconstruct`: a picture of test digits (originals, corrupted inputs,
 /// reconstructions) drawn by a checkpoint's autoencoder (an SdA's layer-0 dA).
 pub fn reconstruct(args: &ReconstructArgs) -> anyhow::Result<()> {
-    let ck = Checkpoint::load(&args.model)?;
-    let model = trained(&ck)?;
-    let data = data_for(&ck, &model, args.data.as_deref())?;
+    let (ck, model, data) = open(&args.checkpoint)?;
     let config = match model {
         Trained::Autoencoder(c) => c,
         Trained::Sda(c) => c.layer(0),
@@ -213,7 +213,8 @@ pub fn reconstruct(args: &ReconstructArgs) -> anyhow::Result<()> {
     let dim = test.dim();
     let pixels: Vec<u8> =
         digits.iter().flat_map(|&i| test.pixels[i * dim..(i + 1) * dim].iter().copied()).collect();
-    let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
+    let choice =
+        device::choose(args.checkpoint.device.backend, args.checkpoint.device.adapter.as_deref())?;
     let (x, x_tilde, z, standardise) = with_engine!(choice.engine, |be| {
         eprintln!("backend: {} ({})", be.describe(), choice.reason);
         let ae = Autoencoder::load_from(be, config.clone(), &ck, "layer0")?;
