@@ -9,7 +9,7 @@ use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
 use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
-use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
+use gpu_dae::checkpoint::{Checkpoint, DataSource};
 use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine};
@@ -17,7 +17,7 @@ use gpu_dae::model::{AutoencoderConfig, SdaConfig};
 use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun, Session};
 use gpu_dae::with_engine;
 
-use crate::reuse::{check_data_fits, check_sda_config, checkpoint_model};
+use crate::reuse::{check_data_fits, checkpoint_model, checkpoint_run};
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
 /// the engine, train, write the outputs. Ctrl-C stops after the current step with a checkpoint.
@@ -50,7 +50,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                 }
             }
             let model = checkpoint_model(ck)?;
-            let mut run = checkpoint_run(ck, model)?;
+            let mut run = checkpoint_run(ck)?;
             run.extend(args, ck)?;
             let source: DataSource = ck.json("data")?;
             let dir = args.data.clone().or(source.dir.clone());
@@ -170,19 +170,6 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
 /// The exit status after Ctrl-C (128 + SIGINT, the shell's convention).
 pub const INTERRUPTED_EXIT: i32 = 130;
 
-/// The run settings of a checkpoint's `run` field, for its `model`.
-fn checkpoint_run(ck: &Checkpoint, model: ModelKind) -> Result<Run, CheckpointError> {
-    Ok(match model {
-        ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
-        ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
-        ModelKind::Sda => {
-            let run: SdaRun = ck.json("run")?;
-            let model = check_sda_config(ck, run.model)?;
-            Run::Sda(SdaRun { model, ..run })
-        }
-    })
-}
-
 impl Run {
     /// The model's inputs per example.
     fn n_in(&self) -> usize {
@@ -224,8 +211,8 @@ impl Run {
 /// Classes of MNIST-style labels (0..=9, checked by the data reader).
 const N_CLASSES: usize = 10;
 
-/// A checked run of either model.
-enum Run {
+/// A checked run of any model.
+pub(crate) enum Run {
     Da(DaRun),
     Sda(SdaRun),
     ReluDae(ReluDaeRun),

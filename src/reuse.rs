@@ -14,9 +14,11 @@ use gpu_dae::device;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Sda, SdaConfig};
 use gpu_dae::output::{npy_bytes, write_atomic};
 use gpu_dae::rng::{HostRng, RngKey};
-use gpu_dae::train::{DaRun, ReluDaeRun, SdaRun};
+use gpu_dae::train::SdaRun;
 use gpu_dae::viz;
 use gpu_dae::with_engine;
+
+use crate::commands::Run;
 
 /// Examples per forward pass of `encode`.
 const ENCODE_CHUNK: usize = 500;
@@ -47,17 +49,30 @@ pub fn checkpoint_model(ck: &Checkpoint) -> Result<ModelKind, CheckpointError> {
     })
 }
 
-/// Reads the model and its settings from `ck`.
-fn trained(ck: &Checkpoint) -> Result<Trained, CheckpointError> {
+/// The run settings of a checkpoint's `run` field, for its `model`.
+pub fn checkpoint_run(ck: &Checkpoint) -> Result<Run, CheckpointError> {
     Ok(match checkpoint_model(ck)? {
-        ModelKind::Da | ModelKind::Cae => Trained::Autoencoder(ck.json::<DaRun>("run")?.model),
-        ModelKind::ReluDae => Trained::Autoencoder(ck.json::<ReluDaeRun>("run")?.model),
-        ModelKind::Sda => Trained::Sda(check_sda_config(ck, ck.json::<SdaRun>("run")?.model)?),
+        ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
+        ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
+        ModelKind::Sda => {
+            let run: SdaRun = ck.json("run")?;
+            let model = check_sda_config(ck, run.model)?;
+            Run::Sda(SdaRun { model, ..run })
+        }
+    })
+}
+
+/// Reads the model's shape from `ck`.
+fn trained(ck: &Checkpoint) -> Result<Trained, CheckpointError> {
+    Ok(match checkpoint_run(ck)? {
+        Run::Da(r) => Trained::Autoencoder(r.model),
+        Run::ReluDae(r) => Trained::Autoencoder(r.model),
+        Run::Sda(r) => Trained::Sda(r.model),
     })
 }
 
 /// `config` if it describes a stack: at least one hidden layer, one corruption level each.
-pub fn check_sda_config(ck: &Checkpoint, config: SdaConfig) -> Result<SdaConfig, CheckpointError> {
+fn check_sda_config(ck: &Checkpoint, config: SdaConfig) -> Result<SdaConfig, CheckpointError> {
     let (layers, levels) = (config.hidden.len(), config.corruption.len());
     if layers == 0 || levels != layers {
         return Err(ck.error(format!(
