@@ -1,4 +1,4 @@
-// The contractive penalty's ops (Rifai et al. 2011; DESIGN.md, cA). Twins of
+// The contractive penalty's ops (Rifai et al. 2011; DESIGN.md, cA); needs sums.wgsl. Twins of
 // `Cpu::col_sq_norms`, `Cpu::contractive`, `Cpu::scale_cols`. With h: [rows, cols] a sigmoid
 // layer's output, sₙⱼ = hₙⱼ(1 − hₙⱼ) and cⱼ = Σᵢ Wᵢⱼ² (W: [n_vis, cols]):
 //   col_sq_norms:        out[j] = Σᵢ src[i, j]²
@@ -25,8 +25,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> src: array<f32>;             // [rows, cols] or [cols]
 @group(0) @binding(6) var<storage, read> norms: array<f32>;           // [cols]
 
-var<workgroup> lanes: array<f32, 256>;   // [4, 64]
-
 @compute @workgroup_size(64, 4)
 fn col_sq_norms(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -40,10 +38,9 @@ fn col_sq_norms(
             s += v * v;
         }
     }
-    lanes[lid.y * 64u + lid.x] = s;
-    workgroupBarrier();
+    let total = column_total(lid, s);
     if lid.y == 0u && j < p.cols {
-        out[j] = (lanes[lid.x] + lanes[64u + lid.x]) + (lanes[128u + lid.x] + lanes[192u + lid.x]);
+        out[j] = total;
     }
 }
 
@@ -65,16 +62,12 @@ fn contractive_cols(
             acc += s2;
         }
     }
-    lanes[lid.y * 64u + lid.x] = acc;
-    workgroupBarrier();
+    let total = column_total(lid, acc);
     if lid.y == 0u && j < p.cols {
-        let total = (lanes[lid.x] + lanes[64u + lid.x]) + (lanes[128u + lid.x] + lanes[192u + lid.x]);
         col_grad[j] = p.alpha * total;
         partials[j] = norms[j] * total;
     }
 }
-
-var<workgroup> tree: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn contractive_finish(@builtin(local_invocation_index) lane: u32) {
@@ -83,13 +76,7 @@ fn contractive_finish(@builtin(local_invocation_index) lane: u32) {
         sum += partials[j];
     }
     tree[lane] = sum;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if lane < s {
-            tree[lane] += tree[lane + s];
-        }
-        workgroupBarrier();
-    }
+    tree_sum(lane);
     if lane == 0u {
         jac_sq[p.slot] = p.scale * tree[0];
     }

@@ -1,5 +1,5 @@
-// xent_logits: cross-entropy from logits with its gradient, fused; needs math.wgsl.
-// Twin of `Cpu::xent_logits`. With a = logits, x = target, both [rows, cols], z = σ(a):
+// xent_logits: cross-entropy from logits with its gradient, fused; needs math.wgsl and
+// sums.wgsl. Twin of `Cpu::xent_logits`. With a = logits, x = target, both [rows, cols], z = σ(a):
 //   grad = (z − x) · scale;
 //   costs[slot] = scale · Σ [softplus(a) − x·a]   (= −Σ[x log z + (1 − x) log(1 − z)]).
 // Deterministic fixed-order reduction, no float atomics: workgroup g owns the elements
@@ -43,16 +43,19 @@ fn out_grad(y: f32) -> f32 {
 @group(0) @binding(4) var<storage, read> logits: array<f32>;          // [rows, cols]
 @group(0) @binding(5) var<storage, read> targets: array<f32>;         // [rows, cols]
 
-var<workgroup> tree: array<f32, 256>;
 
-// Sums tree[0..256] into tree[0] in a fixed order. Call in uniform control flow.
-fn tree_sum(lane: u32) {
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if lane < s {
-            tree[lane] += tree[lane + s];
+// Adds the 256 lanes' sums of workgroup `group` in the fixed tree: lane 0 writes
+// costs[slot] = scale·total when the loss is one workgroup, else partials[group] for
+// `xent_finish`. Call in uniform control flow.
+fn finish_group(lane: u32, group: u32, sum: f32) {
+    tree[lane] = sum;
+    tree_sum(lane);
+    if lane == 0u {
+        if p.groups == 1u {
+            costs[p.slot] = p.scale * tree[0];
+        } else {
+            partials[group] = tree[0];
         }
-        workgroupBarrier();
     }
 }
 
@@ -73,15 +76,7 @@ fn xent_logits(
             sum += zs.y - x * a;
         }
     }
-    tree[lane] = sum;
-    tree_sum(lane);
-    if lane == 0u {
-        if p.groups == 1u {
-            costs[p.slot] = p.scale * tree[0];
-        } else {
-            partials[wid.x] = tree[0];
-        }
-    }
+    finish_group(lane, wid.x, sum);
 }
 
 @compute @workgroup_size(256)
@@ -117,15 +112,7 @@ fn sq_err(
             sum += d * d;
         }
     }
-    tree[lane] = sum;
-    tree_sum(lane);
-    if lane == 0u {
-        if p.groups == 1u {
-            costs[p.slot] = p.scale * tree[0];
-        } else {
-            partials[wid.x] = tree[0];
-        }
-    }
+    finish_group(lane, wid.x, sum);
 }
 
 // count_positive: costs[slot] = scale · #{i < len : logits[i] > 0}; twin of

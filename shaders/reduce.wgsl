@@ -1,7 +1,8 @@
 // col_sum: out[j] = α·Σ_i a[i, j] + β·out[j]; a: [rows, cols], out: [cols]. Twin of
 // `Cpu::col_sum`; with α = −lr, β = 1 the fused SGD update of a bias from its layer's delta.
-// Deterministic: a workgroup owns 64 columns; lane y of 4 sums rows y, y + 4, … in order, and
-// the four lane sums are added in a fixed order. β = 0 never reads out.
+// Needs sums.wgsl (`column_total`). Deterministic: a workgroup owns 64 columns; lane y of 4
+// sums rows y, y + 4, … in order, and the four lane sums are added in a fixed order. β = 0
+// never reads out.
 
 struct Params {
     rows: u32,
@@ -13,8 +14,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;   // [cols]
 @group(0) @binding(2) var<storage, read> a: array<f32>;           // [rows, cols]
-
-var<workgroup> lanes: array<f32, 256>;   // [4, 64]
 
 @compute @workgroup_size(64, 4)
 fn col_sum(
@@ -28,10 +27,8 @@ fn col_sum(
             s += a[i * p.cols + j];
         }
     }
-    lanes[lid.y * 64u + lid.x] = s;
-    workgroupBarrier();
+    let total = column_total(lid, s);
     if lid.y == 0u && j < p.cols {
-        let total = (lanes[lid.x] + lanes[64u + lid.x]) + (lanes[128u + lid.x] + lanes[192u + lid.x]);
         if p.beta == 0.0 {
             out[j] = p.alpha * total;
         } else {

@@ -19,6 +19,7 @@ const SOFTMAX: (&str, &str) = ("softmax.wgsl", include_str!("../../../shaders/so
 const ELEMENTWISE: (&str, &str) =
     ("elementwise.wgsl", include_str!("../../../shaders/elementwise.wgsl"));
 const JACOBIAN: (&str, &str) = ("jacobian.wgsl", include_str!("../../../shaders/jacobian.wgsl"));
+const SUMS: (&str, &str) = ("sums.wgsl", include_str!("../../../shaders/sums.wgsl"));
 
 /// How a kernel accesses one of its storage bindings (1, 2, …; binding 0 is the parameters).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,11 +59,11 @@ impl Family {
         match self {
             Family::Batch => &[RNG, NOISE, BATCH],
             Family::Matmul => &[MATH, MATMUL],
-            Family::Loss => &[MATH, LOSS],
-            Family::Reduce => &[REDUCE],
+            Family::Loss => &[MATH, SUMS, LOSS],
+            Family::Reduce => &[SUMS, REDUCE],
             Family::Corrupt => &[RNG, NOISE, CORRUPT],
             Family::Softmax => &[MATH, SOFTMAX],
-            Family::Jacobian => &[JACOBIAN],
+            Family::Jacobian => &[SUMS, JACOBIAN],
             Family::Elementwise => &[ELEMENTWISE],
         }
     }
