@@ -285,7 +285,10 @@ impl Backend for Cpu {
     type Images = CpuImages;
 
     fn describe(&self) -> String {
-        format!("cpu ({} threads)", rayon::current_num_threads())
+        match rayon::current_num_threads() {
+            1 => "cpu (1 thread)".to_owned(),
+            n => format!("cpu ({n} threads)"),
+        }
     }
 
     fn zeros(&self, len: usize) -> Vec<f32> {
