@@ -241,3 +241,40 @@ fn the_initial_biases_follow_the_configuration() {
     let (_, b, b_prime) = Autoencoder::new(&be, config.model, 1).download(&be);
     assert_eq!((b, b_prime), (vec![0.0; 3], vec![0.5; 4]));
 }
+
+/// (batch, pretrain-lr, pretrain-epochs, finetune-lr, epochs) of an SdA run.
+fn sda_settings(flags: &[&str]) -> (usize, f32, usize, f32, usize) {
+    let args = train_args(&[&["--model", "sda"], flags].concat());
+    let run = args.sda_run(50_000, 784, 10).unwrap();
+    assert_eq!(run.model.hidden, [1000, 1000, 1000], "{flags:?}");
+    assert_eq!(run.model.corruption, [0.1, 0.2, 0.3], "{flags:?}");
+    (run.batch, run.pretrain_lr, run.pretrain_epochs, run.finetune_lr, run.epochs)
+}
+
+#[test]
+fn sda_presets_are_the_documented_settings() {
+    assert_eq!(sda_settings(&[]), (1, 0.001, 15, 0.1, 1000));
+    assert_eq!(sda_settings(&["--preset", "tutorial"]), (1, 0.001, 15, 0.1, 1000));
+    assert_eq!(sda_settings(&["--preset", "fast"]), (20, 0.05, 3, 0.5, 30));
+    assert_eq!(sda_settings(&["--preset", "tuned"]), (1, 0.01, 15, 0.1, 1000));
+}
+
+#[test]
+fn every_sda_preset_field_can_be_overridden() {
+    let flags = [
+        "--batch",
+        "7",
+        "--pretrain-lr",
+        "0.02",
+        "--pretrain-epochs",
+        "2",
+        "--finetune-lr",
+        "0.3",
+        "--epochs",
+        "5",
+    ];
+    for preset in ["tutorial", "fast", "tuned"] {
+        let settings = sda_settings(&[&["--preset", preset], &flags[..]].concat());
+        assert_eq!(settings, (7, 0.02, 2, 0.3, 5), "--preset {preset}");
+    }
+}
