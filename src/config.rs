@@ -77,8 +77,8 @@ impl Preset {
             },
             // SdA.py with 10× its pretraining rate: 15 epochs at 0.001 leave each dA far from
             // converged (layer 1's cost 451–453 vs 296–298 at 0.01), and the stronger features
-            // lowered the validation error from 1.31–1.43 % (5 seeds) to 1.11–1.24 % (3 seeds;
-            // test 1.14–1.28 %, docs/sda/log_tuned*.txt).
+            // lowered the mean validation error from 1.36 % (5 seeds) to 1.21 % (4 seeds; test
+            // 1.14–1.30 %, docs/sda/log_tuned*.txt).
             Preset::Tuned => SdaDefaults { pretrain_lr: 0.01, ..Preset::Tutorial.sda_defaults() },
             // Minibatches of 20 make a step ~20× cheaper per example than at batch 1 (the CPU's
             // GEMMs reach their throughput); the learning rates are raised to keep SGD moving
