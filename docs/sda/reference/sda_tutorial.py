@@ -9,7 +9,7 @@ fixed minibatch order, early-stopping rule and printed summary as SdA.py. What d
 - validation and test are one call over the whole set instead of one per minibatch (the same
   mean at batch 1).
 
-Usage (pip install numpy pytensor; about 40 min of pretraining and 70 s per fine-tuning epoch on
+Usage (pip install numpy pytensor; about 39 min of pretraining and 83 s per fine-tuning epoch on
 one core of the development machine):
     OMP_NUM_THREADS=1 python sda_tutorial.py MNIST_DIR [--seed 89677] [--pixel-scale 256]
 """
