@@ -75,15 +75,17 @@ fn tied_step(
 }
 
 /// Asserts that every entry of `analytic` matches the central finite difference of `cost` at
-/// `params` (flat [W, b, b′] of a V-H tied autoencoder).
-fn assert_tied_gradient(
+/// `params` (step 1e-6), naming a failing parameter `i` by `name(i)`; the gradient must not be
+/// all zero, which would make the comparison empty.
+fn assert_gradient(
     analytic: &[f64],
     mut params: Vec<f64>,
     cost: impl Fn(&[f64]) -> f64,
-    (v, h): (usize, usize),
+    name: impl Fn(usize) -> &'static str,
 ) {
     let eps = 1e-6;
     let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    assert!(scale > 0.0, "the analytic gradient is all zero");
     for i in 0..params.len() {
         let p = params[i];
         params[i] = p + eps;
@@ -91,7 +93,7 @@ fn assert_tied_gradient(
         params[i] = p - eps;
         let down = cost(&params);
         params[i] = p;
-        assert_matches_fd(tied_name(i, v, h), i, analytic[i], (up - down) / (2.0 * eps), scale);
+        assert_matches_fd(name(i), i, analytic[i], (up - down) / (2.0 * eps), scale);
     }
 }
 
@@ -147,7 +149,7 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     let cost = |p: &[f64]| da_cost_f64(split_tied(p, v, h), &x, &keep, (rows, v, h));
     let c0 = cost(&step.params);
     assert!((step.cost as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", step.cost);
-    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
+    assert_gradient(&step.analytic, step.params, cost, |i| tied_name(i, v, h));
 }
 
 /// The mean softmax NLL in f64: (1/B) Σᵣ [log Σⱼ e^(aᵣⱼ) − aᵣ,yᵣ].
@@ -295,7 +297,7 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
         flat(&params0).iter().zip(flat(&params1)).map(|(old, new)| old - new).collect();
 
     let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
-    let mut theta = flat(&params0);
+    let theta = flat(&params0);
     let cost = |t: &[f64]| {
         let mut rest = t;
         let layers: Vec<(Vec<f64>, Vec<f64>)> = sizes
@@ -311,19 +313,7 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
     };
     let c0 = cost(&theta);
     assert!((costs[0] as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", costs[0]);
-    let eps = 1e-6;
-    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-    assert!(scale > 0.0);
-    for i in 0..theta.len() {
-        let p = theta[i];
-        theta[i] = p + eps;
-        let up = cost(&theta);
-        theta[i] = p - eps;
-        let down = cost(&theta);
-        theta[i] = p;
-        let numeric = (up - down) / (2.0 * eps);
-        assert_matches_fd("SdA", i, analytic[i], numeric, scale);
-    }
+    assert_gradient(&analytic, theta, cost, |_| "SdA");
 
     // Fine-tuning the top only leaves the hidden layers as they were.
     let mut sda = Sda::from_host(&be, sda.config.clone(), &params0);
@@ -403,7 +393,7 @@ fn cae_penalty_gradient_matches_central_finite_differences() {
         let (r, j) = parts(p);
         r + lambda as f64 * j
     };
-    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
+    assert_gradient(&step.analytic, step.params, cost, |i| tied_name(i, v, h));
 }
 
 /// The ReLU-DAE's ½E in f64 from the formulas, for a given corrupted input x̃ and clean x (both
@@ -480,8 +470,7 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
     let x_tilde: Vec<f64> =
         xf.iter().enumerate().map(|(i, &v)| (v + sigma * gaussian(key, i as u32)) as f64).collect();
     let (nw, nvv) = (nv * nh, nh * nv);
-    let mut params: Vec<f64> =
-        w0.iter().chain(&v0).chain(&b0).chain(&c0).map(|&p| p as f64).collect();
+    let params: Vec<f64> = w0.iter().chain(&v0).chain(&b0).chain(&c0).map(|&p| p as f64).collect();
     let cost = |p: &[f64]| {
         let (w, rest) = p.split_at(nw);
         let (v, rest) = rest.split_at(nvv);
@@ -499,24 +488,13 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
         2.0 * half
     );
 
-    let eps = 1e-6;
-    let scale = analytic.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-    for i in 0..params.len() {
-        let p = params[i];
-        params[i] = p + eps;
-        let up = cost(&params).0;
-        params[i] = p - eps;
-        let down = cost(&params).0;
-        params[i] = p;
-        let numeric = (up - down) / (2.0 * eps);
-        let name = match i {
-            i if i < nw => "W",
-            i if i < nw + nvv => "V",
-            i if i < nw + nvv + nh => "B",
-            _ => "C",
-        };
-        assert_matches_fd(name, i, analytic[i], numeric, scale);
-    }
+    let name = |i| match i {
+        i if i < nw => "W",
+        i if i < nw + nvv => "V",
+        i if i < nw + nvv + nh => "B",
+        _ => "C",
+    };
+    assert_gradient(&analytic, params, |p| cost(p).0, name);
 }
 
 /// ½ the squared error of a tied autoencoder with a sigmoid decoder, in f64 and per example:
@@ -580,5 +558,5 @@ fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differe
         step.cost,
         2.0 * half
     );
-    assert_tied_gradient(&step.analytic, step.params, cost, (v, h));
+    assert_gradient(&step.analytic, step.params, cost, |i| tied_name(i, v, h));
 }
