@@ -1,11 +1,14 @@
 //! Command-line flags (clap). Defaults are the Theano tutorials' values; every flag states its
-//! unit. `TrainArgs::validate` turns the raw flags into a checked run configuration before any
-//! work starts.
+//! unit. `config` turns the raw flags into a checked run configuration (`TrainArgs::da_run`,
+//! `relu_dae_run`, `sda_run`) before any work starts. The value enums here are the flags'
+//! spellings; the library's own types (`model::Loss`, `device::EnginePolicy`, …) know nothing
+//! of clap.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::device::EnginePolicy;
 use crate::model::{FinetuneScope, Loss};
 
 /// Train the classic autoencoders (denoising, contractive, stacked) on MNIST-style data, on a GPU
@@ -53,6 +56,15 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// Every model, in `--help` order.
+    pub const ALL: [ModelKind; 4] =
+        [ModelKind::Da, ModelKind::Cae, ModelKind::ReluDae, ModelKind::Sda];
+
+    /// The model of a name given by `name` (e.g. a checkpoint's `model` field).
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+
     /// The name used on the command line and in output directory names.
     pub fn name(self) -> &'static str {
         match self {
@@ -124,6 +136,54 @@ pub enum BackendChoice {
     Gpu,
     /// The CPU backend.
     Cpu,
+}
+
+impl From<BackendChoice> for EnginePolicy {
+    fn from(choice: BackendChoice) -> Self {
+        match choice {
+            BackendChoice::Auto => EnginePolicy::Auto,
+            BackendChoice::Gpu => EnginePolicy::Gpu,
+            BackendChoice::Cpu => EnginePolicy::Cpu,
+        }
+    }
+}
+
+/// An autoencoder's reconstruction loss (`model::Loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LossChoice {
+    /// Cross-entropy −Σ[x log z + (1 − x) log(1 − z)] of the sigmoid output z, computed from
+    /// the logits (dA, cA).
+    CrossEntropy,
+    /// Squared error ‖y − x‖² of the decoder's output y (ReLU-DAE: linear y; the gradient is
+    /// that of ½E).
+    SquaredError,
+}
+
+impl From<LossChoice> for Loss {
+    fn from(choice: LossChoice) -> Self {
+        match choice {
+            LossChoice::CrossEntropy => Loss::CrossEntropy,
+            LossChoice::SquaredError => Loss::SquaredError,
+        }
+    }
+}
+
+/// What SdA fine-tuning updates (`model::FinetuneScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FinetuneChoice {
+    /// Every layer: the sigmoid layers' W, b and the softmax layer (the tutorial).
+    Full,
+    /// The softmax layer only; the pretrained layers stay fixed.
+    Top,
+}
+
+impl From<FinetuneChoice> for FinetuneScope {
+    fn from(choice: FinetuneChoice) -> Self {
+        match choice {
+            FinetuneChoice::Full => FinetuneScope::Full,
+            FinetuneChoice::Top => FinetuneScope::Top,
+        }
+    }
 }
 
 /// Device selection shared by `train` and `bench`.
@@ -213,7 +273,7 @@ pub struct TrainArgs {
     /// da, cae, relu-dae: the reconstruction loss; cross-entropy needs --decoder sigmoid and
     /// --inputs unit. Default: cross-entropy (relu-dae: squared-error).
     #[arg(long, value_enum)]
-    pub loss: Option<Loss>,
+    pub loss: Option<LossChoice>,
     /// da, cae, relu-dae: the weight initialisation: tutorial (W ~ U(±4·√(6/(n_vis + n_hid))))
     /// or normal:S (W and V ~ N(0, S²)). Default: tutorial (relu-dae: normal:0.01).
     #[arg(long, value_name = "tutorial|normal:S")]
@@ -247,7 +307,7 @@ pub struct TrainArgs {
     /// sda: what fine-tuning updates: full = every layer (default), top = the softmax layer
     /// only.
     #[arg(long, value_enum, value_name = "full|top")]
-    pub finetune: Option<FinetuneScope>,
+    pub finetune: Option<FinetuneChoice>,
     /// sda: a named set of defaults; flags given explicitly override it. Default: tutorial.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,

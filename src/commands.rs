@@ -4,20 +4,19 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use gpu_dae::backend::Backend;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
-use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
 use gpu_dae::checkpoint::{Checkpoint, DataSource};
-use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, TrainArgs};
+use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, Preset, TrainArgs};
+use gpu_dae::config::{AePreset, Run, tutorial_sda};
 use gpu_dae::data::{self, DataSet, Images};
-use gpu_dae::device::{self, Engine};
-use gpu_dae::model::{AutoencoderConfig, SdaConfig};
-use gpu_dae::train::{self, Console, DaRun, ReluDaeRun, RunRecord, SdaRun, Session};
+use gpu_dae::device::{self, Engine, EnginePolicy};
+use gpu_dae::model::AutoencoderConfig;
+use gpu_dae::train::{self, Console, RunRecord, Session};
 use gpu_dae::with_engine;
-
-use crate::reuse::{check_data_fits, checkpoint_model, checkpoint_run};
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
 /// the engine, train, write the outputs. Ctrl-C stops after the current step with a checkpoint.
@@ -26,12 +25,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let (model, run, data, source, out) = match &resume {
         None => {
             let data = load_data(args.data.as_deref(), args.limit)?;
-            let n_vis = data.train.images.dim();
-            let run = match args.model() {
-                ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(data.train.len(), n_vis)?),
-                ModelKind::Sda => Run::Sda(args.sda_run(data.train.len(), n_vis, N_CLASSES)?),
-                ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(data.train.len(), n_vis)?),
-            };
+            let run = Run::from_args(args, &data)?;
             let dir = args.data.as_deref().map(|d| std::fs::canonicalize(d).unwrap_or(d.into()));
             let images = &data.train.images;
             let source =
@@ -49,13 +43,12 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                     );
                 }
             }
-            let model = checkpoint_model(ck)?;
-            let mut run = checkpoint_run(ck)?;
-            run.extend(args, ck)?;
+            let (model, mut run) = Run::from_checkpoint(ck)?;
+            extend(&mut run, args, ck)?;
             let source: DataSource = ck.json("data")?;
             let dir = args.data.clone().or(source.dir.clone());
             let data = load_data(dir.as_deref(), source.limit)?;
-            check_data_fits(ck, &source, run.n_in(), &data)?;
+            run.check_data(ck, &source, &data)?;
             let source = DataSource { dir, ..source };
             let out = args.out.clone().unwrap_or_else(|| {
                 path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).into()
@@ -63,7 +56,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             (model, run, data, source, out)
         }
     };
-    let choice = device::choose(args.device.backend, args.device.adapter.as_deref())?;
+    let choice = device::choose(args.device.backend.into(), args.device.adapter.as_deref())?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
     ctrlc::set_handler(|| {
@@ -88,20 +81,15 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         if let Some(path) = &args.resume {
             eprintln!("resuming from {}", path.display());
         }
-        let (config, seed) = match &run {
-            Run::Da(r) => (serde_json::to_value(r), r.seed),
-            Run::Sda(r) => (serde_json::to_value(r), r.seed),
-            Run::ReluDae(r) => (serde_json::to_value(r), r.seed),
-        };
         let mut record = RunRecord {
             program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
             command: std::env::args().collect(),
             model: model.name().to_string(),
-            config: config.context("serialising the configuration")?,
+            config: run.to_json(),
             backend: be.describe(),
             data: data.source.clone(),
             split_sizes: [data.train.len(), data.valid.len(), data.test.len()],
-            seed,
+            seed: run.seed(),
             ..RunRecord::default()
         };
         let console = Console::new();
@@ -170,52 +158,31 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
 /// The exit status after Ctrl-C (128 + SIGINT, the shell's convention).
 pub const INTERRUPTED_EXIT: i32 = 130;
 
-impl Run {
-    /// The model's inputs per example.
-    fn n_in(&self) -> usize {
-        match self {
-            Run::Da(r) => r.model.n_vis,
-            Run::ReluDae(r) => r.model.n_vis,
-            Run::Sda(r) => r.model.n_in,
+/// Applies the length flags a resumed run may change: --epochs (da, cae, sda), --steps
+/// (relu-dae); rejects the one that does not apply.
+fn extend(run: &mut Run, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {
+    match run {
+        Run::Da(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+        Run::Sda(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+        Run::ReluDae(r) => r.steps = args.steps.unwrap_or(r.steps),
+    }
+    let (flag, given) = match run {
+        Run::ReluDae(_) => ("epochs", args.epochs),
+        _ => ("steps", args.steps),
+    };
+    if given.is_some() {
+        anyhow::bail!(
+            "--{flag} does not apply to the {} run of {}",
+            ck.model()?,
+            args.resume.as_deref().unwrap_or(Path::new("")).display()
+        );
+    }
+    for (flag, n) in [("epochs", args.epochs), ("steps", args.steps)] {
+        if n == Some(0) {
+            anyhow::bail!("--{flag} 0: expected at least 1");
         }
     }
-
-    /// Applies the length flags a resumed run may change: --epochs (da, cae, sda), --steps
-    /// (relu-dae); rejects the one that does not apply.
-    fn extend(&mut self, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {
-        match self {
-            Run::Da(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
-            Run::Sda(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
-            Run::ReluDae(r) => r.steps = args.steps.unwrap_or(r.steps),
-        }
-        let (flag, given) = match self {
-            Run::ReluDae(_) => ("epochs", args.epochs),
-            _ => ("steps", args.steps),
-        };
-        if given.is_some() {
-            anyhow::bail!(
-                "--{flag} does not apply to the {} run of {}",
-                ck.model()?,
-                args.resume.as_deref().unwrap_or(Path::new("")).display()
-            );
-        }
-        for (flag, n) in [("epochs", args.epochs), ("steps", args.steps)] {
-            if n == Some(0) {
-                anyhow::bail!("--{flag} 0: expected at least 1");
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Classes of MNIST-style labels (0..=9, checked by the data reader).
-const N_CLASSES: usize = 10;
-
-/// A checked run of any model.
-pub(crate) enum Run {
-    Da(DaRun),
-    Sda(SdaRun),
-    ReluDae(ReluDaeRun),
+    Ok(())
 }
 
 /// `gpu-dae bench`: training throughput of the chosen backends side by side at each minibatch
@@ -229,36 +196,33 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     }
     if args.backend != BackendChoice::Cpu {
         // Side by side: any adapter, software ones included (`describe` labels them).
-        match device::choose(BackendChoice::Gpu, args.adapter.as_deref()) {
+        match device::choose(EnginePolicy::Gpu, args.adapter.as_deref()) {
             Ok(choice) => engines.push(choice.engine),
             Err(e) if args.backend == BackendChoice::Auto => writeln!(out, "no GPU row: {e}")?,
             Err(e) => return Err(e.into()),
         }
     }
-    match args.model {
-        ModelKind::Da => {
-            let batches = args.batch.clone().unwrap_or(vec![20, 128]);
-            let config = AutoencoderConfig { noise: Noise::Mask { p: 0.3 }, ..Default::default() };
-            bench_da(args, &data, &engines, &batches, ("dA", config), &mut out)
-        }
-        ModelKind::Cae => {
-            let batches = args.batch.clone().unwrap_or(vec![10, 128]);
-            let config = AutoencoderConfig { contraction: 0.1, ..Default::default() };
-            bench_da(args, &data, &engines, &batches, ("cA", config), &mut out)
-        }
-        ModelKind::ReluDae => {
-            let batches = args.batch.clone().unwrap_or(vec![1, 20]);
-            // The preset's model; standardised like MNIST (the step's cost does not depend on
-            // the values).
-            let mut config = gpu_dae::config::relu_dae_model(784, 225);
-            config.standardise = Some([0.1310, 0.3085]);
-            bench_da(args, &data, &engines, &batches, ("ReLU-DAE", config), &mut out)
-        }
-        ModelKind::Sda => {
-            let batches = args.batch.clone().unwrap_or(vec![1, 20]);
-            bench_sda(args, &data, &engines, &batches, &mut out)
-        }
+    let n_vis = data.train.images.dim();
+    let preset = AePreset::of(args.model, n_vis);
+    let mut config = preset.model;
+    if preset.standardise {
+        config.standardise = Some(data.train.images.pixel_stats());
     }
+    // The preset's batch and a larger one.
+    let (label, larger) = match args.model {
+        ModelKind::Da => ("dA", 128),
+        ModelKind::Cae => ("cA", 128),
+        ModelKind::ReluDae => ("ReLU-DAE", 20),
+        ModelKind::Sda => {
+            let batches = args
+                .batch
+                .clone()
+                .unwrap_or(vec![Preset::Tutorial.sda_batch(), Preset::Fast.sda_batch()]);
+            return bench_sda(args, &data, &engines, &batches, &mut out);
+        }
+    };
+    let batches = args.batch.clone().unwrap_or(vec![preset.batch, larger]);
+    bench_da(args, &data, &engines, &batches, (label, config), &mut out)
 }
 
 /// The SdA's steps (the tutorial's 784-1000-1000-1000-10) per backend and minibatch size, and
@@ -272,16 +236,16 @@ fn bench_sda(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let images = &data.train.images;
-    let config = SdaConfig {
-        n_in: images.dim(),
-        hidden: vec![1000, 1000, 1000],
-        corruption: vec![0.1, 0.2, 0.3],
-        n_out: N_CLASSES,
-    };
+    let config = tutorial_sda(images.dim(), data::CLASSES);
+    let layers: Vec<String> = config.hidden.iter().map(usize::to_string).collect();
     writeln!(
         out,
-        "SdA {}-1000-1000-1000-{} on {} training images, about {:.1} s per case; ms/step, and s per 50k-example epoch",
-        config.n_in, config.n_out, images.n, args.seconds
+        "SdA {}-{}-{} on {} training images, about {:.1} s per case; ms/step, and s per 50k-example epoch",
+        config.n_in,
+        layers.join("-"),
+        config.n_out,
+        images.n,
+        args.seconds
     )?;
     writeln!(
         out,

@@ -1,10 +1,106 @@
 //! Checked run configuration: flags are validated once, before any work, into the settings the
-//! trainers take. Each rejection names the flag, the value found and what is allowed.
+//! trainers take (`Run`), or read back from a checkpoint. Each rejection names the flag, the
+//! value found and what is allowed.
 
 use crate::backend::{Activation, Noise};
+use crate::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use crate::cli::{DecoderChoice, EncoderChoice, Inputs, ModelKind, Preset, TrainArgs, Weights};
+use crate::data::{self, DataSet};
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
 use crate::train::{DaRun, ReluDaeRun, SdaRun};
+
+/// A checked run of any model: the settings its trainer takes.
+#[derive(Clone, Debug)]
+pub enum Run {
+    /// `--model da` or `--model cae`.
+    Da(DaRun),
+    /// `--model relu-dae`.
+    ReluDae(ReluDaeRun),
+    /// `--model sda`.
+    Sda(SdaRun),
+}
+
+impl Run {
+    /// The run `args` describe for `data` (see `TrainArgs::da_run`, `relu_dae_run`, `sda_run`).
+    pub fn from_args(args: &TrainArgs, data: &DataSet) -> Result<Run, ConfigError> {
+        let (n_train, n_vis) = (data.train.len(), data.train.images.dim());
+        Ok(match args.model() {
+            ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(n_train, n_vis)?),
+            ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(n_train, n_vis)?),
+            ModelKind::Sda => Run::Sda(args.sda_run(n_train, n_vis, data::CLASSES)?),
+        })
+    }
+
+    /// The model a checkpoint's `model` field names and the run its `run` field holds.
+    pub fn from_checkpoint(ck: &Checkpoint) -> Result<(ModelKind, Run), CheckpointError> {
+        let name = ck.model()?;
+        let model = ModelKind::from_name(name).ok_or_else(|| {
+            ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
+        })?;
+        let run = match model {
+            ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
+            ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
+            ModelKind::Sda => {
+                let run: SdaRun = ck.json("run")?;
+                let (layers, levels) = (run.model.hidden.len(), run.model.corruption.len());
+                if layers == 0 || levels != layers {
+                    return Err(ck.error(format!(
+                        "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
+                    )));
+                }
+                Run::Sda(run)
+            }
+        };
+        Ok((model, run))
+    }
+
+    /// The model's inputs per example.
+    pub fn n_in(&self) -> usize {
+        match self {
+            Run::Da(r) => r.model.n_vis,
+            Run::ReluDae(r) => r.model.n_vis,
+            Run::Sda(r) => r.model.n_in,
+        }
+    }
+
+    /// The seed of every random draw.
+    pub fn seed(&self) -> u64 {
+        match self {
+            Run::Da(r) => r.seed,
+            Run::ReluDae(r) => r.seed,
+            Run::Sda(r) => r.seed,
+        }
+    }
+
+    /// The settings as JSON (`run.json`'s `config`, a checkpoint's `run`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let json = match self {
+            Run::Da(r) => serde_json::to_value(r),
+            Run::ReluDae(r) => serde_json::to_value(r),
+            Run::Sda(r) => serde_json::to_value(r),
+        };
+        json.expect("run settings always serialise")
+    }
+
+    /// Checks that `data` has the images the checkpoint `ck`'s model was trained on (`source`):
+    /// the same image size, giving the model's inputs.
+    pub fn check_data(
+        &self,
+        ck: &Checkpoint,
+        source: &DataSource,
+        data: &DataSet,
+    ) -> Result<(), CheckpointError> {
+        let (images, n_in) = (&data.train.images, self.n_in());
+        let (h, w) = source.image_shape;
+        if (images.rows, images.cols) != (h, w) || images.dim() != n_in {
+            return Err(ck.error(format!(
+                "the model takes {h}×{w} images ({n_in} inputs), but {} holds {}×{} images",
+                data.source, images.rows, images.cols
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// A flag value outside its allowed range.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -65,6 +161,11 @@ struct SdaDefaults {
 }
 
 impl Preset {
+    /// The preset's minibatch size.
+    pub fn sda_batch(self) -> usize {
+        self.sda_defaults().batch
+    }
+
     fn sda_defaults(self) -> SdaDefaults {
         match self {
             // SdA.py: batch 1, pretraining 15 epochs at 0.001, fine-tuning at 0.1, ≤ 1000 epochs.
@@ -76,15 +177,13 @@ impl Preset {
                 epochs: 1000,
             },
             // SdA.py with 10× its pretraining rate: 15 epochs at 0.001 leave each dA far from
-            // converged (layer 1's cost 451–453 vs 296–298 at 0.01), and the stronger features
-            // lowered the mean validation error from 1.36 % (5 seeds) to 1.21 % (4 seeds; test
-            // 1.14–1.30 %, docs/sda/log_tuned*.txt).
+            // converged; the choice was made on the validation error (README, "Stacked denoising
+            // autoencoder", and docs/sda/ hold the runs).
             Preset::Tuned => SdaDefaults { pretrain_lr: 0.01, ..Preset::Tutorial.sda_defaults() },
-            // Minibatches of 20 make a step ~20× cheaper per example than at batch 1 (the CPU's
-            // GEMMs reach their throughput); the learning rates are raised to keep SGD moving
+            // Minibatches of 20 make a step much cheaper per example than at batch 1 (the GEMMs
+            // reach their throughput); the learning rates are raised to keep SGD moving
             // (pretraining 0.05/20 per example ≈ the tutorial's 0.001·2.5; fine-tuning 0.5/20),
-            // and 30 fine-tuning epochs bound the run (measured: best validation 1.57 % at epoch 30,
-            // test 1.50 % then, 3.3 min; docs/sda/log_fast.txt).
+            // and 30 fine-tuning epochs bound the run (its measured run: docs/sda/log_fast.txt).
             Preset::Fast => SdaDefaults {
                 batch: 20,
                 pretrain_lr: 0.05,
@@ -176,6 +275,12 @@ pub fn relu_dae_model(n_vis: usize, n_hid: usize) -> AutoencoderConfig {
 const SDA_HIDDEN: [usize; 3] = [1000, 1000, 1000];
 /// The tutorial SdA's corruption levels, one per layer.
 const SDA_CORRUPTION: [f32; 3] = [0.1, 0.2, 0.3];
+
+/// The tutorial SdA (SdA.py) for `n_in` inputs and `n_out` classes: hidden layers
+/// 1000-1000-1000, masking noise 0.1, 0.2, 0.3 (every preset's network).
+pub fn tutorial_sda(n_in: usize, n_out: usize) -> SdaConfig {
+    SdaConfig { n_in, hidden: SDA_HIDDEN.to_vec(), corruption: SDA_CORRUPTION.to_vec(), n_out }
+}
 /// Examples per forward pass when the SdA measures validation and test errors.
 const EVAL_CHUNK: usize = 500;
 
@@ -339,7 +444,7 @@ impl TrainArgs {
             };
         }
         m.tied = self.weights.map_or(m.tied, |w| w == Weights::Tied);
-        m.loss = self.loss.unwrap_or(m.loss);
+        m.loss = self.loss.map_or(m.loss, Loss::from);
         if let Some(text) = &self.init {
             // A new standard deviation keeps the preset's hidden bias (relu-dae: 0.5).
             let hidden_bias = match m.init {
@@ -498,7 +603,7 @@ impl TrainArgs {
             pretrain_lr,
             pretrain_epochs: self.pretrain_epochs.unwrap_or(d.pretrain_epochs),
             finetune_lr,
-            finetune: self.finetune.unwrap_or(FinetuneScope::Full),
+            finetune: self.finetune.map_or(FinetuneScope::Full, FinetuneScope::from),
             epochs,
             seed: self.seed(),
             eval_chunk: EVAL_CHUNK,

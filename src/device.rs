@@ -9,7 +9,17 @@
 
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::{DeviceError, Gpu, GpuOptions};
-use crate::cli::BackendChoice;
+
+/// Which engines a command may run on (the `--backend` flag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnginePolicy {
+    /// A hardware GPU adapter if there is one, else the CPU backend.
+    Auto,
+    /// A GPU adapter, software ones included; an error if there is none.
+    Gpu,
+    /// The CPU backend.
+    Cpu,
+}
 
 /// The engine chosen for a run.
 pub enum Engine {
@@ -28,31 +38,32 @@ pub struct Choice {
 }
 
 /// Applies the `--backend` / `--adapter` policy.
-pub fn choose(backend: BackendChoice, adapter: Option<&str>) -> Result<Choice, DeviceError> {
+pub fn choose(policy: EnginePolicy, adapter: Option<&str>) -> Result<Choice, DeviceError> {
     let named = adapter.map(str::to_string);
-    match backend {
-        BackendChoice::Cpu => {
+    match policy {
+        EnginePolicy::Cpu => {
             Ok(Choice { engine: Engine::Cpu(Cpu::new()), reason: "--backend cpu".into() })
         }
-        BackendChoice::Gpu => {
+        EnginePolicy::Gpu => {
             let gpu = Gpu::new(&GpuOptions { adapter: named, allow_software: true })?;
             Ok(Choice { engine: Engine::Gpu(Box::new(gpu)), reason: "--backend gpu".into() })
         }
-        BackendChoice::Auto if named.is_some() => {
+        EnginePolicy::Auto if named.is_some() => {
             let gpu = Gpu::new(&GpuOptions { adapter: named, allow_software: true })?;
             Ok(Choice { engine: Engine::Gpu(Box::new(gpu)), reason: "--adapter names it".into() })
         }
-        BackendChoice::Auto => match Gpu::new(&GpuOptions { adapter: None, allow_software: false })
-        {
-            Ok(gpu) => Ok(Choice {
-                engine: Engine::Gpu(Box::new(gpu)),
-                reason: "--backend auto: a hardware GPU adapter".into(),
-            }),
-            Err(why) => Ok(Choice {
-                engine: Engine::Cpu(Cpu::new()),
-                reason: format!("--backend auto: no hardware GPU adapter ({why})"),
-            }),
-        },
+        EnginePolicy::Auto => {
+            match Gpu::new(&GpuOptions { adapter: None, allow_software: false }) {
+                Ok(gpu) => Ok(Choice {
+                    engine: Engine::Gpu(Box::new(gpu)),
+                    reason: "--backend auto: a hardware GPU adapter".into(),
+                }),
+                Err(why) => Ok(Choice {
+                    engine: Engine::Cpu(Cpu::new()),
+                    reason: format!("--backend auto: no hardware GPU adapter ({why})"),
+                }),
+            }
+        }
     }
 }
 

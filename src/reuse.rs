@@ -7,18 +7,15 @@ use anyhow::Context;
 use clap::ValueEnum;
 use gpu_dae::backend::Backend;
 use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
-use gpu_dae::cli::{CheckpointArgs, EncodeArgs, ModelKind, ReconstructArgs, SplitChoice};
-use gpu_dae::config::parse_noise;
+use gpu_dae::cli::{CheckpointArgs, EncodeArgs, ReconstructArgs, SplitChoice};
+use gpu_dae::config::{Run, parse_noise};
 use gpu_dae::data::{self, DataSet, Split};
 use gpu_dae::device;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Sda, SdaConfig};
 use gpu_dae::output::{npy_bytes, write_atomic};
 use gpu_dae::rng::{HostRng, RngKey};
-use gpu_dae::train::SdaRun;
 use gpu_dae::viz;
 use gpu_dae::with_engine;
-
-use crate::commands::Run;
 
 /// Examples per forward pass of `encode`.
 const ENCODE_CHUNK: usize = 500;
@@ -41,82 +38,23 @@ enum Trained {
     Sda(SdaConfig),
 }
 
-/// The model named by a checkpoint's `model` field.
-pub fn checkpoint_model(ck: &Checkpoint) -> Result<ModelKind, CheckpointError> {
-    let name = ck.model()?;
-    ModelKind::from_str(name, false).map_err(|_| {
-        ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
-    })
-}
-
-/// The run settings of a checkpoint's `run` field, for its `model`.
-pub fn checkpoint_run(ck: &Checkpoint) -> Result<Run, CheckpointError> {
-    Ok(match checkpoint_model(ck)? {
-        ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
-        ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
-        ModelKind::Sda => {
-            let run: SdaRun = ck.json("run")?;
-            let model = check_sda_config(ck, run.model)?;
-            Run::Sda(SdaRun { model, ..run })
-        }
-    })
-}
-
-/// Reads the model's shape from `ck`.
-fn trained(ck: &Checkpoint) -> Result<Trained, CheckpointError> {
-    Ok(match checkpoint_run(ck)? {
-        Run::Da(r) => Trained::Autoencoder(r.model),
-        Run::ReluDae(r) => Trained::Autoencoder(r.model),
-        Run::Sda(r) => Trained::Sda(r.model),
-    })
-}
-
-/// `config` if it describes a stack: at least one hidden layer, one corruption level each.
-fn check_sda_config(ck: &Checkpoint, config: SdaConfig) -> Result<SdaConfig, CheckpointError> {
-    let (layers, levels) = (config.hidden.len(), config.corruption.len());
-    if layers == 0 || levels != layers {
-        return Err(ck.error(format!(
-            "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
-        )));
-    }
-    Ok(config)
-}
-
-/// Checks that `data` has the images the checkpoint's model was trained on (`source`), and
-/// that they give the model's `n_in` inputs.
-pub fn check_data_fits(
-    ck: &Checkpoint,
-    source: &DataSource,
-    n_in: usize,
-    data: &DataSet,
-) -> Result<(), CheckpointError> {
-    let images = &data.train.images;
-    let (h, w) = source.image_shape;
-    if (images.rows, images.cols) != (h, w) || images.dim() != n_in {
-        return Err(ck.error(format!(
-            "the model takes {h}×{w} images ({n_in} inputs), but {} holds {}×{} images",
-            data.source, images.rows, images.cols
-        )));
-    }
-    Ok(())
-}
-
 /// The checkpoint of `args`, its model, and its run's data (or `args.data`), all of it,
 /// checked to hold images of the model's size.
 fn open(args: &CheckpointArgs) -> anyhow::Result<(Checkpoint, Trained, DataSet)> {
     let ck = Checkpoint::load(&args.model)?;
-    let model = trained(&ck)?;
+    let (_, run) = Run::from_checkpoint(&ck)?;
     let source: DataSource = ck.json("data")?;
     let dir = args.data.clone().or(source.dir.clone());
     let data = match &dir {
         Some(dir) => data::load_dir(dir, None)?,
         None => data::load_embedded(None)?,
     };
-    let n_in = match &model {
-        Trained::Autoencoder(c) => c.n_vis,
-        Trained::Sda(c) => c.n_in,
+    run.check_data(&ck, &source, &data)?;
+    let model = match run {
+        Run::Da(r) => Trained::Autoencoder(r.model),
+        Run::ReluDae(r) => Trained::Autoencoder(r.model),
+        Run::Sda(r) => Trained::Sda(r.model),
     };
-    check_data_fits(&ck, &source, n_in, &data)?;
     Ok((ck, model, data))
 }
 
@@ -142,8 +80,10 @@ pub fn encode(args: &EncodeArgs) -> anyhow::Result<()> {
             if layers == 1 { "" } else { "s" }
         );
     }
-    let choice =
-        device::choose(args.checkpoint.device.backend, args.checkpoint.device.adapter.as_deref())?;
+    let choice = device::choose(
+        args.checkpoint.device.backend.into(),
+        args.checkpoint.device.adapter.as_deref(),
+    )?;
     let (codes, width) = with_engine!(choice.engine, |be| {
         eprintln!("backend: {} ({})", be.describe(), choice.reason);
         codes(be, &ck, &model, split, layer)?
@@ -228,8 +168,10 @@ pub fn reconstruct(args: &ReconstructArgs) -> anyhow::Result<()> {
     let dim = test.dim();
     let pixels: Vec<u8> =
         digits.iter().flat_map(|&i| test.pixels[i * dim..(i + 1) * dim].iter().copied()).collect();
-    let choice =
-        device::choose(args.checkpoint.device.backend, args.checkpoint.device.adapter.as_deref())?;
+    let choice = device::choose(
+        args.checkpoint.device.backend.into(),
+        args.checkpoint.device.adapter.as_deref(),
+    )?;
     let (x, x_tilde, z, standardise) = with_engine!(choice.engine, |be| {
         eprintln!("backend: {} ({})", be.describe(), choice.reason);
         let ae = Autoencoder::load_from(be, config.clone(), &ck, "layer0")?;

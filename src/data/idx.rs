@@ -223,7 +223,9 @@ pub fn parse_images(name: &str, bytes: &[u8]) -> Result<Images, DataError> {
 /// `name` is used in errors.
 pub fn parse_labels(name: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     let (_, labels) = decode(name, Kind::Labels, bytes)?;
-    if let Some((index, &label)) = labels.iter().enumerate().find(|&(_, &l)| l > 9) {
+    if let Some((index, &label)) =
+        labels.iter().enumerate().find(|&(_, &l)| usize::from(l) >= super::CLASSES)
+    {
         return Err(DataError::BadLabel { file: name.to_owned(), index, label });
     }
     Ok(labels)

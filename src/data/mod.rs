@@ -21,6 +21,9 @@ pub use split::MIN_TRAIN_IMAGES;
 
 use split::Named;
 
+/// Classes of MNIST-style labels: every label is checked to lie in 0..CLASSES.
+pub const CLASSES: usize = 10;
+
 /// The four standard file names (without `.gz`): train images, train labels, test images, test
 /// labels.
 pub const FILE_NAMES: [&str; 4] = [
@@ -47,6 +50,18 @@ impl Images {
     /// Pixels per image: `rows * cols`.
     pub fn dim(&self) -> usize {
         self.rows * self.cols
+    }
+
+    /// Mean and standard deviation of every pixel after /255, accumulated in f64 in pixel
+    /// order: the statistics `--inputs standardised` divides by, x = (pixel/255 − mean)/std.
+    /// The std is at least 1e-12 (a blank image set divides by that, not by 0).
+    pub fn pixel_stats(&self) -> [f32; 2] {
+        let n = self.pixels.len().max(1) as f64;
+        let sum: f64 = self.pixels.iter().map(|&p| f64::from(p) / 255.0).sum();
+        let mean = sum / n;
+        let var: f64 =
+            self.pixels.iter().map(|&p| (f64::from(p) / 255.0 - mean).powi(2)).sum::<f64>() / n;
+        [mean as f32, var.sqrt().max(1e-12) as f32]
     }
 
     /// Image `i`: `[rows*cols]` row-major. Panics if `i >= n`.

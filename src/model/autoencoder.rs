@@ -88,17 +88,7 @@ fn yes() -> bool {
 }
 
 /// The reconstruction loss of an autoencoder.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Loss {
     /// Cross-entropy −Σ[x log z + (1 − x) log(1 − z)] of the sigmoid output z, computed from

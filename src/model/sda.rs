@@ -60,9 +60,7 @@ impl SdaConfig {
 }
 
 /// What is fine-tuned.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FinetuneScope {
     /// Every layer: the sigmoid layers' W, b and the softmax layer (the tutorial).

@@ -257,7 +257,7 @@ pub fn train_da<B: Backend>(
     // The settings as run and checkpointed: with the measured standardisation, if any.
     let mut model = run.model.clone();
     if run.standardise {
-        model.standardise = Some(relu_dae::pixel_stats(images));
+        model.standardise = Some(images.pixel_stats());
     }
     let run = &DaRun { model, ..run.clone() };
     // Where to start: a fresh model, or the checkpoint's parameters, rows and logs.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Session, TrainError, mean, write_reconstructions};
 use crate::backend::{Activation, Backend};
 use crate::checkpoint::Checkpoint;
-use crate::data::{DataSet, Images};
+use crate::data::DataSet;
 use crate::model::{Autoencoder, AutoencoderConfig};
 use crate::output::write_atomic;
 use crate::rng::{HostRng, RngKey};
@@ -69,16 +69,6 @@ pub struct ReluDaeOutcome {
     pub standardise: Option<[f32; 2]>,
 }
 
-/// Mean and standard deviation of every pixel of `images` after /255, in f64.
-pub fn pixel_stats(images: &Images) -> [f32; 2] {
-    let n = images.pixels.len().max(1) as f64;
-    let sum: f64 = images.pixels.iter().map(|&p| f64::from(p) / 255.0).sum();
-    let mean = sum / n;
-    let var: f64 =
-        images.pixels.iter().map(|&p| (f64::from(p) / 255.0 - mean).powi(2)).sum::<f64>() / n;
-    [mean as f32, var.sqrt().max(1e-12) as f32]
-}
-
 /// Where a ReLU-DAE run stands, as stored in its checkpoint's `progress` field; the per-step
 /// errors and fractions of units on are the tensors `log.errors` and `log.sparsity`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -107,7 +97,7 @@ pub fn train_relu_dae<B: Backend>(
     let out = session.out;
     let images = &data.train.images;
     let mut model = run.model.clone();
-    model.standardise = run.standardise.then(|| pixel_stats(images));
+    model.standardise = run.standardise.then(|| images.pixel_stats());
     // The settings as a checkpoint records them: with the measured standardisation.
     let saved_run = ReluDaeRun { model: model.clone(), ..run.clone() };
     let gpu_images = be.upload_images(&images.pixels, images.dim());
