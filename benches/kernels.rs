@@ -1,6 +1,6 @@
-//! One benchmark case per op of the Backend trait, on the dA's shapes (B = 20 and 128, V = 784,
-//! H = 500; the SdA's softmax on 10 classes), for the CPU backend and, when wgpu finds an
-//! adapter, the GPU backend.
+//! One benchmark case per op of `backend::ops`, named by the op's stem, on the dA's shapes
+//! (B = 20 and 128, V = 784, H = 500; the SdA's softmax on 10 classes), for the CPU backend
+//! and, when wgpu finds an adapter, the GPU backend.
 //! `cargo bench --bench kernels`; `cargo bench --bench kernels -- cpu/` for one backend.
 //! GPU cases wait for the device after every op, so they time execution, not recording.
 
@@ -10,6 +10,10 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
+use gpu_dae::backend::ops::{
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SoftmaxNll, SqErr, XentLogits,
+};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use gpu_dae::rng::RngKey;
 
@@ -49,77 +53,91 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
 
     g.bench_function("load_batch+mask", |it| {
         it.iter(|| {
-            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::Mask { p: 0.3 }, key);
+            let (x, x_tilde, images) = (&mut x, &mut xt, &images);
+            let noise = Noise::Mask { p: 0.3 };
+            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
             wait()
         })
     });
     // Salt-and-pepper noise: masking's decision plus the replacement's low bit.
     g.bench_function("load_batch+salt-pepper", |it| {
         it.iter(|| {
-            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::SaltPepper { p: 0.3 }, key);
+            let (x, x_tilde, images) = (&mut x, &mut xt, &images);
+            let noise = Noise::SaltPepper { p: 0.3 };
+            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
             wait()
         })
     });
     g.bench_function("gemm x̃W+b σ", |it| {
         it.iter(|| {
-            be.gemm(
-                &mut h,
-                &xt,
-                &w,
-                GemmSpec::new(b, H, V),
-                Epilogue::BiasAct { bias: &bias_h, act: sig },
-            );
+            be.run(Gemm {
+                c: &mut h,
+                a: &xt,
+                b: &w,
+                spec: GemmSpec::new(b, H, V),
+                epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
+            });
             wait()
         })
     });
     g.bench_function("gemm hWᵀ+b′", |it| {
         it.iter(|| {
-            let spec = GemmSpec::new(b, V, H).trans_b();
-            be.gemm(
-                &mut a,
-                &h,
-                &w,
-                spec,
-                Epilogue::BiasAct { bias: &bias_v, act: Activation::Identity },
-            );
+            be.run(Gemm {
+                c: &mut a,
+                a: &h,
+                b: &w,
+                spec: GemmSpec::new(b, V, H).trans_b(),
+                epilogue: Epilogue::BiasAct { bias: &bias_v, act: Activation::Identity },
+            });
             wait()
         })
     });
     g.bench_function("xent_logits", |it| {
         it.iter(|| {
-            be.xent_logits(&mut da, &mut costs, 1, &a, &x, b, V, 1.0 / b as f32);
+            be.run(XentLogits {
+                grad: &mut da,
+                costs: &mut costs,
+                slot: 1,
+                logits: &a,
+                target: &x,
+                rows: b,
+                cols: V,
+                scale: 1.0 / b as f32,
+            });
             wait()
         })
     });
     g.bench_function("gemm dA·W ⊙ σ'", |it| {
         it.iter(|| {
-            be.gemm(
-                &mut dh,
-                &da,
-                &w,
-                GemmSpec::new(b, H, V),
-                Epilogue::ActGrad { out: &h, act: sig },
-            );
+            be.run(Gemm {
+                c: &mut dh,
+                a: &da,
+                b: &w,
+                spec: GemmSpec::new(b, H, V),
+                epilogue: Epilogue::ActGrad { out: &h, act: sig },
+            });
             wait()
         })
     });
     g.bench_function("gemm_sum x̃ᵀdH+dAᵀh (update)", |it| {
         it.iter(|| {
             let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
-            be.gemm_sum(&mut w_upd, (&xt, &dh), (&da, &h), spec, b);
+            be.run(GemmSum { c: &mut w_upd, a1: &xt, b1: &dh, a2: &da, b2: &h, spec, k2: b });
             wait()
         })
     });
     g.bench_function("col_sum", |it| {
         it.iter(|| {
-            be.col_sum(&mut bias, &da, b, V, -1e-3, 1.0);
+            be.run(ColSum { out: &mut bias, a: &da, rows: b, cols: V, alpha: -1e-3, beta: 1.0 });
             wait()
         })
     });
     // The ReLU-DAE's noise: additive Gaussian (Box–Muller per element) on a batch.
     g.bench_function("load_batch gauss σ=1", |it| {
         it.iter(|| {
-            be.load_batch(&mut x, &mut xt, &images, 0, b, Noise::Gauss { sigma: 1.0 }, key);
+            let (x, x_tilde, images) = (&mut x, &mut xt, &images);
+            let noise = Noise::Gauss { sigma: 1.0 };
+            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
             wait()
         })
     });
@@ -128,19 +146,30 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     let mut costs1 = be.zeros(1);
     g.bench_function("affine x (standardise)", |it| {
         it.iter(|| {
-            be.affine(&mut xt, b * V, 1.0, 0.0);
+            be.run(Affine { x: &mut xt, len: b * V, mul: 1.0, add: 0.0 });
             wait()
         })
     });
     g.bench_function("sq_err", |it| {
         it.iter(|| {
-            be.sq_err(&mut da, &mut costs1, 0, &xt, &x, b, V, 1.0 / b as f32, Activation::Identity);
+            be.run(SqErr {
+                grad: &mut da,
+                costs: &mut costs1,
+                slot: 0,
+                y: &xt,
+                target: &x,
+                rows: b,
+                cols: V,
+                scale: 1.0 / b as f32,
+                out: Activation::Identity,
+            });
             wait()
         })
     });
     g.bench_function("count_positive h", |it| {
         it.iter(|| {
-            be.count_positive(&mut costs1, 0, &h, b * H, 1.0 / (b * H) as f32);
+            let (len, scale) = (b * H, 1.0 / (b * H) as f32);
+            be.run(CountPositive { out: &mut costs1, slot: 0, a: &h, len, scale });
             wait()
         })
     });
@@ -151,21 +180,32 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     let mut jac = be.zeros(1);
     g.bench_function("col_sq_norms W", |it| {
         it.iter(|| {
-            be.col_sq_norms(&mut norms, &w, V, H);
+            be.run(ColSqNorms { out: &mut norms, a: &w, rows: V, cols: H });
             wait()
         })
     });
     let hs = be.upload(&seeded(b * H, 9).iter().map(|v| v + 0.5).collect::<Vec<f32>>());
     g.bench_function("contractive", |it| {
         it.iter(|| {
-            be.contractive(&mut dh, &mut col_grad, &mut jac, 0, &hs, &norms, b, H, 0.1, 0.1);
+            be.run(Contractive {
+                dh: &mut dh,
+                col_grad: &mut col_grad,
+                jac_sq: &mut jac,
+                slot: 0,
+                h: &hs,
+                col_norms: &norms,
+                rows: b,
+                cols: H,
+                lambda: 0.1,
+                scale: 0.1,
+            });
             wait()
         })
     });
     let mut w2 = be.upload(&seeded(V * H, 10));
     g.bench_function("scale_cols W", |it| {
         it.iter(|| {
-            be.scale_cols(&mut w2, &col_grad, V, H, -1e-6);
+            be.run(ScaleCols { a: &mut w2, f: &col_grad, rows: V, cols: H, alpha: -1e-6 });
             wait()
         })
     });
@@ -174,31 +214,31 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     // 500-example evaluation chunk.
     g.bench_function("corrupt h (upper dA input)", |it| {
         it.iter(|| {
-            be.corrupt(&mut dh, &h, b * H, Noise::Mask { p: 0.2 }, key);
+            let (len, noise) = (b * H, Noise::Mask { p: 0.2 });
+            be.run(Corrupt { x_tilde: &mut dh, x: &h, len, noise, key });
             wait()
         })
     });
     let labels: Vec<u8> = (0..EVAL).map(|i| (i * 7 % CLASSES) as u8).collect();
-    let labels = be.upload_images(&labels, 1);
+    let labels = be.upload_labels(&labels);
     let logits = be.upload(&seeded(EVAL * CLASSES, 7));
     let mut dlogits = be.zeros(EVAL * CLASSES);
     let mut errors = be.zeros(4);
     for rows in [b, EVAL] {
         g.bench_function(format!("softmax_nll [{rows}, {CLASSES}]"), |it| {
             it.iter(|| {
-                let scale = 1.0 / rows as f32;
-                be.softmax_nll(
-                    &mut dlogits,
-                    &mut costs,
-                    &mut errors,
-                    2,
-                    &logits,
-                    &labels,
-                    0,
+                be.run(SoftmaxNll {
+                    grad: &mut dlogits,
+                    costs: &mut costs,
+                    errors: &mut errors,
+                    slot: 2,
+                    logits: &logits,
+                    labels: &labels,
+                    first: 0,
                     rows,
-                    CLASSES,
-                    scale,
-                );
+                    classes: CLASSES,
+                    scale: 1.0 / rows as f32,
+                });
                 wait()
             })
         });

@@ -1,7 +1,7 @@
-// corrupt: the corruption of a tensor, x̃[i] = corrupt(x[i]) for i < len; needs rng.wgsl and
-// noise.wgsl (the per-element function `load_batch` uses too). Twin of `Cpu::corrupt`: element
-// i draws bits(i) of the key, so the masks are bit-identical to the CPU's. A stacked dA corrupts
-// the clean output of the layers below with it.
+// corrupt: the corruption of a tensor, x̃[i] = noisy(x[i]) for i < len; needs rng.wgsl and
+// noise.wgsl (the per-element function `load_batch` uses too). Twin of `cpu::corrupt`
+// (`ops::Corrupt`): element i draws bits(i) of the key, so the masks are bit-identical to the
+// CPU's. A stacked dA corrupts the clean output of the layers below with it.
 
 struct Params {
     // The corruption (first: a struct member of a uniform block is 16-byte aligned).
@@ -15,7 +15,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> x: array<f32>;               // [len]
 
 @compute @workgroup_size(256)
-fn corrupt_tensor(
+fn corrupt(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -24,5 +24,5 @@ fn corrupt_tensor(
     if i >= p.len {
         return;
     }
-    x_tilde[i] = corrupt(p.noise, i, x[i]);
+    x_tilde[i] = noisy(p.noise, i, x[i]);
 }

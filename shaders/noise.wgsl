@@ -1,7 +1,8 @@
 // Corruption of one element, drawn from the counter-based RNG; needs rng.wgsl. The twin of the
-// noise in `Cpu::load_batch`; the host encodes a `backend::Noise` and its key into
-// `NoiseParams` in src/backend/gpu/noise.rs. Element i of a batch draws from bits(i), as on the
-// CPU, so both backends corrupt the same elements the same way.
+// noise in `cpu::load_batch` and `cpu::corrupt`; the host encodes a `backend::Noise` and its
+// key into `NoiseParams` in src/backend/gpu/noise.rs (its kinds' codes are checked against
+// these constants by tests/shaders.rs). Element i of a batch draws from bits(i), as on the CPU,
+// so both backends corrupt the same elements the same way.
 // Masking noise (Vincent et al. 2008): element i is kept iff (bits(i) >> 8) ≥ threshold, with
 // threshold = `rng::drop_threshold(p)`; an integer comparison, so masks are bit-identical.
 // Salt-and-pepper noise (Vincent et al. 2010) corrupts the same set, (bits(i) >> 8) < threshold,
@@ -29,7 +30,7 @@ struct NoiseParams {
 }
 
 // x̃ᵢ for the clean value v of element i.
-fn corrupt(noise: NoiseParams, i: u32, v: f32) -> f32 {
+fn noisy(noise: NoiseParams, i: u32, v: f32) -> f32 {
     if noise.kind == NOISE_MASK {
         let keep = (rng_bits(noise.k0, noise.k1, i) >> 8u) >= noise.threshold;
         return select(0.0, v, keep);

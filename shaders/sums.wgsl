@@ -1,5 +1,6 @@
-// Deterministic workgroup sums shared by the reduction kernels (loss, reduce, jacobian): fixed
-// orders, no float atomics, so every run adds the same terms in the same order.
+// Deterministic workgroup sums shared by the reduction kernels (xent_logits, sq_err,
+// count_positive, col_sum, col_sq_norms, contractive): fixed orders, no float atomics, so every
+// run adds the same terms in the same order.
 
 // A 256-lane workgroup's partial sums, for `tree_sum`.
 var<workgroup> tree: array<f32, 256>;
@@ -14,6 +15,14 @@ fn tree_sum(lane: u32) {
         }
         workgroupBarrier();
     }
+}
+
+// tree_sum of every lane's `sum`: the workgroup's total, valid in every lane. Call in uniform
+// control flow.
+fn tree_total(lane: u32, sum: f32) -> f32 {
+    tree[lane] = sum;
+    tree_sum(lane);
+    return tree[0];
 }
 
 // The four row-lanes of a 64×4 column workgroup: [4, 64].

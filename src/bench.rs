@@ -6,8 +6,11 @@ use crate::backend::Backend;
 use crate::data::Images;
 use crate::model::autoencoder::{Workspace, flops_per_step};
 use crate::model::sda::SdaWorkspace;
-use crate::model::{Autoencoder, AutoencoderConfig, FinetuneScope, Sda, SdaConfig};
+use crate::model::{Autoencoder, AutoencoderConfig, FinetuneScope, Sda, SdaConfig, Step};
 use crate::rng::RngKey;
+
+/// The learning rate of the benchmarked steps (a step's cost does not depend on it).
+const LR: f32 = 0.01;
 
 /// Examples per epoch used to express throughput per epoch (MNIST's training split).
 pub const EPOCH_EXAMPLES: usize = 50_000;
@@ -37,7 +40,6 @@ pub struct DaBench<'a, B: Backend> {
     images: B::Images,
     ae: Autoencoder<B>,
     ws: Workspace<B>,
-    costs: B::Tensor,
     config: AutoencoderConfig,
     n_batches: usize,
     batch: usize,
@@ -51,13 +53,11 @@ impl<'a, B: Backend> DaBench<'a, B> {
         let dev_images = be.upload_images(&images.pixels, images.dim());
         let ae = Autoencoder::new(be, config.clone(), 1);
         let ws = ae.workspace_with_slots(be, batch, n_batches);
-        let costs = be.zeros(n_batches);
         DaBench {
             be,
             images: dev_images,
             ae,
             ws,
-            costs,
             config: config.clone(),
             n_batches,
             batch,
@@ -71,20 +71,11 @@ impl<'a, B: Backend> DaBench<'a, B> {
         for _ in 0..steps {
             let i = self.step % self.n_batches;
             let key = RngKey::new(1, self.step as u64);
-            let first = i * self.batch;
-            self.ae.train_step(
-                self.be,
-                &mut self.ws,
-                &self.images,
-                first,
-                key,
-                0.01,
-                &mut self.costs,
-                i,
-            );
+            let step = Step { first: i * self.batch, key, lr: LR, slot: i };
+            self.ae.train_step(self.be, &mut self.ws, &self.images, step);
             self.step += 1;
         }
-        self.be.download(&self.costs);
+        self.be.download(self.ws.costs());
         t.elapsed().as_secs_f64()
     }
 
@@ -113,12 +104,10 @@ impl<'a, B: Backend> DaBench<'a, B> {
 pub struct SdaBench<'a, B: Backend> {
     be: &'a B,
     images: B::Images,
-    labels: B::Images,
+    labels: B::Labels,
     sda: Sda<B>,
     ws: SdaWorkspace<B>,
     layer_ws: Vec<Workspace<B>>,
-    costs: B::Tensor,
-    errors: B::Tensor,
     n_batches: usize,
     batch: usize,
     step: usize,
@@ -145,18 +134,17 @@ impl<'a, B: Backend> SdaBench<'a, B> {
     ) -> Self {
         let n_batches = (images.n / batch).max(1);
         let sda = Sda::new(be, config.clone(), 1);
-        let ws = sda.workspace(be, batch);
-        let layer_ws =
-            (0..config.hidden.len()).map(|k| sda.layer_workspace(be, k, batch)).collect();
+        let ws = sda.workspace(be, batch, n_batches);
+        let layer_ws = (0..config.hidden.len())
+            .map(|k| sda.layer_workspace(be, k, batch, n_batches))
+            .collect();
         SdaBench {
             be,
             images: be.upload_images(&images.pixels, images.dim()),
-            labels: be.upload_images(labels, 1),
+            labels: be.upload_labels(labels),
             sda,
             ws,
             layer_ws,
-            costs: be.zeros(n_batches),
-            errors: be.zeros(n_batches),
             n_batches,
             batch,
             step: 0,
@@ -168,39 +156,26 @@ impl<'a, B: Backend> SdaBench<'a, B> {
         let t = Instant::now();
         for _ in 0..steps {
             let i = self.step % self.n_batches;
-            let first = i * self.batch;
+            let key = RngKey::new(1, self.step as u64);
+            let step = Step { first: i * self.batch, key, lr: LR, slot: i };
             match which {
                 SdaStep::Pretrain(k) => {
-                    let key = RngKey::new(1, self.step as u64);
-                    self.sda.pretrain_step(
-                        self.be,
-                        k,
-                        &mut self.ws,
-                        &mut self.layer_ws[k],
-                        &self.images,
-                        first,
-                        key,
-                        0.001,
-                        &mut self.costs,
-                        i,
-                    );
+                    let dws = &mut self.layer_ws[k];
+                    self.sda.pretrain_step(self.be, k, &mut self.ws, dws, &self.images, step);
                 }
-                SdaStep::Finetune => self.sda.finetune_step(
-                    self.be,
-                    &mut self.ws,
-                    &self.images,
-                    &self.labels,
-                    first,
-                    0.01,
-                    FinetuneScope::Full,
-                    &mut self.costs,
-                    &mut self.errors,
-                    i,
-                ),
+                SdaStep::Finetune => {
+                    let (images, labels) = (&self.images, &self.labels);
+                    let full = FinetuneScope::Full;
+                    self.sda.finetune_step(self.be, &mut self.ws, images, labels, step, full);
+                }
             }
             self.step += 1;
         }
-        self.be.download(&self.costs);
+        let costs = match which {
+            SdaStep::Pretrain(k) => self.layer_ws[k].costs(),
+            SdaStep::Finetune => self.ws.costs(),
+        };
+        self.be.download(costs);
         t.elapsed().as_secs_f64()
     }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use gpu_dae::backend::Backend;
+use gpu_dae::backend::Storage;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
@@ -100,57 +100,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
             source: source.clone(),
             resume: resume.clone(),
         };
-        match &run {
-            Run::Da(run) => {
-                let outcome = train::train_da(be, &data, run, &mut session)?;
-                let last = outcome.epochs.last().map(|r| r.cost).unwrap_or(f32::NAN);
-                eprintln!(
-                    "done: final cost {last:.4}, {:.1} s in all; wrote filters.png, reconstructions.png, curves.png, metrics.csv, checkpoint.safetensors, run.json to {}",
-                    record.total_seconds,
-                    out.display()
-                );
-            }
-            Run::ReluDae(run) => {
-                let outcome = train::train_relu_dae(be, &data, run, &mut session)?;
-                let last = outcome.rows.last();
-                let inputs = match outcome.standardise {
-                    Some([m, s]) => format!("standardised by mean {m:.4}, std {s:.4}"),
-                    None => "inputs in [0, 1]".to_string(),
-                };
-                eprintln!(
-                    "done: error {:.4}, sparsity {:.4} over the last {} steps ({inputs}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, checkpoint.safetensors, run.json to {}",
-                    last.map_or(f32::NAN, |r| r.error),
-                    last.map_or(f32::NAN, |r| r.sparsity),
-                    train::relu_dae::LOG_EVERY.min(run.steps),
-                    record.total_seconds,
-                    out.display()
-                );
-            }
-            Run::Sda(run) => {
-                let outcome = train::train_sda(be, &data, run, &mut session)?;
-                let s = &outcome.summary;
-                // The tutorial's closing lines (SdA.py), in our words.
-                eprintln!(
-                    "Optimization complete with best validation score of {:.2} %, on iteration {} (epoch {}), with test performance {:.2} %",
-                    s.best_valid_error,
-                    s.best_iter + 1,
-                    s.best_epoch,
-                    s.test_error
-                );
-                eprintln!(
-                    "fine-tuning ran {} epochs ({}); pretraining took {:.1} min, fine-tuning {:.1} min",
-                    s.epochs,
-                    if s.stopped_early { "early stopping" } else { "epoch limit" },
-                    s.pretrain_seconds / 60.0,
-                    s.finetune_seconds / 60.0
-                );
-                eprintln!(
-                    "done: {:.1} s in all; wrote filters.png, metrics.csv, checkpoint.safetensors (the best model), run.json to {}",
-                    record.total_seconds,
-                    out.display()
-                );
-            }
-        }
+        train::train(be, &data, &run, &mut session)?;
     });
     Ok(())
 }

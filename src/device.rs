@@ -4,8 +4,8 @@
 //! - `gpu`: a GPU adapter, software ones (lavapipe/llvmpipe, SwiftShader, WARP) included;
 //!   an error if there is none.
 //! - `auto`: a hardware GPU adapter if there is one, else the CPU backend. A software adapter is
-//!   never chosen by `auto`: it is about 100× slower than the CPU backend. Naming an adapter with
-//!   `--adapter` asks for that adapter, software or not.
+//!   never chosen by `auto`: it runs on the same CPU, far slower than the CPU backend (README,
+//!   "Speed"). Naming an adapter with `--adapter` asks for that adapter, software or not.
 
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::{DeviceError, Gpu, GpuOptions};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::ValueEnum;
-use gpu_dae::backend::Backend;
+use gpu_dae::backend::{Backend, Storage};
 use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use gpu_dae::cli::{CheckpointArgs, EncodeArgs, ReconstructArgs, SplitChoice};
 use gpu_dae::config::{Run, parse_noise};
@@ -133,7 +133,7 @@ fn codes<B: Backend>(
         }
         Trained::Sda(config) => {
             let sda = Sda::load_from(be, config.clone(), ck)?;
-            let mut ws = sda.eval_workspace(be, ENCODE_CHUNK.min(n).max(1));
+            let mut ws = sda.eval_workspace(be, ENCODE_CHUNK.min(n).max(1), 1);
             for first in (0..n).step_by(ENCODE_CHUNK) {
                 let rows = ENCODE_CHUNK.min(n - first);
                 codes.extend(sda.encode(be, &mut ws, &images, first, rows, layer));

@@ -6,9 +6,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use gpu_dae::backend::Backend;
+use gpu_dae::backend::Storage;
 use gpu_dae::backend::cpu::Cpu;
-use gpu_dae::model::{FinetuneScope, Sda, SdaConfig};
+use gpu_dae::model::{FinetuneScope, Sda, SdaConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::uniforms;
@@ -54,30 +54,18 @@ fn sda_steps_at_batch_1_allocate_nothing() {
         SdaConfig { n_in: vis, hidden: vec![100, 50], corruption: vec![0.1, 0.2], n_out: 10 };
     let pixels: Vec<u8> = uniforms(1, n * vis, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let (images, labels) = (be.upload_images(&pixels, vis), be.upload_images(&labels, 1));
+    let (images, labels) = (be.upload_images(&pixels, vis), be.upload_labels(&labels));
     let mut sda = Sda::new(&be, config, 1);
-    let mut ws = sda.workspace(&be, 1);
-    let mut layer_ws: Vec<_> = (0..2).map(|k| sda.layer_workspace(&be, k, 1)).collect();
-    let (mut costs, mut errors) = (be.zeros(n), be.zeros(n));
+    let mut ws = sda.workspace(&be, 1, n);
+    let mut layer_ws: Vec<_> = (0..2).map(|k| sda.layer_workspace(&be, k, 1, n)).collect();
     let mut steps = |sda: &mut Sda<Cpu>| {
         for i in 0..n {
             for (k, dws) in layer_ws.iter_mut().enumerate() {
-                let key = RngKey::new(1, i as u64);
-                sda.pretrain_step(&be, k, &mut ws, dws, &images, i, key, 0.01, &mut costs, i);
+                let step = Step { first: i, key: RngKey::new(1, i as u64), lr: 0.01, slot: i };
+                sda.pretrain_step(&be, k, &mut ws, dws, &images, step);
             }
-            let full = FinetuneScope::Full;
-            sda.finetune_step(
-                &be,
-                &mut ws,
-                &images,
-                &labels,
-                i,
-                0.1,
-                full,
-                &mut costs,
-                &mut errors,
-                i,
-            );
+            let step = Step { first: i, key: RngKey::UNUSED, lr: 0.1, slot: i };
+            sda.finetune_step(&be, &mut ws, &images, &labels, step, FinetuneScope::Full);
         }
     };
     // Warm-up: the CPU backend's scratch buffers grow to size (so the counter is seen counting).

@@ -15,8 +15,7 @@ use gpu_dae::train::{
     self, DaRun, EpochRow, Progress, ReluDaeRun, RunRecord, SdaRun, Session, Silent, TrainError,
 };
 
-use crate::gpu_vs_cpu::gpu;
-use crate::util::{Tol, assert_close};
+use crate::util::{Tol, assert_close, gpu};
 
 /// 300 training, 60 validation and 360 test images of the embedded MNIST.
 fn small_data() -> DataSet {
@@ -44,8 +43,7 @@ impl Progress for StopAfter {
     fn step(&self, _: usize) {
         self.steps.set(self.steps.get() + 1);
     }
-    fn end_epoch(&self, _: &EpochRow) {}
-    fn end_epoch_line(&self, _: &str) {}
+    fn report(&self, _: &str) {}
     fn interrupted(&self) -> bool {
         self.steps.get() >= self.at
     }
@@ -194,7 +192,9 @@ fn relu_dae_resume_is_bit_identical(stop: usize, resumed_steps: usize) {
     assert_eq!(bits(&resumed.errors), bits(&full.errors), "per-step errors");
     assert_eq!(bits(&resumed.sparsity), bits(&full.sparsity), "per-step sparsity");
     let rows = |r: &[train::StepRow]| {
-        r.iter().map(|r| (r.step, r.error.to_bits(), r.sparsity.to_bits())).collect::<Vec<_>>()
+        r.iter()
+            .map(|r| (r.step, r.error.to_bits(), r.sparsity.map(f32::to_bits)))
+            .collect::<Vec<_>>()
     };
     assert_eq!(rows(&resumed.rows), rows(&full.rows), "the 1000-step rows");
     assert_same_checkpoints(straight.path(), stopped.path());
@@ -337,7 +337,7 @@ fn a_checkpoint_written_on_one_backend_loads_on_the_other() {
     session_run("da", on_gpu.path(), &Silent, false, |s| train::train_da(gpu, &data, &run, s))
         .unwrap();
     // Each checkpoint encodes the same on both backends (the GPU's GEMM sums in another order).
-    let tol = Tol { rel: 1e-5, abs: 1e-5 };
+    let tol = Tol::REORDERED_SUMS;
     for dir in [on_cpu.path(), on_gpu.path()] {
         assert_close("codes", &codes(gpu, dir, &run.model), &codes(&cpu, dir, &run.model), tol);
     }
@@ -346,7 +346,7 @@ fn a_checkpoint_written_on_one_backend_loads_on_the_other() {
         "codes of the two runs",
         &codes(&cpu, on_gpu.path(), &run.model),
         &codes(&cpu, on_cpu.path(), &run.model),
-        Tol { rel: 1e-4, abs: 1e-5 },
+        Tol::STEPS,
     );
 }
 

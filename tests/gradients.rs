@@ -1,8 +1,9 @@
 //! Gradients of the models against central finite differences of an independent f64 cost.
 
 use gpu_dae::backend::cpu::Cpu;
-use gpu_dae::backend::{Backend, Noise};
-use gpu_dae::model::{Autoencoder, AutoencoderConfig};
+use gpu_dae::backend::ops::SoftmaxNll;
+use gpu_dae::backend::{Noise, Run, Storage};
+use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::uniforms;
@@ -61,15 +62,14 @@ fn tied_step(
     let mut ae = Autoencoder::from_host(&be, config, w0, b0, bp0);
     let mut ws = ae.workspace(&be, rows);
     let images = be.upload_images(pixels, v);
-    let mut costs = be.zeros(1);
-    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
+    ae.train_step(&be, &mut ws, &images, Step { first: 0, key, lr: 1.0, slot: 0 });
     let (w1, b1, bp1) = ae.download(&be);
     let old = w0.iter().chain(b0).chain(bp0);
     let new = w1.iter().chain(&b1).chain(&bp1);
     TiedStep {
         params: old.clone().map(|&p| p as f64).collect(),
         analytic: old.zip(new).map(|(&o, &n)| o as f64 - n as f64).collect(),
-        cost: costs[0],
+        cost: ws.costs()[0],
         jac_sq: contractive.then(|| be.download(ws.jacobian_sq())[0]),
     }
 }
@@ -171,22 +171,22 @@ fn softmax_nll_gradient_matches_central_finite_differences() {
     for (rows, classes) in [(1, 1), (3, 7), (5, 10), (2, 33)] {
         let a0 = uniforms(30 + classes as u64, rows * classes, -4.0, 4.0);
         let y: Vec<u8> = (0..rows).map(|r| ((r * 5 + 3) % classes) as u8).collect();
-        let labels = be.upload_images(&y, 1);
+        let labels = be.upload_labels(&y);
         let mut grad = vec![f32::NAN; rows * classes];
         let (mut costs, mut errors) = (vec![0.0; 2], vec![0.0; 2]);
         let scale = 1.0 / rows as f32;
-        be.softmax_nll(
-            &mut grad,
-            &mut costs,
-            &mut errors,
-            1,
-            &a0,
-            &labels,
-            0,
+        be.run(SoftmaxNll {
+            grad: &mut grad,
+            costs: &mut costs,
+            errors: &mut errors,
+            slot: 1,
+            logits: &a0,
+            labels: &labels,
+            first: 0,
             rows,
             classes,
             scale,
-        );
+        });
         let mut a: Vec<f64> = a0.iter().map(|&v| v as f64).collect();
         let c0 = nll_f64(&a, &y, classes);
         assert!(
@@ -226,9 +226,20 @@ fn softmax_nll_counts_ties_by_the_first_maximum() {
     // Row 0: classes 1 and 2 tie for the maximum, label 1 (right); row 1: same logits, label 2
     // (wrong: the first maximum is 1); row 2: all equal, label 0 (right).
     let a = vec![0.0, 3.0, 3.0, 0.0, 3.0, 3.0, 1.0, 1.0, 1.0];
-    let labels = be.upload_images(&[1, 2, 0], 1);
+    let labels = be.upload_labels(&[1, 2, 0]);
     let (mut grad, mut costs, mut errors) = (vec![0.0; 9], vec![0.0], vec![0.0]);
-    be.softmax_nll(&mut grad, &mut costs, &mut errors, 0, &a, &labels, 0, 3, 3, 1.0);
+    be.run(SoftmaxNll {
+        grad: &mut grad,
+        costs: &mut costs,
+        errors: &mut errors,
+        slot: 0,
+        logits: &a,
+        labels: &labels,
+        first: 0,
+        rows: 3,
+        classes: 3,
+        scale: 1.0,
+    });
     assert_eq!(errors[0], 1.0);
 }
 
@@ -277,14 +288,14 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
     let pixels: Vec<u8> = uniforms(60, rows * 7, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let y = [2u8, 0, 1];
     let images = be.upload_images(&pixels, 7);
-    let labels = be.upload_images(&y, 1);
+    let labels = be.upload_labels(&y);
 
     // Analytic gradient: one SGD step with lr = 1 moves each parameter by minus its gradient.
     let mut sda = Sda::from_host(&be, config, &params0);
-    let mut ws = sda.workspace(&be, rows);
-    let (mut costs, mut errors) = (be.zeros(1), be.zeros(1));
-    let full = FinetuneScope::Full;
-    sda.finetune_step(&be, &mut ws, &images, &labels, 0, 1.0, full, &mut costs, &mut errors, 0);
+    let mut ws = sda.workspace(&be, rows, 1);
+    let step = Step { first: 0, key: RngKey::UNUSED, lr: 1.0, slot: 0 };
+    sda.finetune_step(&be, &mut ws, &images, &labels, step, FinetuneScope::Full);
+    let cost0 = ws.costs()[0];
     let params1 = sda.params(&be);
     let flat = |p: &SdaParams| -> Vec<f64> {
         p.layers
@@ -312,13 +323,12 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
         sda_nll_f64(&layers, &sizes, &x, &y)
     };
     let c0 = cost(&theta);
-    assert!((costs[0] as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", costs[0]);
+    assert!((cost0 as f64 - c0).abs() <= 1e-5 * c0, "step cost {cost0} vs f64 cost {c0}");
     assert_gradient(&analytic, theta, cost, |_| "SdA");
 
     // Fine-tuning the top only leaves the hidden layers as they were.
     let mut sda = Sda::from_host(&be, sda.config.clone(), &params0);
-    let top = FinetuneScope::Top;
-    sda.finetune_step(&be, &mut ws, &images, &labels, 0, 1.0, top, &mut costs, &mut errors, 0);
+    sda.finetune_step(&be, &mut ws, &images, &labels, step, FinetuneScope::Top);
     let after = sda.params(&be);
     assert_eq!(after.layers, params0.layers, "--finetune top changed a hidden layer");
     assert_eq!(after.top, params1.top, "the softmax layer's step does not depend on the scope");
@@ -453,9 +463,8 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
     let mut ae = Autoencoder::from_host_untied(&be, config, (&w0, &v0), &b0, &c0);
     let mut ws = ae.workspace(&be, rows);
     let images = be.upload_images(&pixels, nv);
-    let mut costs = be.zeros(1);
-    ae.train_step(&be, &mut ws, &images, 0, key, 1.0, &mut costs, 0);
-    let frac_on = be.download(ws.fraction_on())[0];
+    ae.train_step(&be, &mut ws, &images, Step { first: 0, key, lr: 1.0, slot: 0 });
+    let (cost0, frac_on) = (ws.costs()[0], ws.fraction_on()[0]);
     let (w1, b1, c1) = ae.download(&be);
     let v1 = ae.download_decoder(&be).unwrap();
     let analytic: Vec<f64> = [(&w0, &w1), (&v0, &v1), (&b0, &b1), (&c0, &c1)]
@@ -481,12 +490,7 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
     assert!(on > 0 && on < rows * nh, "units on: {on} of {}: the test needs some off", rows * nh);
     assert_eq!(frac_on, on as f32 / (rows * nh) as f32, "fraction on");
     // The step reports E = ‖y − x‖², twice the ½E whose gradient it follows.
-    assert!(
-        (costs[0] as f64 - 2.0 * half).abs() <= 1e-4 * half,
-        "E {} vs {}",
-        costs[0],
-        2.0 * half
-    );
+    assert!((cost0 as f64 - 2.0 * half).abs() <= 1e-4 * half, "E {cost0} vs {}", 2.0 * half);
 
     let name = |i| match i {
         i if i < nw => "W",

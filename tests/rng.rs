@@ -1,7 +1,8 @@
 //! The counter-based RNG: determinism, independence of streams, noise statistics.
 
 use gpu_dae::backend::cpu::Cpu;
-use gpu_dae::backend::{Backend, Noise};
+use gpu_dae::backend::ops::{Corrupt, LoadBatch};
+use gpu_dae::backend::{Noise, Run, Storage};
 use gpu_dae::rng::{HostRng, RngKey, drop_threshold, mix32};
 
 use crate::util::uniforms;
@@ -68,7 +69,15 @@ fn masks_keep_one_minus_p_within_four_sigma() {
     let (mut x, mut out) = (vec![0.0; n], vec![0.0; n]);
     for (stream, p) in [(0u64, 0.0f32), (1, 0.1), (2, 0.3), (3, 0.5), (4, 0.9), (5, 1.0)] {
         let key = RngKey::new(123, stream);
-        be.load_batch(&mut x, &mut out, &images, 0, rows, Noise::Mask { p }, key);
+        be.run(LoadBatch {
+            x: &mut x,
+            x_tilde: &mut out,
+            images: &images,
+            first: 0,
+            rows,
+            noise: Noise::Mask { p },
+            key,
+        });
         let kept = out.iter().filter(|&&v| v == 1.0).count() as f64 / n as f64;
         let q = 1.0 - p as f64;
         let sigma = (q * (1.0 - q) / n as f64).sqrt();
@@ -93,7 +102,15 @@ fn salt_and_pepper_noise_corrupts_p_half_salt_half_pepper_within_four_sigma() {
     let (mut x, mut out, mut masked) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     for (stream, p) in [(0u64, 0.05f32), (1, 0.1), (2, 0.3), (3, 0.5), (4, 0.9)] {
         let key = RngKey::new(321, stream);
-        be.load_batch(&mut x, &mut out, &images, 0, rows, Noise::SaltPepper { p }, key);
+        be.run(LoadBatch {
+            x: &mut x,
+            x_tilde: &mut out,
+            images: &images,
+            first: 0,
+            rows,
+            noise: Noise::SaltPepper { p },
+            key,
+        });
         let (mut salt, mut pepper) = (0usize, 0usize);
         for (i, (&v, &xt)) in x.iter().zip(&out).enumerate() {
             if xt.to_bits() == v.to_bits() {
@@ -121,7 +138,15 @@ fn salt_and_pepper_noise_corrupts_p_half_salt_half_pepper_within_four_sigma() {
             4.0 * sigma_half
         );
         // Under the same key the corrupted set is masking noise's dropped set (x ≠ 0 here).
-        be.load_batch(&mut x, &mut masked, &images, 0, rows, Noise::Mask { p }, key);
+        be.run(LoadBatch {
+            x: &mut x,
+            x_tilde: &mut masked,
+            images: &images,
+            first: 0,
+            rows,
+            noise: Noise::Mask { p },
+            key,
+        });
         for i in 0..n {
             let dropped = masked[i] == 0.0;
             let changed = out[i].to_bits() != x[i].to_bits();
@@ -139,9 +164,21 @@ fn salt_and_pepper_noise_at_p_0_keeps_x_and_at_p_1_replaces_every_element() {
     let n = 50_000;
     let x = uniforms(8, n, 0.25, 0.75);
     let mut out = vec![f32::NAN; n];
-    be.corrupt(&mut out, &x, n, Noise::SaltPepper { p: 0.0 }, RngKey::new(8, 0));
+    be.run(Corrupt {
+        x_tilde: &mut out,
+        x: &x,
+        len: n,
+        noise: Noise::SaltPepper { p: 0.0 },
+        key: RngKey::new(8, 0),
+    });
     assert_eq!(out, x, "p = 0 must leave x unchanged");
-    be.corrupt(&mut out, &x, n, Noise::SaltPepper { p: 1.0 }, RngKey::new(8, 1));
+    be.run(Corrupt {
+        x_tilde: &mut out,
+        x: &x,
+        len: n,
+        noise: Noise::SaltPepper { p: 1.0 },
+        key: RngKey::new(8, 1),
+    });
     assert!(out.iter().all(|&v| v == 0.0 || v == 1.0), "p = 1 must replace everything by 0 or 1");
     let salt = out.iter().filter(|&&v| v == 1.0).count() as f64;
     assert!((salt - n as f64 / 2.0).abs() <= 4.0 * (n as f64 / 4.0).sqrt(), "salt {salt} of {n}");
@@ -166,7 +203,13 @@ fn gaussian_noise_has_mean_0_and_variance_sigma_squared_within_four_sigma() {
     for (stream, sigma) in [(1u64, 1.0f32), (2, 0.25), (3, 3.0)] {
         let x = vec![0.5f32; n];
         let mut xt = vec![0.0f32; n];
-        cpu.corrupt(&mut xt, &x, n, Noise::Gauss { sigma }, RngKey::new(42, stream));
+        cpu.run(Corrupt {
+            x_tilde: &mut xt,
+            x: &x,
+            len: n,
+            noise: Noise::Gauss { sigma },
+            key: RngKey::new(42, stream),
+        });
         let z: Vec<f64> = xt.iter().map(|&v| (f64::from(v) - 0.5) / f64::from(sigma)).collect();
         let mean = z.iter().sum::<f64>() / n as f64;
         let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
@@ -183,7 +226,8 @@ fn gaussian_noise_has_mean_0_and_variance_sigma_squared_within_four_sigma() {
     }
     // Neighbouring elements are uncorrelated.
     let mut z = vec![0.0f32; n];
-    cpu.corrupt(&mut z, &vec![0.0; n], n, Noise::Gauss { sigma: 1.0 }, RngKey::new(43, 0));
+    let (noise, key) = (Noise::Gauss { sigma: 1.0 }, RngKey::new(43, 0));
+    cpu.run(Corrupt { x_tilde: &mut z, x: &vec![0.0; n], len: n, noise, key });
     let corr = z.windows(2).map(|w| f64::from(w[0]) * f64::from(w[1])).sum::<f64>() / n as f64;
     assert!(corr.abs() <= 4.0 / (n as f64).sqrt(), "lag-1 correlation {corr}");
 }

@@ -1,13 +1,35 @@
-//! Every WGSL module of the GPU backend parses and validates with naga, with no adapter needed:
-//! the modules exactly as the backend compiles them (helper files prefixed), and every file in
-//! `shaders/` is part of at least one module.
+//! The shaders against the host code, with no adapter needed (naga parses and validates the
+//! WGSL exactly as the backend compiles it):
+//! - every module validates, and every file in `shaders/` is part of one;
+//! - every kernel's entry point exists, its `Params` struct has the fields, offsets and sizes
+//!   of the Rust mirror, it uses exactly the storage bindings its bind-group layout declares,
+//!   and its override constants exist;
+//! - every entry point of the WGSL is a kernel, whose op has its own shader file, its CPU twin,
+//!   its GPU-vs-CPU test and its bench case, all named by the op's stem;
+//! - every enum code shared with WGSL has the same value on both sides.
 
 use std::collections::BTreeSet;
 
-use gpu_dae::backend::gpu::shader_modules;
-use naga::valid::{Capabilities, ValidationFlags, Validator};
+use gpu_dae::backend::gpu::kernel::{Access, Field, KernelInfo};
+use gpu_dae::backend::gpu::{MAX_BINDINGS, kernels, shader_modules, wgsl_codes};
+use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 
-const SHADER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A module parsed and validated.
+fn parse(name: &str, source: &str) -> (naga::Module, ModuleInfo) {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    let info = Validator::new(ValidationFlags::all(), Capabilities::default())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    (module, info)
+}
+
+fn read(path: &str) -> String {
+    let path = format!("{ROOT}/{path}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
 
 #[test]
 fn every_shader_module_parses_and_validates() {
@@ -37,8 +59,9 @@ fn every_shader_module_parses_and_validates() {
 
 #[test]
 fn every_shader_file_is_compiled_by_the_backend() {
-    let on_disk: BTreeSet<String> = std::fs::read_dir(SHADER_DIR)
-        .unwrap_or_else(|e| panic!("reading {SHADER_DIR}: {e}"))
+    let dir = format!("{ROOT}/shaders");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {dir}: {e}"))
         .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".wgsl"))
         .collect();
@@ -50,25 +73,161 @@ fn every_shader_file_is_compiled_by_the_backend() {
     assert!(missing.is_empty(), "modules name files not in shaders/: {missing:?}");
 }
 
+/// The fields of a WGSL struct type as `Field`s (nested structs' too), and its span.
+fn wgsl_fields(module: &naga::Module, ty: naga::Handle<naga::Type>) -> (Vec<Field>, u32) {
+    let naga::TypeInner::Struct { members, span } = &module.types[ty].inner else {
+        panic!("{:?} is not a struct", module.types[ty].name);
+    };
+    let fields = members
+        .iter()
+        .map(|m| {
+            let nested = match module.types[m.ty].inner {
+                naga::TypeInner::Struct { .. } => wgsl_fields(module, m.ty).0,
+                _ => Vec::new(),
+            };
+            Field {
+                name: Box::leak(m.name.clone().unwrap_or_default().into_boxed_str()),
+                offset: m.offset as usize,
+                size: module.types[m.ty].inner.size(module.to_ctx()) as usize,
+                fields: Box::leak(nested.into_boxed_slice()),
+            }
+        })
+        .collect();
+    (fields, *span)
+}
+
+/// What is wrong with `kernel` against its module, if anything.
+fn kernel_mismatches(kernel: &KernelInfo) -> Vec<String> {
+    let (module, info) = parse(kernel.file, &kernel.source);
+    let what = |m: String| format!("{} ({}): {m}", kernel.entry, kernel.file);
+    let Some(index) = module.entry_points.iter().position(|e| e.name == kernel.entry) else {
+        return vec![what("no such entry point".into())];
+    };
+    let uses = info.get_entry_point(index);
+    let mut wrong = Vec::new();
+    let mut bound = Vec::new();
+    for (handle, var) in module.global_variables.iter() {
+        let Some(binding) = &var.binding else { continue };
+        let name = var.name.clone().unwrap_or_default();
+        match var.space {
+            naga::AddressSpace::Uniform => {
+                assert_eq!((binding.group, binding.binding), (0, 0), "{name}: the parameters");
+                let (fields, span) = wgsl_fields(&module, var.ty);
+                if fields != kernel.params {
+                    wrong.push(what(format!("Params: WGSL {fields:?}, Rust {:?}", kernel.params)));
+                }
+                if span as u64 > 64 {
+                    wrong.push(what(format!("Params spans {span} bytes, a ring slot 64")));
+                }
+            }
+            naga::AddressSpace::Storage { access } if !uses[handle].is_empty() => {
+                let write = access.contains(naga::StorageAccess::STORE);
+                let access = if write { Access::ReadWrite } else { Access::Read };
+                bound.push((binding.binding, name, access));
+            }
+            _ => {}
+        }
+    }
+    bound.sort_by_key(|b| b.0);
+    let declared: Vec<_> =
+        kernel.bindings.iter().map(|b| (b.slot, b.name.to_string(), b.access)).collect();
+    if bound != declared {
+        wrong.push(what(format!("uses {bound:?}, its layout declares {declared:?}")));
+    }
+    let overrides: Vec<String> =
+        module.overrides.iter().filter_map(|(_, o)| o.name.clone()).collect();
+    for name in kernel.overrides {
+        if !overrides.iter().any(|o| o == name) {
+            wrong.push(what(format!("override {name} is not in {overrides:?}")));
+        }
+    }
+    if kernel.bindings.len() > MAX_BINDINGS {
+        wrong.push(what(format!(
+            "{} bindings, the bind-group cache keys {MAX_BINDINGS}",
+            kernel.bindings.len()
+        )));
+    }
+    wrong
+}
+
 #[test]
-fn every_module_has_its_entry_points() {
-    let expected = [
-        ("batch", &["load_batch"][..]),
-        ("matmul", &["gemm"][..]),
-        ("loss", &["xent_logits", "xent_finish"][..]),
-        ("reduce", &["col_sum"][..]),
-        ("corrupt", &["corrupt_tensor"][..]),
-        ("softmax", &["softmax_nll"][..]),
-    ];
-    for (name, entries) in expected {
-        let m = shader_modules()
-            .into_iter()
-            .find(|m| m.name == name)
-            .unwrap_or_else(|| panic!("no shader module {name:?}"));
-        let module = naga::front::wgsl::parse_str(&m.source).expect("parses (checked above)");
-        let found: Vec<&str> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
-        for entry in entries {
-            assert!(found.contains(entry), "module {name}: no entry point {entry:?} in {found:?}");
+fn every_kernel_matches_its_wgsl_parameters_bindings_and_overrides() {
+    let kernels = kernels();
+    assert!(kernels.len() >= 13, "{} kernels", kernels.len());
+    let wrong: Vec<String> = kernels.iter().flat_map(kernel_mismatches).collect();
+    assert!(wrong.is_empty(), "kernels that do not match their WGSL:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_entry_point_is_a_kernel_whose_op_has_its_stem_everywhere() {
+    let kernels = kernels();
+    let cpu = read("src/backend/cpu.rs");
+    let ops = read("src/backend/ops.rs");
+    let tests = read("tests/gpu_vs_cpu.rs");
+    let benches = read("benches/kernels.rs");
+    let mut wrong = Vec::new();
+    for m in shader_modules() {
+        let (module, _) = parse(m.name, &m.source);
+        for entry in &module.entry_points {
+            if !kernels.iter().any(|k| k.entry == entry.name && k.file == m.name) {
+                wrong.push(format!(
+                    "{}: entry point {} is no kernel of the backend",
+                    m.name, entry.name
+                ));
+            }
+        }
+    }
+    let stems: BTreeSet<&str> = kernels.iter().map(|k| k.op).collect();
+    // A stem followed by a character that cannot continue an identifier.
+    let names = |text: &str, before: &str, stem: &str| {
+        text.match_indices(&format!("{before}{stem}")).any(|(i, s)| {
+            let next = text[i + s.len()..].chars().next().unwrap_or(' ');
+            !(next.is_alphanumeric() || next == '_')
+        })
+    };
+    for stem in stems {
+        let file = format!("{stem}.wgsl");
+        if !kernels.iter().filter(|k| k.op == stem).all(|k| k.file == file) {
+            wrong.push(format!("{stem}: its kernels are not all in shaders/{file}"));
+        }
+        if !names(&ops, "const STEM: &'static str = \"", stem) {
+            wrong.push(format!("{stem}: no op of backend/ops.rs has this stem"));
+        }
+        if !names(&cpu, "fn ", stem) {
+            wrong.push(format!("{stem}: no CPU twin `fn {stem}` in src/backend/cpu.rs"));
+        }
+        if !tests.contains(&format!("fn {stem}_")) {
+            wrong.push(format!("{stem}: no test `fn {stem}_…` in tests/gpu_vs_cpu.rs"));
+        }
+        if !names(&benches, "\"", stem) {
+            wrong.push(format!("{stem}: no bench case \"{stem} …\" in benches/kernels.rs"));
+        }
+    }
+    assert!(wrong.is_empty(), "ops missing a part:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_enum_code_shared_with_wgsl_matches() {
+    let codes = wgsl_codes();
+    assert!(codes.len() >= 7, "{codes:?}");
+    let modules = shader_modules();
+    for (file, name, value) in codes {
+        let m = modules
+            .iter()
+            .find(|m| m.files.contains(&file))
+            .unwrap_or_else(|| panic!("no module includes {file}"));
+        let (module, _) = parse(m.name, &m.source);
+        let constant = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{file}: no constant {name}"))
+            .1;
+        match module.global_expressions[constant.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => {
+                assert_eq!(v, value, "{file}: {name} is {v}, the host passes {value}")
+            }
+            ref other => panic!("{file}: {name} is {other:?}, not a u32 literal"),
         }
     }
 }

@@ -1,6 +1,15 @@
-//! Shared test helpers: seeded data and tolerant comparison.
+//! Shared test vocabulary: the named tolerances, tolerant and bit-exact comparison, seeded
+//! data, the one GPU-availability helper and the macro that runs a test body on every backend.
 
-/// A named tolerance: |x − y| ≤ max(rel·|x + y|, abs) (burn's rule).
+use std::sync::OnceLock;
+
+use gpu_dae::backend::gpu::{Gpu, GpuOptions};
+use gpu_dae::backend::ops::LoadBatch;
+use gpu_dae::backend::{Backend, Noise, Storage};
+use gpu_dae::rng::RngKey;
+
+/// A tolerance: |x − y| ≤ max(rel·|x + y|, abs) (burn's rule). Every tolerance a test uses is
+/// one of the named ones below, each saying why it is that loose.
 #[derive(Clone, Copy, Debug)]
 pub struct Tol {
     pub rel: f64,
@@ -8,11 +17,71 @@ pub struct Tol {
 }
 
 impl Tol {
-    /// For f32 results of the same computation in a different order: 1e-5 relative.
+    /// f32 results of the same computation in a different order: 1e-5 relative.
     pub const F32_REORDERED: Tol = Tol { rel: 1e-5, abs: 1e-6 };
-}
 
-impl Tol {
+    /// Element-wise transcendental results (σ, softplus) of the same polynomials, evaluated
+    /// with and without fma, or against f64: a few ulp.
+    pub const ELEMENTWISE: Tol = Tol { rel: 1e-5, abs: 1e-7 };
+
+    /// A multiply and an add per element that a driver may fuse into one fma.
+    pub const AFFINE: Tol = Tol { rel: 1e-6, abs: 1e-6 };
+
+    /// a·(1 + α·f): a product of three f32 and a sum, per element.
+    pub const SCALED: Tol = Tol { rel: 1e-6, abs: 1e-7 };
+
+    /// Results summed over hundreds to thousands of terms in another order: a loss over a
+    /// batch, the hidden codes of a GEMM over 784 pixels.
+    pub const REORDERED_SUMS: Tol = Tol { rel: 1e-5, abs: 1e-5 };
+
+    /// Parameters after tens of training steps whose GEMMs sum in another order (|W| ≲ 0.3).
+    pub const PARAMS_AFTER_STEPS: Tol = Tol { rel: 1e-5, abs: 1e-5 };
+
+    /// The results of a few training steps of a small model on two backends.
+    pub const STEPS: Tol = Tol { rel: 1e-4, abs: 1e-5 };
+
+    /// The results of a few ReLU-DAE steps whose Gaussian noise differs in the last bits
+    /// between drivers (ln and cos are the driver's on the GPU).
+    pub const GAUSSIAN_STEPS: Tol = Tol { rel: 1e-3, abs: 1e-4 };
+
+    /// The CPU's polynomial ln and cos on exactly reduced arguments against f64: a few ulp of
+    /// z, and near the zeros of cos the rounding of 2π·c (c ≤ ⅛) times |√(−2 ln u₁)| ≤ 5.77.
+    pub const BOX_MULLER_F64: Tol = Tol { rel: 2e-7, abs: 3e-7 };
+
+    /// A GEMM's k products accumulated in another order (or against f64): error grows like
+    /// √k.
+    pub fn gemm(k: usize) -> Tol {
+        Tol { rel: 1e-5, abs: 1e-5 * (k as f64).sqrt() }
+    }
+
+    /// Column sums over `rows` rows in another order: error grows like √rows.
+    pub fn column_sums(rows: usize) -> Tol {
+        Tol { rel: 1e-5, abs: 1e-6 * (rows as f64).sqrt() }
+    }
+
+    /// A sum of `len` squares in a tree against in order: relative error grows like √len.
+    pub fn sum_of(len: usize) -> Tol {
+        Tol { rel: 1e-5 * (len as f64).sqrt().max(1.0), abs: 1e-6 }
+    }
+
+    /// The softmax gradient (p − onehot)·scale: p to a few ulp, times scale.
+    pub fn softmax_grad(scale: f32) -> Tol {
+        Tol { rel: 1e-5, abs: 1e-6 * f64::from(scale) }
+    }
+
+    /// Additive Gaussian noise of σ: the uniforms are the same bits, ln, cos and √ the
+    /// driver's, so |Δz| stays ~1e-6·|z| plus the absolute error of cos near its zeros and of
+    /// ln near u₁ = 1, times σ.
+    pub fn gaussian(sigma: f32) -> Tol {
+        Tol { rel: 1e-4, abs: 2e-5 * f64::from(sigma).max(1e-3) }
+    }
+
+    /// A fraction of `n` units that may differ by one unit (a pre-activation within rounding
+    /// of 0).
+    pub fn one_unit_of(n: usize) -> Tol {
+        Tol { rel: 0.0, abs: 1.5 / n as f64 }
+    }
+
     /// Whether `got` is within tolerance of `want` (NaN never is).
     pub fn accepts(self, got: f64, want: f64) -> bool {
         let allowed = (self.rel * (got + want).abs()).max(self.abs);
@@ -47,6 +116,20 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], tol: Tol) {
     );
 }
 
+/// Asserts `got` and `want` are the same bits, element by element.
+pub fn assert_bit_identical(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    let bad: Vec<String> = got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .filter(|(_, (g, w))| g.to_bits() != w.to_bits())
+        .take(5)
+        .map(|(i, (g, w))| format!("[{i}] got {g:e} want {w:e}"))
+        .collect();
+    assert!(bad.is_empty(), "{what}: not bit-identical; first: {}", bad.join(", "));
+}
+
 /// `n` seeded uniforms in [lo, hi) (a 64-bit LCG; independent of the code under test).
 pub fn uniforms(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -57,3 +140,94 @@ pub fn uniforms(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
         })
         .collect()
 }
+
+/// `n` seeded u8 pixels.
+pub fn pixels(seed: u64, n: usize) -> Vec<u8> {
+    uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
+}
+
+/// x and x̃ of `rows` images of `px` ([n, dim] u8) from `first`, corrupted by `noise` under
+/// `key`, both starting as NaN.
+pub fn load_batch_on<B: Backend>(
+    be: &B,
+    (px, dim): (&[u8], usize),
+    (first, rows): (usize, usize),
+    noise: Noise,
+    key: RngKey,
+) -> (Vec<f32>, Vec<f32>) {
+    let images = be.upload_images(px, dim);
+    let nan = vec![f32::NAN; rows * dim];
+    let (mut x, mut x_tilde) = (be.upload(&nan), be.upload(&nan));
+    let images = &images;
+    be.run(LoadBatch { x: &mut x, x_tilde: &mut x_tilde, images, first, rows, noise, key });
+    (be.download(&x), be.download(&x_tilde))
+}
+
+/// Whether this run requires the GPU tests to run (`GPU_DAE_REQUIRE_GPU=1`, as in CI).
+pub fn require_gpu() -> bool {
+    std::env::var("GPU_DAE_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// The options every GPU test opens its adapter with: any adapter, software ones included
+/// (lavapipe on CI).
+pub const ANY_ADAPTER: GpuOptions = GpuOptions { adapter: None, allow_software: true };
+
+/// The GPU shared by the tests, or why there is none.
+fn shared_gpu() -> &'static Result<Gpu, String> {
+    static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let gpu = Gpu::new(&ANY_ADAPTER).map_err(|e| e.to_string());
+        if let Ok(g) = &gpu {
+            println!("GPU tests on {}", g.describe());
+        }
+        gpu
+    })
+}
+
+/// The shared GPU for `test`, or None after printing a skip line: without an adapter a GPU test
+/// passes as skipped, unless `GPU_DAE_REQUIRE_GPU=1`, where it fails.
+pub fn gpu(test: &str) -> Option<&'static Gpu> {
+    match shared_gpu() {
+        Ok(g) => Some(g),
+        Err(e) if require_gpu() => panic!("{test}: GPU_DAE_REQUIRE_GPU=1 but no GPU: {e}"),
+        Err(e) => {
+            println!("SKIP {test}: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
+/// A GPU of its own for a test that reads the counters (the shared one is used concurrently),
+/// or None as `gpu` says.
+pub fn own_gpu(test: &str) -> Option<Gpu> {
+    gpu(test)?;
+    Some(Gpu::new(&ANY_ADAPTER).expect("opened once already"))
+}
+
+/// For each test body `fn name<B: Backend>(be: &B)` named, a test on the CPU backend
+/// (`on_cpu::name`) and one on the shared GPU (`on_gpu::name`, see `gpu`): one body, run on
+/// every backend there is.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod on_cpu {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&gpu_dae::backend::cpu::Cpu::new());
+                }
+            )*
+        }
+        mod on_gpu {
+            $(
+                #[test]
+                fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    if let Some(gpu) = crate::util::gpu(test) {
+                        super::$name(gpu);
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_every_backend;

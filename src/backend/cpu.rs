@@ -1,7 +1,8 @@
-//! The CPU backend: the reference every GPU kernel is tested against, and a fast fallback.
-//! GEMMs go to faer (runtime-dispatched SIMD, both cores through rayon; measured fastest of
-//! faer, gemm and matrixmultiply on our [20|128]×784×500 shapes); element-wise loops are written
-//! branch-free over `backend::math` so LLVM vectorises them.
+//! The CPU backend: the reference every GPU kernel is tested against, and a fast engine of its
+//! own. Each op of `backend::ops` has its twin here, a function named by the op's stem
+//! (`gemm`, `load_batch`, …). GEMMs go to faer (runtime-dispatched SIMD, rayon's threads for
+//! large products; chosen over gemm and matrixmultiply by measurement); element-wise loops are
+//! written branch-free over `backend::math` so LLVM vectorises them.
 
 use std::cell::RefCell;
 
@@ -9,17 +10,19 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::math;
-use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use super::ops::{
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SoftmaxNll, SqErr, XentLogits,
+};
+use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
 
 /// Element-wise work below this many elements runs on one thread (rayon's fork/join costs more).
 const PAR_MIN: usize = 1 << 16;
 
 /// GEMMs of fewer multiply-adds (m·n·k) than this run on one thread: below it rayon's
-/// fork/join and faer's partitioning cost more than the second core gains. Measured on 2 cores:
-/// SdA 784-1000-1000-1000 steps at batch 1 0.33 → 0.19 ms (pretraining layer 0) and
-/// 0.75 → 0.39 ms (fine-tuning), at batch 20 2.6 → 1.8 ms (fine-tuning); the dA at batch 20 and
-/// 128 unchanged or faster.
+/// fork/join and faer's partitioning cost more than a second core gains (the SdA's batch-1
+/// products are below it, the dA's batch-20 ones above).
 const GEMM_PAR_MIN: usize = 1 << 25;
 
 /// Independent partial sums kept by reductions, so LLVM can vectorise them (f32 addition is
@@ -27,9 +30,9 @@ const GEMM_PAR_MIN: usize = 1 << 25;
 const LANES: usize = 16;
 
 /// Defines `fn $name` twice: as written, and compiled for AVX2 + FMA, picking the latter at run
-/// time when the processor has it. The element-wise kernels run about 3× faster that way than
-/// with the x86-64 baseline (SSE2) while computing identical bits (Rust never contracts a·b + c
-/// into an FMA on its own).
+/// time when the processor has it. The element-wise kernels run several times faster that way
+/// than with the x86-64 baseline (SSE2) while computing identical bits (Rust never contracts
+/// a·b + c into an FMA on its own).
 macro_rules! simd_kernel {
     ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
@@ -90,7 +93,7 @@ simd_kernel! {
 }
 
 /// Masking noise on element i of a draw: v where it is kept (`bits(i) >> 8 ≥ threshold`), 0
-/// where it is dropped. The twin of `corrupt` in shaders/noise.wgsl.
+/// where it is dropped. The twin of `noisy` in shaders/noise.wgsl.
 #[inline(always)]
 fn masked(key: RngKey, threshold: u32, i: usize, v: f32) -> f32 {
     if key.bits(i as u32) >> 8 >= threshold { v } else { 0.0 }
@@ -118,7 +121,7 @@ simd_kernel! {
 
 /// Salt-and-pepper noise on element i of a draw: with b = bits(i), `(b & 1)` as 0.0 or 1.0
 /// where it is corrupted (`b >> 8 < threshold`, masking noise's dropped set), v elsewhere. The
-/// twin of `corrupt` in shaders/noise.wgsl.
+/// twin of `noisy` in shaders/noise.wgsl.
 #[inline(always)]
 fn salt_pepper(key: RngKey, threshold: u32, i: usize, v: f32) -> f32 {
     let b = key.bits(i as u32);
@@ -165,7 +168,7 @@ simd_kernel! {
 
 /// One row of `softmax_nll`: g = (softmax(a) − onehot(y))·scale; returns (−log softmax(a)_y,
 /// whether the first argmax of a differs from y). Computed as m = max a, s = Σ e^(a − m) (in
-/// order), −log p_y = m + ln s − a_y; the twin of shaders/softmax.wgsl's row loop.
+/// order), −log p_y = m + ln s − a_y; the twin of shaders/softmax_nll.wgsl's row loop.
 fn softmax_row(g: &mut [f32], a: &[f32], y: usize, scale: f32) -> (f32, bool) {
     let mut arg = 0;
     for (j, &v) in a.iter().enumerate().skip(1) {
@@ -209,7 +212,7 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     })
 }
 
-/// The CPU backend. Tensors are `Vec<f32>`; image sets keep their u8 pixels.
+/// The CPU backend. Tensors are `Vec<f32>`; image and label sets keep their u8 values.
 #[derive(Clone, Debug, Default)]
 pub struct Cpu;
 
@@ -224,6 +227,70 @@ impl Cpu {
     pub fn new() -> Self {
         Cpu
     }
+}
+
+impl Storage for Cpu {
+    type Tensor = Vec<f32>;
+    type Images = CpuImages;
+    type Labels = Vec<u8>;
+
+    fn describe(&self) -> String {
+        match rayon::current_num_threads() {
+            1 => "cpu (1 thread)".to_owned(),
+            n => format!("cpu ({n} threads)"),
+        }
+    }
+
+    fn zeros(&self, len: usize) -> Vec<f32> {
+        vec![0.0; len]
+    }
+
+    fn upload(&self, host: &[f32]) -> Vec<f32> {
+        host.to_vec()
+    }
+
+    fn download(&self, t: &Vec<f32>) -> Vec<f32> {
+        t.clone()
+    }
+
+    fn upload_images(&self, pixels: &[u8], dim: usize) -> CpuImages {
+        CpuImages { pixels: pixels.to_vec(), dim }
+    }
+
+    fn upload_labels(&self, labels: &[u8]) -> Vec<u8> {
+        labels.to_vec()
+    }
+}
+
+impl Backend for Cpu {}
+
+/// Implements `Run<Op>` for `Cpu` by calling the op's twin, the function named by its stem.
+macro_rules! cpu_twins {
+    ($($op:ident$(<$($extra:ty),*>)? => $twin:ident),* $(,)?) => {
+        $(
+            impl Run<$op<'_, Vec<f32> $($(, $extra)*)?>> for Cpu {
+                fn run(&self, op: $op<'_, Vec<f32> $($(, $extra)*)?>) {
+                    $twin(op)
+                }
+            }
+        )*
+    };
+}
+
+cpu_twins! {
+    LoadBatch<CpuImages> => load_batch,
+    Corrupt => corrupt,
+    Gemm => gemm,
+    GemmSum => gemm_sum,
+    XentLogits => xent_logits,
+    SqErr => sq_err,
+    CountPositive => count_positive,
+    SoftmaxNll<Vec<u8>> => softmax_nll,
+    ColSum => col_sum,
+    ColSqNorms => col_sq_norms,
+    Contractive => contractive,
+    ScaleCols => scale_cols,
+    Affine => affine,
 }
 
 /// Applies `f` to every row of `c: [rows, cols]` (with the row index), in parallel when large.
@@ -280,307 +347,216 @@ fn product(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec, accum: Accum) {
     faer::linalg::matmul::matmul(dst, accum, op_a(a, s, k), op_b(b, s, k), s.alpha, par);
 }
 
-impl Backend for Cpu {
-    type Tensor = Vec<f32>;
-    type Images = CpuImages;
-
-    fn describe(&self) -> String {
-        match rayon::current_num_threads() {
-            1 => "cpu (1 thread)".to_owned(),
-            n => format!("cpu ({n} threads)"),
+/// `ops::LoadBatch`: x = pixels · (1/255), x̃ = noise(x), one pass over the batch's pixels.
+fn load_batch(op: LoadBatch<'_, Vec<f32>, CpuImages>) {
+    let LoadBatch { x, x_tilde, images, first, rows, noise, key } = op;
+    let d = images.dim;
+    let src = &images.pixels[first * d..(first + rows) * d];
+    let (x, x_tilde) = (&mut x[..rows * d], &mut x_tilde[..rows * d]);
+    match noise {
+        Noise::None => {
+            x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
+            x_tilde.copy_from_slice(x);
+        }
+        Noise::Mask { p } => load_masked(x, x_tilde, src, key, drop_threshold(p)),
+        Noise::SaltPepper { p } => load_salt_pepper(x, x_tilde, src, key, drop_threshold(p)),
+        Noise::Gauss { sigma } => {
+            x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
+            corrupt_gauss(x_tilde, x, key, sigma);
         }
     }
+}
 
-    fn zeros(&self, len: usize) -> Vec<f32> {
-        vec![0.0; len]
+/// `ops::Corrupt`: x̃ = noise(x) element-wise.
+fn corrupt(op: Corrupt<'_, Vec<f32>>) {
+    let Corrupt { x_tilde, x, len, noise, key } = op;
+    let (x_tilde, x) = (&mut x_tilde[..len], &x[..len]);
+    match noise {
+        Noise::None => x_tilde.copy_from_slice(x),
+        Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
+        Noise::SaltPepper { p } => corrupt_salt_pepper(x_tilde, x, key, drop_threshold(p)),
+        Noise::Gauss { sigma } => corrupt_gauss(x_tilde, x, key, sigma),
     }
+}
 
-    fn upload(&self, host: &[f32]) -> Vec<f32> {
-        host.to_vec()
-    }
-
-    fn download(&self, t: &Vec<f32>) -> Vec<f32> {
-        t.clone()
-    }
-
-    fn upload_images(&self, pixels: &[u8], dim: usize) -> CpuImages {
-        CpuImages { pixels: pixels.to_vec(), dim }
-    }
-
-    fn load_batch(
-        &self,
-        x: &mut Vec<f32>,
-        x_tilde: &mut Vec<f32>,
-        images: &CpuImages,
-        first: usize,
-        rows: usize,
-        noise: Noise,
-        key: RngKey,
-    ) {
-        let d = images.dim;
-        let src = &images.pixels[first * d..(first + rows) * d];
-        let (x, x_tilde) = (&mut x[..rows * d], &mut x_tilde[..rows * d]);
-        match noise {
-            Noise::None => {
-                x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
-                x_tilde.copy_from_slice(x);
-            }
-            Noise::Mask { p } => load_masked(x, x_tilde, src, key, drop_threshold(p)),
-            Noise::SaltPepper { p } => {
-                load_salt_pepper(x, x_tilde, src, key, drop_threshold(p));
-            }
-            Noise::Gauss { sigma } => {
-                x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
-                corrupt_gauss(x_tilde, x, key, sigma);
-            }
+/// `ops::Gemm`: one faer product into C (scaled by β first), then the epilogue row by row.
+fn gemm(op: Gemm<'_, Vec<f32>>) {
+    let Gemm { c, a, b, spec: s, epilogue } = op;
+    let GemmSpec { m, n, k, .. } = s;
+    let c = &mut c[..m * n];
+    let accum = scale_for_accum(c, s.beta);
+    product(c, &a[..m * k], &b[..k * n], s, accum);
+    match epilogue {
+        Epilogue::None => {}
+        Epilogue::BiasAct { bias, act } => {
+            let bias = &bias[..n];
+            for_rows(c, n, |_, row| match act {
+                Activation::Identity => row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b),
+                Activation::Sigmoid => bias_sigmoid_row(row, bias),
+                Activation::Relu => {
+                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v = (*v + b).max(0.0))
+                }
+            });
+        }
+        Epilogue::ActGrad { out, act } => {
+            let out = &out[..m * n];
+            for_rows(c, n, |i, row| {
+                let o = &out[i * n..(i + 1) * n];
+                row.iter_mut().zip(o).for_each(|(v, &o)| *v *= act.grad_from_output(o));
+            });
         }
     }
+}
 
-    fn gemm(
-        &self,
-        c: &mut Vec<f32>,
-        a: &Vec<f32>,
-        b: &Vec<f32>,
-        s: GemmSpec,
-        epilogue: Epilogue<'_, Vec<f32>>,
-    ) {
-        let GemmSpec { m, n, k, .. } = s;
+/// `ops::GemmSum`: one product over the concatenated inner dimension, so C is swept once (the
+/// update at small batch is bound by W's memory traffic). op(A) = [op(A₁) | op(A₂)]:
+/// [m, k + k2] and op(B) = [op(B₁); op(B₂)]: [k + k2, n], packed row-major as op(A)ᵀ and op(B);
+/// for the dA's update (Aᵢ stored [B, V] used transposed, Bᵢ [B, H]) the packing is four
+/// contiguous copies.
+fn gemm_sum(op: GemmSum<'_, Vec<f32>>) {
+    let GemmSum { c, a1, b1, a2, b2, spec: s, k2 } = op;
+    let GemmSpec { m, n, k, .. } = s;
+    let kt = k + k2;
+    with_scratch(kt * (m + n), |scratch| {
+        let (packed_at, packed_b) = scratch.split_at_mut(kt * m);
+        let (at1, at2) = packed_at.split_at_mut(k * m);
+        MatMut::from_row_major_slice_mut(at1, k, m).copy_from(op_a(&a1[..m * k], s, k).transpose());
+        MatMut::from_row_major_slice_mut(at2, k2, m)
+            .copy_from(op_a(&a2[..m * k2], s, k2).transpose());
+        let (b1p, b2p) = packed_b.split_at_mut(k * n);
+        MatMut::from_row_major_slice_mut(b1p, k, n).copy_from(op_b(&b1[..k * n], s, k));
+        MatMut::from_row_major_slice_mut(b2p, k2, n).copy_from(op_b(&b2[..k2 * n], s, k2));
         let c = &mut c[..m * n];
         let accum = scale_for_accum(c, s.beta);
-        product(c, &a[..m * k], &b[..k * n], s, accum);
-        match epilogue {
-            Epilogue::None => {}
-            Epilogue::BiasAct { bias, act } => {
-                let bias = &bias[..n];
-                for_rows(c, n, |_, row| match act {
-                    Activation::Identity => row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b),
-                    Activation::Sigmoid => bias_sigmoid_row(row, bias),
-                    Activation::Relu => {
-                        row.iter_mut().zip(bias).for_each(|(v, &b)| *v = (*v + b).max(0.0))
-                    }
-                });
-            }
-            Epilogue::ActGrad { out, act } => {
-                let out = &out[..m * n];
-                for_rows(c, n, |i, row| {
-                    let o = &out[i * n..(i + 1) * n];
-                    row.iter_mut().zip(o).for_each(|(v, &o)| *v *= act.grad_from_output(o));
-                });
-            }
+        let packed = GemmSpec { k: kt, trans_a: true, trans_b: false, ..s };
+        product(c, packed_at, packed_b, packed, accum);
+    });
+}
+
+/// `ops::XentLogits`: each row's gradient and cost (`xent_row`), the row costs then summed in
+/// row order.
+fn xent_logits(op: XentLogits<'_, Vec<f32>>) {
+    let XentLogits { grad, costs, slot, logits, target, rows, cols, scale } = op;
+    let len = rows * cols;
+    let (a, x) = (&logits[..len], &target[..len]);
+    let row_pass = |(i, (g, c)): (usize, (&mut [f32], &mut f32))| {
+        let span = i * cols..(i + 1) * cols;
+        *c = xent_row(g, &a[span.clone()], &x[span], scale);
+    };
+    let grad = &mut grad[..len];
+    costs[slot] = with_scratch(rows, |row_costs| {
+        if len >= PAR_MIN {
+            grad.par_chunks_mut(cols).zip(row_costs.par_iter_mut()).enumerate().for_each(row_pass);
+        } else {
+            grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
         }
-    }
+        scale * row_costs.iter().sum::<f32>()
+    });
+}
 
-    fn gemm_sum(
-        &self,
-        c: &mut Vec<f32>,
-        (a1, b1): (&Vec<f32>, &Vec<f32>),
-        (a2, b2): (&Vec<f32>, &Vec<f32>),
-        s: GemmSpec,
-        k2: usize,
-    ) {
-        // One product over the concatenated inner dimension, so C is swept once: at batch 20
-        // the update is bound by W's memory traffic, and a dA step measured 0.71 → 0.56 ms on
-        // 2 cores against two products (the same at batch 128). op(A) = [op(A₁) | op(A₂)]:
-        // [m, k + k2] and op(B) = [op(B₁); op(B₂)]: [k + k2, n], packed row-major as op(A)ᵀ
-        // and op(B); for the dA's update (Aᵢ stored [B, V] used transposed, Bᵢ [B, H]) the
-        // packing is four contiguous copies.
-        let GemmSpec { m, n, k, .. } = s;
-        let kt = k + k2;
-        with_scratch(kt * (m + n), |scratch| {
-            let (packed_at, packed_b) = scratch.split_at_mut(kt * m);
-            let (at1, at2) = packed_at.split_at_mut(k * m);
-            MatMut::from_row_major_slice_mut(at1, k, m)
-                .copy_from(op_a(&a1[..m * k], s, k).transpose());
-            MatMut::from_row_major_slice_mut(at2, k2, m)
-                .copy_from(op_a(&a2[..m * k2], s, k2).transpose());
-            let (b1p, b2p) = packed_b.split_at_mut(k * n);
-            MatMut::from_row_major_slice_mut(b1p, k, n).copy_from(op_b(&b1[..k * n], s, k));
-            MatMut::from_row_major_slice_mut(b2p, k2, n).copy_from(op_b(&b2[..k2 * n], s, k2));
-            let c = &mut c[..m * n];
-            let accum = scale_for_accum(c, s.beta);
-            let packed = GemmSpec { k: kt, trans_a: true, trans_b: false, ..s };
-            product(c, packed_at, packed_b, packed, accum);
-        });
+/// `ops::SqErr`: one pass, the squared differences summed in order.
+fn sq_err(op: SqErr<'_, Vec<f32>>) {
+    let SqErr { grad, costs, slot, y, target, rows, cols, scale, out } = op;
+    let len = rows * cols;
+    let mut sum = 0.0f32;
+    for ((g, &y), &x) in grad[..len].iter_mut().zip(&y[..len]).zip(&target[..len]) {
+        let d = y - x;
+        *g = d * scale * out.grad_from_output(y);
+        sum += d * d;
     }
+    costs[slot] = scale * sum;
+}
 
-    fn xent_logits(
-        &self,
-        grad: &mut Vec<f32>,
-        costs: &mut Vec<f32>,
-        slot: usize,
-        logits: &Vec<f32>,
-        target: &Vec<f32>,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-    ) {
-        let len = rows * cols;
-        let (a, x) = (&logits[..len], &target[..len]);
-        let row_pass = |(i, (g, c)): (usize, (&mut [f32], &mut f32))| {
-            let span = i * cols..(i + 1) * cols;
-            *c = xent_row(g, &a[span.clone()], &x[span], scale);
-        };
-        let grad = &mut grad[..len];
-        costs[slot] = with_scratch(rows, |row_costs| {
-            if len >= PAR_MIN {
-                grad.par_chunks_mut(cols)
-                    .zip(row_costs.par_iter_mut())
-                    .enumerate()
-                    .for_each(row_pass);
-            } else {
-                grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
-            }
-            scale * row_costs.iter().sum::<f32>()
-        });
+/// `ops::CountPositive`: an exact count.
+fn count_positive(op: CountPositive<'_, Vec<f32>>) {
+    let CountPositive { out, slot, a, len, scale } = op;
+    let n = a[..len].iter().filter(|&&v| v > 0.0).count();
+    out[slot] = scale * n as f32;
+}
+
+/// `ops::SoftmaxNll`: row by row (`softmax_row`), the costs and error counts summed in row
+/// order.
+fn softmax_nll(op: SoftmaxNll<'_, Vec<f32>, Vec<u8>>) {
+    let SoftmaxNll { grad, costs, errors, slot, logits, labels, first, rows, classes, scale } = op;
+    assert!(classes >= 1 || rows == 0, "softmax_nll: {rows} rows of 0 classes");
+    let len = rows * classes;
+    let y = &labels[first..first + rows];
+    let (mut nll, mut wrong) = (0.0f32, 0u32);
+    let rows_iter = grad[..len]
+        .chunks_exact_mut(classes.max(1))
+        .zip(logits[..len].chunks_exact(classes.max(1)));
+    for ((g, a), &y) in rows_iter.zip(y) {
+        let (l, e) = softmax_row(g, a, y as usize, scale);
+        nll += l;
+        wrong += u32::from(e);
     }
+    costs[slot] = scale * nll;
+    errors[slot] = wrong as f32;
+}
 
-    fn corrupt(&self, x_tilde: &mut Vec<f32>, x: &Vec<f32>, len: usize, noise: Noise, key: RngKey) {
-        let (x_tilde, x) = (&mut x_tilde[..len], &x[..len]);
-        match noise {
-            Noise::None => x_tilde.copy_from_slice(x),
-            Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
-            Noise::SaltPepper { p } => corrupt_salt_pepper(x_tilde, x, key, drop_threshold(p)),
-            Noise::Gauss { sigma } => corrupt_gauss(x_tilde, x, key, sigma),
-        }
-    }
-
-    fn softmax_nll(
-        &self,
-        grad: &mut Vec<f32>,
-        costs: &mut Vec<f32>,
-        errors: &mut Vec<f32>,
-        slot: usize,
-        logits: &Vec<f32>,
-        labels: &CpuImages,
-        first: usize,
-        rows: usize,
-        classes: usize,
-        scale: f32,
-    ) {
-        assert_eq!(labels.dim, 1, "softmax_nll: labels must be a set of [n, 1]");
-        assert!(classes >= 1 || rows == 0, "softmax_nll: {rows} rows of 0 classes");
-        let len = rows * classes;
-        let y = &labels.pixels[first..first + rows];
-        let (mut nll, mut wrong) = (0.0f32, 0u32);
-        let rows_iter = grad[..len]
-            .chunks_exact_mut(classes.max(1))
-            .zip(logits[..len].chunks_exact(classes.max(1)));
-        for ((g, a), &y) in rows_iter.zip(y) {
-            let (l, e) = softmax_row(g, a, y as usize, scale);
-            nll += l;
-            wrong += u32::from(e);
-        }
-        costs[slot] = scale * nll;
-        errors[slot] = wrong as f32;
-    }
-
-    fn col_sum(
-        &self,
-        out: &mut Vec<f32>,
-        a: &Vec<f32>,
-        rows: usize,
-        cols: usize,
-        alpha: f32,
-        beta: f32,
-    ) {
-        with_scratch(cols, |acc| {
-            acc.fill(0.0);
-            for row in a[..rows * cols].chunks_exact(cols.max(1)) {
-                acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
-            }
-            for (o, &s) in out[..cols].iter_mut().zip(acc.iter()) {
-                *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
-            }
-        });
-    }
-
-    fn col_sq_norms(&self, out: &mut Vec<f32>, a: &Vec<f32>, rows: usize, cols: usize) {
-        let out = &mut out[..cols];
-        out.fill(0.0);
+/// `ops::ColSum`: the rows added in order into a scratch row, then scaled.
+fn col_sum(op: ColSum<'_, Vec<f32>>) {
+    let ColSum { out, a, rows, cols, alpha, beta } = op;
+    with_scratch(cols, |acc| {
+        acc.fill(0.0);
         for row in a[..rows * cols].chunks_exact(cols.max(1)) {
-            out.iter_mut().zip(row).for_each(|(s, &v)| *s += v * v);
+            acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
         }
-    }
+        for (o, &s) in out[..cols].iter_mut().zip(acc.iter()) {
+            *o = if beta == 0.0 { alpha * s } else { alpha * s + beta * *o };
+        }
+    });
+}
 
-    fn contractive(
-        &self,
-        dh: &mut Vec<f32>,
-        col_grad: &mut Vec<f32>,
-        jac_sq: &mut Vec<f32>,
-        slot: usize,
-        h: &Vec<f32>,
-        col_norms: &Vec<f32>,
-        rows: usize,
-        cols: usize,
-        lambda: f32,
-        scale: f32,
-    ) {
-        let coef = 2.0 * lambda * scale;
-        let c = &col_norms[..cols];
-        with_scratch(cols, |acc| {
-            // acc[j] = Σₙ sₙⱼ², rows in order
-            acc.fill(0.0);
-            let rows_iter =
-                dh[..rows * cols].chunks_exact_mut(cols.max(1)).zip(h.chunks_exact(cols.max(1)));
-            for (d, hr) in rows_iter {
-                for j in 0..cols {
-                    let hv = hr[j];
-                    let s = hv * (1.0 - hv);
-                    let s2 = s * s;
-                    d[j] += coef * c[j] * s2 * (1.0 - 2.0 * hv);
-                    acc[j] += s2;
-                }
-            }
-            let mut total = 0.0f32;
+/// `ops::ColSqNorms`: the rows' squares added in order.
+fn col_sq_norms(op: ColSqNorms<'_, Vec<f32>>) {
+    let ColSqNorms { out, a, rows, cols } = op;
+    let out = &mut out[..cols];
+    out.fill(0.0);
+    for row in a[..rows * cols].chunks_exact(cols.max(1)) {
+        out.iter_mut().zip(row).for_each(|(s, &v)| *s += v * v);
+    }
+}
+
+/// `ops::Contractive`: one pass over the rows in order (dh, and Σₙ sₙⱼ² per column), then the
+/// columns in order for the Jacobian norm.
+fn contractive(op: Contractive<'_, Vec<f32>>) {
+    let Contractive { dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale } = op;
+    let coef = 2.0 * lambda * scale;
+    let c = &col_norms[..cols];
+    with_scratch(cols, |acc| {
+        // acc[j] = Σₙ sₙⱼ², rows in order
+        acc.fill(0.0);
+        let rows_iter =
+            dh[..rows * cols].chunks_exact_mut(cols.max(1)).zip(h.chunks_exact(cols.max(1)));
+        for (d, hr) in rows_iter {
             for j in 0..cols {
-                col_grad[j] = coef * acc[j];
-                total += c[j] * acc[j];
+                let hv = hr[j];
+                let s = hv * (1.0 - hv);
+                let s2 = s * s;
+                d[j] += coef * c[j] * s2 * (1.0 - 2.0 * hv);
+                acc[j] += s2;
             }
-            jac_sq[slot] = scale * total;
-        });
-    }
-
-    fn scale_cols(&self, a: &mut Vec<f32>, f: &Vec<f32>, rows: usize, cols: usize, alpha: f32) {
-        for row in a[..rows * cols].chunks_exact_mut(cols.max(1)) {
-            row.iter_mut().zip(&f[..cols]).for_each(|(w, &g)| *w += alpha * g * *w);
         }
-    }
-
-    fn sq_err(
-        &self,
-        grad: &mut Vec<f32>,
-        costs: &mut Vec<f32>,
-        slot: usize,
-        y: &Vec<f32>,
-        target: &Vec<f32>,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-        out: Activation,
-    ) {
-        let len = rows * cols;
-        let mut sum = 0.0f32;
-        for ((g, &y), &x) in grad[..len].iter_mut().zip(&y[..len]).zip(&target[..len]) {
-            let d = y - x;
-            *g = d * scale * out.grad_from_output(y);
-            sum += d * d;
+        let mut total = 0.0f32;
+        for j in 0..cols {
+            col_grad[j] = coef * acc[j];
+            total += c[j] * acc[j];
         }
-        costs[slot] = scale * sum;
-    }
+        jac_sq[slot] = scale * total;
+    });
+}
 
-    fn count_positive(
-        &self,
-        out: &mut Vec<f32>,
-        slot: usize,
-        a: &Vec<f32>,
-        len: usize,
-        scale: f32,
-    ) {
-        let n = a[..len].iter().filter(|&&v| v > 0.0).count();
-        out[slot] = scale * n as f32;
+/// `ops::ScaleCols`: in place, row by row.
+fn scale_cols(op: ScaleCols<'_, Vec<f32>>) {
+    let ScaleCols { a, f, rows, cols, alpha } = op;
+    for row in a[..rows * cols].chunks_exact_mut(cols.max(1)) {
+        row.iter_mut().zip(&f[..cols]).for_each(|(w, &g)| *w += alpha * g * *w);
     }
+}
 
-    fn affine(&self, x: &mut Vec<f32>, len: usize, mul: f32, add: f32) {
-        x[..len].iter_mut().for_each(|v| *v = *v * mul + add);
-    }
+/// `ops::Affine`: in place.
+fn affine(op: Affine<'_, Vec<f32>>) {
+    let Affine { x, len, mul, add } = op;
+    x[..len].iter_mut().for_each(|v| *v = *v * mul + add);
 }

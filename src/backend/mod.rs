@@ -1,20 +1,87 @@
-//! The op set every model is written against, and the backends that execute it.
+//! The backends and the op set every model is written against.
 //!
-//! A model allocates its parameters and workspaces as backend tensors and calls these ops; the
-//! CPU backend executes each op at once, the GPU backend records it into an open compute pass and
-//! submits only when the host must read (`download`). Fused ops (a batch load with its
-//! corruption, GEMM epilogues, a GEMM summing two products, a loss with its gradient) are part of
-//! the op set, not GPU-only tricks: the CPU twin computes the same thing.
+//! A model allocates its parameters and workspaces as backend tensors (`Storage`) and runs ops
+//! on them (`be.run(op)`, one struct per op in `ops`); the CPU backend executes each op at
+//! once, the GPU backend records it into an open compute pass and submits only when the host
+//! must read (`download`). Fused ops (a batch load with its corruption, GEMM epilogues, a GEMM
+//! summing two products, a loss with its gradient) are part of the op set, not GPU-only
+//! tricks: the CPU twin computes the same thing.
 //!
-//! Conventions: tensors are flat f32 arrays holding row-major matrices; shapes are given in the
-//! op's arguments; outputs come first, then inputs, then dimensions.
+//! Adding an op: its struct in `ops` (and its line in `Backend`), its CPU twin in `cpu`, its
+//! kernel in `shaders/` with its host side in `gpu/`, its test in tests/gpu_vs_cpu.rs and its
+//! case in benches/kernels.rs; `Timed` and the models need nothing.
 
 pub mod cpu;
 pub mod gpu;
 mod math;
+pub mod ops;
 pub mod timed;
 
-use crate::rng::RngKey;
+use ops::{
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SoftmaxNll, SqErr, XentLogits,
+};
+
+/// Where a backend keeps its data: tensors, image sets and label sets, and the copies to and
+/// from the host.
+pub trait Storage {
+    /// A flat f32 array living where the backend computes.
+    type Tensor;
+    /// A set of u8 images living where the backend computes: [n, dim].
+    type Images;
+    /// A set of u8 class labels living where the backend computes: [n].
+    type Labels;
+
+    /// A short description for logs and `run.json`, e.g. "cpu (2 threads)".
+    fn describe(&self) -> String;
+    /// A tensor of `len` zeros.
+    fn zeros(&self, len: usize) -> Self::Tensor;
+    /// A tensor holding a copy of `host`.
+    fn upload(&self, host: &[f32]) -> Self::Tensor;
+    /// A host copy of `t` (waits for all recorded work).
+    fn download(&self, t: &Self::Tensor) -> Vec<f32>;
+    /// Uploads `pixels: [n, dim]` once; batches are then taken by offset (`ops::LoadBatch`).
+    fn upload_images(&self, pixels: &[u8], dim: usize) -> Self::Images;
+    /// Uploads `labels: [n]` once; they are then taken by offset (`ops::SoftmaxNll`).
+    fn upload_labels(&self, labels: &[u8]) -> Self::Labels;
+}
+
+/// An op of `ops`: its stem (the name its CPU twin, kernel, test and bench case share).
+pub trait Op {
+    /// The op's stem, e.g. "gemm".
+    const STEM: &'static str;
+
+    /// What `Timed` reports this call under: the stem, or a finer label (a GEMM's use).
+    fn label(&self) -> &'static str {
+        Self::STEM
+    }
+}
+
+/// A backend's implementation of op `O`.
+pub trait Run<O: Op>: Storage {
+    /// Executes (CPU) or records (GPU) `op`.
+    fn run(&self, op: O);
+}
+
+/// A backend: storage and every op of `ops`. The list below is the op set; a type that
+/// implements `Run` for each of them is a backend by declaring `impl Backend for …`.
+pub trait Backend:
+    Storage
+    + for<'a> Run<LoadBatch<'a, <Self as Storage>::Tensor, <Self as Storage>::Images>>
+    + for<'a> Run<Corrupt<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<Gemm<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<GemmSum<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<XentLogits<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<SqErr<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<CountPositive<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<SoftmaxNll<'a, <Self as Storage>::Tensor, <Self as Storage>::Labels>>
+    + for<'a> Run<ColSum<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<ColSqNorms<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<Contractive<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<ScaleCols<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<Affine<'a, <Self as Storage>::Tensor>>
+{
+}
 
 /// Element-wise activation applied in a GEMM epilogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,11 +115,11 @@ impl Activation {
     }
 }
 
-/// Corruption applied to a clean batch as `load_batch` loads it. Element i of the batch
-/// (row-major, counted from the batch's first pixel) draws from `RngKey::bits(i)` of the step's
-/// key, so every backend corrupts the same elements the same way. A new kind of noise is a new
-/// variant here, in `Cpu::load_batch` and `Cpu::corrupt`, and in shaders/noise.wgsl (encoded by
-/// `gpu/noise.rs`).
+/// Corruption applied to a clean batch as `ops::LoadBatch` loads it, or to a tensor by
+/// `ops::Corrupt`. Element i (row-major, counted from the batch's first pixel) draws from
+/// `RngKey::bits(i)` of the step's key, so every backend corrupts the same elements the same
+/// way. A new kind of noise is a new variant here, its case in the CPU twins (`cpu::load_batch`,
+/// `cpu::corrupt`), and its case in shaders/noise.wgsl with its code in `gpu/noise.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Noise {
@@ -155,216 +222,4 @@ pub enum Epilogue<'a, T> {
         /// The activation whose derivative is applied.
         act: Activation,
     },
-}
-
-/// The op set. Each backend implements it; `backend::cpu::Cpu` is the reference.
-pub trait Backend {
-    /// A flat f32 array living where the backend computes.
-    type Tensor;
-    /// A set of u8 images living where the backend computes: [n, dim].
-    type Images;
-
-    /// A short description for logs and `run.json`, e.g. "cpu (2 threads)".
-    fn describe(&self) -> String;
-
-    /// A tensor of `len` zeros.
-    fn zeros(&self, len: usize) -> Self::Tensor;
-    /// A tensor holding a copy of `host`.
-    fn upload(&self, host: &[f32]) -> Self::Tensor;
-    /// A host copy of `t` (waits for all recorded work).
-    fn download(&self, t: &Self::Tensor) -> Vec<f32>;
-    /// Uploads `pixels: [n, dim]` once; batches are then taken by offset with `load_batch`.
-    fn upload_images(&self, pixels: &[u8], dim: usize) -> Self::Images;
-
-    /// One minibatch, clean and corrupted, in one pass over its pixels (a batch is an offset
-    /// into the device-resident image set, as Theano's `givens` were):
-    /// - x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
-    ///   constant 1/255 (correctly rounded everywhere, so every backend loads the same bits);
-    /// - x̃: [rows, dim] = `noise` applied to x element-wise, drawn under `key` (see `Noise`):
-    ///   the same bits on every backend.
-    #[allow(clippy::too_many_arguments)]
-    fn load_batch(
-        &self,
-        x: &mut Self::Tensor,
-        x_tilde: &mut Self::Tensor,
-        images: &Self::Images,
-        first: usize,
-        rows: usize,
-        noise: Noise,
-        key: RngKey,
-    );
-
-    /// C = epilogue(α·op(A)·op(B) + β·C), see `GemmSpec` and `Epilogue`.
-    fn gemm(
-        &self,
-        c: &mut Self::Tensor,
-        a: &Self::Tensor,
-        b: &Self::Tensor,
-        spec: GemmSpec,
-        epilogue: Epilogue<'_, Self::Tensor>,
-    );
-
-    /// C = α·(op(A₁)·op(B₁) + op(A₂)·op(B₂)) + β·C: two products summed in one pass over C.
-    /// Both pairs use `spec`'s transposes and output shape [m, n]; the first pair's inner
-    /// dimension is `spec.k`, the second's `k2` (A₂ is stored [m, k2] or [k2, m], B₂ [k2, n] or
-    /// [n, k2]). With α = −lr, β = 1 it is the tied-weight SGD update W −= lr·(x̃ᵀ·dH + dAᵀ·h)
-    /// in one GEMM (one dispatch on the GPU, one sweep of W on the CPU).
-    fn gemm_sum(
-        &self,
-        c: &mut Self::Tensor,
-        first: (&Self::Tensor, &Self::Tensor),
-        second: (&Self::Tensor, &Self::Tensor),
-        spec: GemmSpec,
-        k2: usize,
-    );
-
-    /// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both
-    /// [rows, cols], and z = σ(a):
-    /// - grad = (z − x) · scale  (∂/∂a of the cost below, for scale = 1/rows);
-    /// - costs[slot] = scale · Σ_rows Σ_k [softplus(a) − x·a], which equals
-    ///   −Σ[x log z + (1 − x) log(1 − z)] without ever forming log σ.
-    #[allow(clippy::too_many_arguments)]
-    fn xent_logits(
-        &self,
-        grad: &mut Self::Tensor,
-        costs: &mut Self::Tensor,
-        slot: usize,
-        logits: &Self::Tensor,
-        target: &Self::Tensor,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-    );
-
-    /// Corruption of a tensor (the input of a stacked dA's upper layer, which is the clean
-    /// output of the layers below rather than a batch of images): x̃[i] = `noise` applied to
-    /// x[i] for i < len, element i drawing `RngKey::bits(i)` of `key` exactly as `load_batch`
-    /// does, so the masks are the same bits on every backend. x, x̃: [len].
-    fn corrupt(
-        &self,
-        x_tilde: &mut Self::Tensor,
-        x: &Self::Tensor,
-        len: usize,
-        noise: Noise,
-        key: RngKey,
-    );
-
-    /// Softmax negative log-likelihood with its gradient and error count, fused. With
-    /// a = logits: [rows, classes], yᵣ = labels[first + r] (a label set uploaded once with
-    /// `upload_images(labels, 1)` and taken by offset, like a batch of images) and
-    /// pᵣ = softmax(aᵣ) (Bishop 2006, §4.3.4):
-    /// - grad = (p − onehot(y))·scale  (∂/∂a of the cost below, for scale = 1/rows);
-    /// - costs[slot] = scale·Σᵣ −log pᵣ,yᵣ, computed stably as
-    ///   Σᵣ (mᵣ + log Σⱼ e^(aᵣⱼ − mᵣ) − aᵣ,yᵣ) with mᵣ = maxⱼ aᵣⱼ (log-sum-exp);
-    /// - errors[slot] = #{r : argmaxⱼ aᵣⱼ ≠ yᵣ} as an f32 (exact below 2²⁴), the argmax taking
-    ///   the first maximum on ties on every backend.
-    ///
-    /// Reductions are deterministic (fixed order, no float atomics).
-    #[allow(clippy::too_many_arguments)]
-    fn softmax_nll(
-        &self,
-        grad: &mut Self::Tensor,
-        costs: &mut Self::Tensor,
-        errors: &mut Self::Tensor,
-        slot: usize,
-        logits: &Self::Tensor,
-        labels: &Self::Images,
-        first: usize,
-        rows: usize,
-        classes: usize,
-        scale: f32,
-    );
-
-    /// out[j] = α·Σ_i a[i, j] + β·out[j]; a: [rows, cols], out: [cols]. With α = −lr, β = 1 it
-    /// is the fused SGD update of a bias from its layer's delta.
-    fn col_sum(
-        &self,
-        out: &mut Self::Tensor,
-        a: &Self::Tensor,
-        rows: usize,
-        cols: usize,
-        alpha: f32,
-        beta: f32,
-    );
-
-    /// out[j] = Σ_i a[i, j]²; a: [rows, cols], out: [cols]. The squared column norms of W,
-    /// Σᵢ Wᵢⱼ², from which the contractive penalty is O(B·n_hid) (Rifai et al. 2011).
-    fn col_sq_norms(&self, out: &mut Self::Tensor, a: &Self::Tensor, rows: usize, cols: usize);
-
-    /// The contractive penalty of a sigmoid layer, its value and gradient, fused (Rifai et al.
-    /// 2011; DESIGN.md, cA). With h: [rows, cols] the layer's output, sₙⱼ = hₙⱼ(1 − hₙⱼ),
-    /// c = `col_norms`: [cols] (cⱼ = Σᵢ Wᵢⱼ², see `col_sq_norms`) and the penalty
-    /// P = λ·scale·Σₙ ‖Jₙ‖²_F, ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ:
-    /// - dh[n, j] += 2λ·scale·cⱼ·sₙⱼ²·(1 − 2hₙⱼ)  (∂P/∂ of the pre-activation, added to the
-    ///   layer's delta, so the W and b updates that follow carry the penalty's h path);
-    /// - col_grad[j] = 2λ·scale·Σₙ sₙⱼ²  (∂P/∂Wᵢⱼ through the column norm is col_grad[j]·Wᵢⱼ,
-    ///   applied by `scale_cols`);
-    /// - jac_sq[slot] = scale·Σₙ ‖Jₙ‖²_F  (the batch-mean squared Jacobian norm for scale = 1/rows).
-    ///
-    /// Reductions are deterministic (fixed order, no float atomics).
-    #[allow(clippy::too_many_arguments)]
-    fn contractive(
-        &self,
-        dh: &mut Self::Tensor,
-        col_grad: &mut Self::Tensor,
-        jac_sq: &mut Self::Tensor,
-        slot: usize,
-        h: &Self::Tensor,
-        col_norms: &Self::Tensor,
-        rows: usize,
-        cols: usize,
-        lambda: f32,
-        scale: f32,
-    );
-
-    /// a[i, j] += α·f[j]·a[i, j]; a: [rows, cols], f: [cols]. With f = `contractive`'s col_grad
-    /// and α = −lr, the SGD step of W along the penalty's column-norm path.
-    fn scale_cols(
-        &self,
-        a: &mut Self::Tensor,
-        f: &Self::Tensor,
-        rows: usize,
-        cols: usize,
-        alpha: f32,
-    );
-
-    /// Squared error with its gradient, fused. With y = the decoder's output, computed by the
-    /// activation `out` (identity for a linear decoder), and x = target, both [rows, cols]:
-    /// - grad = (y − x)·scale·out′  (∂/∂ of the pre-activation of ½·the cost below, with out′ =
-    ///   `Activation::grad_from_output(y)`: 1 for a linear output, y(1 − y) for a sigmoid; the
-    ///   ReLU-DAE backpropagates ½E);
-    /// - costs[slot] = scale·Σ_rows Σ_k (y − x)²  (E = ‖y − x‖² per row; scale = 1/rows gives
-    ///   the batch mean).
-    ///
-    /// Reductions are deterministic (fixed order, no float atomics).
-    #[allow(clippy::too_many_arguments)]
-    fn sq_err(
-        &self,
-        grad: &mut Self::Tensor,
-        costs: &mut Self::Tensor,
-        slot: usize,
-        y: &Self::Tensor,
-        target: &Self::Tensor,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-        out: Activation,
-    );
-
-    /// out[slot] = scale·#{i < len : a[i] > 0}: with a = a ReLU layer's output and
-    /// scale = 1/len, the fraction of units that are on (the ReLU-DAE's sparsity). The count is
-    /// exact (below 2²⁴) on every backend.
-    fn count_positive(
-        &self,
-        out: &mut Self::Tensor,
-        slot: usize,
-        a: &Self::Tensor,
-        len: usize,
-        scale: f32,
-    );
-
-    /// x[i] = x[i]·mul + add for i < len, in place (a multiply then an add; a driver may fuse
-    /// them, so backends agree to rounding). Standardising a batch: mul = 1/std,
-    /// add = −mean/std.
-    fn affine(&self, x: &mut Self::Tensor, len: usize, mul: f32, add: f32);
 }

@@ -26,13 +26,17 @@
 //!   ∂P/∂Wᵢⱼ  += (2λ/B)·Σₙ sₙⱼ² · Wᵢⱼ          (through the column norm), applied as a column
 //!                                             scaling of W before the fused update
 //! so ∂W and ∂b of the penalty's h path ride on the dA's x̃ᵀ·dH and Σ dH.
-//! The SGD update is fused into a GEMM summing both products of ∂W (`gemm_sum`, α = −lr, β = 1)
-//! and into the column sums. A dA step is eight ops, one GPU dispatch each (load + corrupt,
-//! encode, decode, loss, backprop, W update, two bias updates; the loss takes a second dispatch
-//! when B·V > 65 536, i.e. B ≥ 84 at V = 784); the cA adds four dispatches (column norms, the
-//! penalty in two passes, the column scaling); the ReLU-DAE's step is twelve (load, standardise,
-//! corrupt, encode, decode, loss, sparsity count, backprop, W and V updates, two bias updates).
+//! The SGD update is fused into a GEMM summing both products of ∂W (`GemmSum`, α = −lr, β = 1)
+//! and into the column sums (`ColSum`). A dA step is eight ops (load + corrupt, encode, decode,
+//! loss, backprop, W update, two bias updates); the cA adds three (column norms, the penalty,
+//! the column scaling); the ReLU-DAE's adds standardising, the sparsity count and the separate
+//! V update. `gpu-dae bench` counts what they cost on each backend.
 
+use super::Step;
+use crate::backend::ops::{
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SqErr, XentLogits,
+};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::rng::{HostRng, RngKey};
@@ -151,9 +155,12 @@ pub struct Autoencoder<B: Backend> {
     pub v: Option<B::Tensor>,
 }
 
-/// Per-batch activations and deltas of one training step, allocated once for a batch size.
+/// Per-batch activations and deltas of one training step, allocated once for a batch size,
+/// and the per-step logs the steps write (one slot per step, read back once per epoch).
 pub struct Workspace<B: Backend> {
     rows: usize,
+    /// Batch-mean reconstruction costs, one slot per step: [slots].
+    costs: B::Tensor,
     /// Clean batch: [B, V].
     x: B::Tensor,
     /// Corrupted batch: [B, V].
@@ -181,6 +188,11 @@ impl<B: Backend> Workspace<B> {
     /// dA's upper layer) before `Autoencoder::train_step_on_input`.
     pub fn input_mut(&mut self) -> &mut B::Tensor {
         &mut self.x
+    }
+
+    /// The per-step batch-mean reconstruction costs, [slots].
+    pub fn costs(&self) -> &B::Tensor {
+        &self.costs
     }
 
     /// The per-step batch-mean squared Jacobian norms (1/B)Σₙ‖Jₙ‖²_F written by the contractive
@@ -279,19 +291,21 @@ impl<B: Backend> Autoencoder<B> {
         }
     }
 
-    /// Workspaces for batches of `rows` examples (one Jacobian-norm slot).
+    /// Workspaces for batches of `rows` examples, with one slot of per-step logs.
     pub fn workspace(&self, be: &B, rows: usize) -> Workspace<B> {
         self.workspace_with_slots(be, rows, 1)
     }
 
-    /// Workspaces for batches of `rows` examples, with `slots` slots for the per-step Jacobian
-    /// norms of a contractive model (step `slot` of `train_step` writes slot `slot`).
+    /// Workspaces for batches of `rows` examples, with `slots` slots of per-step logs (a step
+    /// with `Step::slot` s writes slot s of the costs, and of the Jacobian norms of a
+    /// contractive model or the fractions on of a ReLU one).
     pub fn workspace_with_slots(&self, be: &B, rows: usize, slots: usize) -> Workspace<B> {
         let (v, h) = (self.config.n_vis, self.config.n_hid);
         let penalty = self.config.contraction > 0.0;
         let if_penalty = |len: usize| be.zeros(if penalty { len } else { 0 });
         Workspace {
             rows,
+            costs: be.zeros(slots.max(1)),
             x: be.zeros(rows * v),
             x_tilde: be.zeros(rows * v),
             h: be.zeros(rows * h),
@@ -309,22 +323,12 @@ impl<B: Backend> Autoencoder<B> {
         }
     }
 
-    /// One SGD step on images[first .. first + ws.rows]: corrupts with the draw `key`, writes the
-    /// batch-mean reconstruction cost into costs[slot] and updates W, b, b′ in place with rate lr.
-    #[allow(clippy::too_many_arguments)]
-    pub fn train_step(
-        &mut self,
-        be: &B,
-        ws: &mut Workspace<B>,
-        images: &B::Images,
-        first: usize,
-        key: RngKey,
-        lr: f32,
-        costs: &mut B::Tensor,
-        slot: usize,
-    ) {
-        self.load(be, ws, images, first, self.noise(), key);
-        self.step_from_corrupted(be, ws, lr, costs, slot);
+    /// One SGD step on images[step.first .. step.first + ws.rows]: corrupts with the draw
+    /// `step.key`, writes the batch-mean reconstruction cost into slot `step.slot` of the
+    /// workspace's logs and updates W, b, b′ in place with rate `step.lr`.
+    pub fn train_step(&mut self, be: &B, ws: &mut Workspace<B>, images: &B::Images, step: Step) {
+        self.load(be, ws, images, step.first, self.noise(), step.key);
+        self.step_from_corrupted(be, ws, step);
     }
 
     /// x: [B, V] = images[first ..]/255 (standardised if configured); x̃ = noise(x): [B, V].
@@ -338,8 +342,9 @@ impl<B: Backend> Autoencoder<B> {
         key: RngKey,
     ) {
         let rows = ws.rows;
+        let (x, x_tilde) = (&mut ws.x, &mut ws.x_tilde);
         match self.config.standardise {
-            None => be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, noise, key),
+            None => be.run(LoadBatch { x, x_tilde, images, first, rows, noise, key }),
             Some([mean, std]) => {
                 // x = (x/255 − mean)/std. Salt and pepper are the pixel extremes 0 and 1, so
                 // that noise corrupts the pixels and x̃ is standardised like x; other noise
@@ -347,34 +352,28 @@ impl<B: Backend> Autoencoder<B> {
                 let len = rows * self.config.n_vis;
                 let on_pixels = matches!(noise, Noise::SaltPepper { .. });
                 let pixel_noise = if on_pixels { noise } else { Noise::None };
-                be.load_batch(&mut ws.x, &mut ws.x_tilde, images, first, rows, pixel_noise, key);
-                be.affine(&mut ws.x, len, 1.0 / std, -mean / std);
+                be.run(LoadBatch { x, x_tilde, images, first, rows, noise: pixel_noise, key });
+                let (mul, add) = (1.0 / std, -mean / std);
+                be.run(Affine { x: &mut ws.x, len, mul, add });
                 if on_pixels {
-                    be.affine(&mut ws.x_tilde, len, 1.0 / std, -mean / std);
+                    be.run(Affine { x: &mut ws.x_tilde, len, mul, add });
                 } else {
-                    be.corrupt(&mut ws.x_tilde, &ws.x, len, noise, key);
+                    be.run(Corrupt { x_tilde: &mut ws.x_tilde, x: &ws.x, len, noise, key });
                 }
             }
         }
     }
 
     /// One SGD step on the clean batch the caller wrote into `ws.input_mut()` (e.g. the output
-    /// of the layers below in a stack): corrupts it with the draw `key` (`Backend::corrupt`),
-    /// writes the batch-mean reconstruction cost into costs[slot] and updates W, b, b′ in place.
-    #[allow(clippy::too_many_arguments)]
-    pub fn train_step_on_input(
-        &mut self,
-        be: &B,
-        ws: &mut Workspace<B>,
-        key: RngKey,
-        lr: f32,
-        costs: &mut B::Tensor,
-        slot: usize,
-    ) {
+    /// of the layers below in a stack): corrupts it with the draw `step.key` (`ops::Corrupt`),
+    /// writes the batch-mean reconstruction cost into slot `step.slot` of the workspace's logs
+    /// and updates W, b, b′ in place (`step.first` is not used).
+    pub fn train_step_on_input(&mut self, be: &B, ws: &mut Workspace<B>, step: Step) {
         // x̃ = m ⊙ x: [B, V]
         let len = ws.rows * self.config.n_vis;
-        be.corrupt(&mut ws.x_tilde, &ws.x, len, self.noise(), key);
-        self.step_from_corrupted(be, ws, lr, costs, slot);
+        let (noise, key) = (self.noise(), step.key);
+        be.run(Corrupt { x_tilde: &mut ws.x_tilde, x: &ws.x, len, noise, key });
+        self.step_from_corrupted(be, ws, step);
     }
 
     /// The noise the model trains with.
@@ -383,15 +382,9 @@ impl<B: Backend> Autoencoder<B> {
     }
 
     /// The step from x and x̃ in `ws` on: forward, loss, backward, fused updates.
-    fn step_from_corrupted(
-        &mut self,
-        be: &B,
-        ws: &mut Workspace<B>,
-        lr: f32,
-        costs: &mut B::Tensor,
-        slot: usize,
-    ) {
+    fn step_from_corrupted(&mut self, be: &B, ws: &mut Workspace<B>, step: Step) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        let (lr, slot) = (step.lr, step.slot);
         let enc = self.config.encoder;
         // Cross-entropy works on the logits a; squared error on the decoder's output y.
         let out = match self.config.loss {
@@ -400,58 +393,102 @@ impl<B: Backend> Autoencoder<B> {
         };
         self.forward(be, ws, out);
         let scale = 1.0 / rows as f32;
+        let (grad, costs) = (&mut ws.da, &mut ws.costs);
         match self.config.loss {
             // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
-            Loss::CrossEntropy => {
-                be.xent_logits(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale)
-            }
+            Loss::CrossEntropy => be.run(XentLogits {
+                grad,
+                costs,
+                slot,
+                logits: &ws.a,
+                target: &ws.x,
+                rows,
+                cols: v,
+                scale,
+            }),
             // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
-            Loss::SquaredError => {
-                let out = self.config.decoder;
-                be.sq_err(&mut ws.da, costs, slot, &ws.a, &ws.x, rows, v, scale, out)
-            }
+            Loss::SquaredError => be.run(SqErr {
+                grad,
+                costs,
+                slot,
+                y: &ws.a,
+                target: &ws.x,
+                rows,
+                cols: v,
+                scale,
+                out: self.config.decoder,
+            }),
         }
         if enc == Activation::Relu {
             // frac_on[slot] = #{z > 0}/(B·H)
-            be.count_positive(&mut ws.frac_on, slot, &ws.h, rows * h, 1.0 / (rows * h) as f32);
+            let (len, out) = (rows * h, &mut ws.frac_on);
+            be.run(CountPositive { out, slot, a: &ws.h, len, scale: 1.0 / len as f32 });
         }
         // dH = (dA·Wdec) ⊙ f′(h): [B, H] (Wdec = W tied: dA·W; untied V: [H, V], dA·Vᵀ)
-        let grad = Epilogue::ActGrad { out: &ws.h, act: enc };
+        let epilogue = Epilogue::ActGrad { out: &ws.h, act: enc };
+        let (c, a) = (&mut ws.dh, &ws.da);
         match &self.v {
-            None => be.gemm(&mut ws.dh, &ws.da, &self.w, GemmSpec::new(rows, h, v), grad),
-            Some(vt) => be.gemm(&mut ws.dh, &ws.da, vt, GemmSpec::new(rows, h, v).trans_b(), grad),
+            None => be.run(Gemm { c, a, b: &self.w, spec: GemmSpec::new(rows, h, v), epilogue }),
+            Some(vt) => {
+                be.run(Gemm { c, a, b: vt, spec: GemmSpec::new(rows, h, v).trans_b(), epilogue })
+            }
         }
         let lambda = self.config.contraction;
         if lambda > 0.0 {
             // c = Σᵢ Wᵢⱼ²: [H]; dH += (2λ/B)·c·s²·(1 − 2h); col_grad = (2λ/B)·Σₙ s²;
             // jac_sq[slot] = (1/B)·Σₙ‖Jₙ‖²_F; then W ⊙= 1 − lr·col_grad (column-norm path,
             // at the old W: the GEMM below does not read W)
-            be.col_sq_norms(&mut ws.col_norms, &self.w, v, h);
-            let (dh, cg, jac) = (&mut ws.dh, &mut ws.col_grad, &mut ws.jac_sq);
-            be.contractive(dh, cg, jac, slot, &ws.h, &ws.col_norms, rows, h, lambda, scale);
-            be.scale_cols(&mut self.w, &ws.col_grad, v, h, -lr);
+            be.run(ColSqNorms { out: &mut ws.col_norms, a: &self.w, rows: v, cols: h });
+            be.run(Contractive {
+                dh: &mut ws.dh,
+                col_grad: &mut ws.col_grad,
+                jac_sq: &mut ws.jac_sq,
+                slot,
+                h: &ws.h,
+                col_norms: &ws.col_norms,
+                rows,
+                cols: h,
+                lambda,
+                scale,
+            });
+            be.run(ScaleCols { a: &mut self.w, f: &ws.col_grad, rows: v, cols: h, alpha: -lr });
         }
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
         match &mut self.v {
             // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM
-            None => be.gemm_sum(&mut self.w, (&ws.x_tilde, &ws.dh), (&ws.da, &ws.h), update, rows),
+            None => be.run(GemmSum {
+                c: &mut self.w,
+                a1: &ws.x_tilde,
+                b1: &ws.dh,
+                a2: &ws.da,
+                b2: &ws.h,
+                spec: update,
+                k2: rows,
+            }),
             Some(vt) => {
                 // W −= lr·x̃ᵀ·dZ: [V, H]; V −= lr·zᵀ·dY: [H, V]
-                be.gemm(&mut self.w, &ws.x_tilde, &ws.dh, update, Epilogue::None);
+                let (a, b, epilogue) = (&ws.x_tilde, &ws.dh, Epilogue::None);
+                be.run(Gemm { c: &mut self.w, a, b, spec: update, epilogue });
+                let (a, b, epilogue) = (&ws.h, &ws.da, Epilogue::None);
                 let v_update = GemmSpec::new(h, v, rows).trans_a().scaled(-lr, 1.0);
-                be.gemm(vt, &ws.h, &ws.da, v_update, Epilogue::None);
+                be.run(Gemm { c: vt, a, b, spec: v_update, epilogue });
             }
         }
         // b −= lr·Σ dH, b′ −= lr·Σ dA
-        be.col_sum(&mut self.b, &ws.dh, rows, h, -lr, 1.0);
-        be.col_sum(&mut self.b_prime, &ws.da, rows, v, -lr, 1.0);
+        be.run(ColSum { out: &mut self.b, a: &ws.dh, rows, cols: h, alpha: -lr, beta: 1.0 });
+        be.run(ColSum { out: &mut self.b_prime, a: &ws.da, rows, cols: v, alpha: -lr, beta: 1.0 });
     }
 
     /// h = f(x̃W + b): [B, H].
     fn hidden(&self, be: &B, ws: &mut Workspace<B>) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
-        let encode = Epilogue::BiasAct { bias: &self.b, act: self.config.encoder };
-        be.gemm(&mut ws.h, &ws.x_tilde, &self.w, GemmSpec::new(rows, h, v), encode);
+        be.run(Gemm {
+            c: &mut ws.h,
+            a: &ws.x_tilde,
+            b: &self.w,
+            spec: GemmSpec::new(rows, h, v),
+            epilogue: Epilogue::BiasAct { bias: &self.b, act: self.config.encoder },
+        });
     }
 
     /// h = f(x̃W + b): [B, H]; a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied,
@@ -459,10 +496,14 @@ impl<B: Backend> Autoencoder<B> {
     fn forward(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         self.hidden(be, ws);
-        let decode = Epilogue::BiasAct { bias: &self.b_prime, act: out };
+        let epilogue = Epilogue::BiasAct { bias: &self.b_prime, act: out };
+        let (c, a) = (&mut ws.a, &ws.h);
         match &self.v {
-            None => be.gemm(&mut ws.a, &ws.h, &self.w, GemmSpec::new(rows, v, h).trans_b(), decode),
-            Some(vt) => be.gemm(&mut ws.a, &ws.h, vt, GemmSpec::new(rows, v, h), decode),
+            None => {
+                let spec = GemmSpec::new(rows, v, h).trans_b();
+                be.run(Gemm { c, a, b: &self.w, spec, epilogue })
+            }
+            Some(vt) => be.run(Gemm { c, a, b: vt, spec: GemmSpec::new(rows, v, h), epilogue }),
         }
     }
 

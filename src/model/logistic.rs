@@ -5,10 +5,11 @@
 //! Forward:   a = xW + b                      x: [B, I], W: [I, C], a: [B, C]
 //!            p(y = j | x) = softmax(a)ⱼ
 //! Cost:      NLL = −(1/B) Σᵣ log p(yᵣ | xᵣ)  (batch mean); error = #{argmax a ≠ y}
-//! Backward (`Backend::softmax_nll` gives dA = (softmax(a) − onehot(y))/B):
+//! Backward (`ops::SoftmaxNll` gives dA = (softmax(a) − onehot(y))/B):
 //!            ∂W = xᵀ·dA,  ∂b = Σ_rows dA,  ∂x = dA·Wᵀ
 //! W and b start at 0, as in the tutorial.
 
+use crate::backend::ops::{ColSum, Gemm};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec};
 
 /// The parameters of a softmax layer, living on the backend.
@@ -38,13 +39,13 @@ impl<B: Backend> Logistic<B> {
 
     /// logits a = xW + b: [rows, C] from x: [rows, I].
     pub fn forward(&self, be: &B, logits: &mut B::Tensor, x: &B::Tensor, rows: usize) {
-        be.gemm(
-            logits,
-            x,
-            &self.w,
-            GemmSpec::new(rows, self.n_out, self.n_in),
-            Epilogue::BiasAct { bias: &self.b, act: Activation::Identity },
-        );
+        be.run(Gemm {
+            c: logits,
+            a: x,
+            b: &self.w,
+            spec: GemmSpec::new(rows, self.n_out, self.n_in),
+            epilogue: Epilogue::BiasAct { bias: &self.b, act: Activation::Identity },
+        });
     }
 
     /// Backpropagation and the SGD update from the logits' delta dA: [rows, C] and the layer's
@@ -63,24 +64,24 @@ impl<B: Backend> Logistic<B> {
         let (i, c) = (self.n_in, self.n_out);
         if let Some(dx) = dx {
             // dx = (dA·Wᵀ) ⊙ σ'(x): [B, I]
-            be.gemm(
-                dx,
-                dlogits,
-                &self.w,
-                GemmSpec::new(rows, i, c).trans_b(),
-                Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
-            );
+            be.run(Gemm {
+                c: dx,
+                a: dlogits,
+                b: &self.w,
+                spec: GemmSpec::new(rows, i, c).trans_b(),
+                epilogue: Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
+            });
         }
         // W −= lr·xᵀ·dA: [I, C]
-        be.gemm(
-            &mut self.w,
-            x,
-            dlogits,
-            GemmSpec::new(i, c, rows).trans_a().scaled(-lr, 1.0),
-            Epilogue::None,
-        );
+        be.run(Gemm {
+            c: &mut self.w,
+            a: x,
+            b: dlogits,
+            spec: GemmSpec::new(i, c, rows).trans_a().scaled(-lr, 1.0),
+            epilogue: Epilogue::None,
+        });
         // b −= lr·Σ dA
-        be.col_sum(&mut self.b, dlogits, rows, c, -lr, 1.0);
+        be.run(ColSum { out: &mut self.b, a: dlogits, rows, cols: c, alpha: -lr, beta: 1.0 });
     }
 
     /// Host copies of (W, b).

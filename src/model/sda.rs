@@ -16,6 +16,8 @@
 //!   ∂W_top = h_{L−1}ᵀ·dA, ∂Wₖ = hₖ₋₁ᵀ·dₖ, ∂bₖ = Σ_rows dₖ
 //! Each update is fused into its GEMM (α = −lr, β = 1) or column sum, as in the dA.
 
+use super::Step;
+use crate::backend::ops::{ColSum, Gemm, LoadBatch, SoftmaxNll};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
@@ -125,12 +127,12 @@ pub struct Sda<B: Backend> {
 }
 
 /// Activations and deltas of a forward (and backward) pass over up to `rows` examples,
-/// allocated once.
+/// allocated once, and the per-step (or per-chunk) logs of the NLL and the error count.
 pub struct SdaWorkspace<B: Backend> {
     rows: usize,
     /// Clean batch x: [B, I].
     x: B::Tensor,
-    /// `load_batch`'s second output, x again (the classifier does not corrupt): [B, I].
+    /// `LoadBatch`'s second output, x again (the classifier does not corrupt): [B, I].
     x_copy: B::Tensor,
     /// hₖ: [B, Hₖ].
     h: Vec<B::Tensor>,
@@ -140,12 +142,39 @@ pub struct SdaWorkspace<B: Backend> {
     dlogits: B::Tensor,
     /// dₖ: [B, Hₖ] (empty in an evaluation workspace).
     deltas: Vec<B::Tensor>,
+    /// Batch-mean NLLs, one slot per step or evaluation chunk: [slots].
+    costs: B::Tensor,
+    /// Error counts, one slot per step or evaluation chunk: [slots].
+    errors: B::Tensor,
 }
 
 impl<B: Backend> SdaWorkspace<B> {
     /// Rows this workspace holds.
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// The per-step (per-chunk) batch-mean NLLs, [slots].
+    pub fn costs(&self) -> &B::Tensor {
+        &self.costs
+    }
+
+    /// The per-step (per-chunk) error counts, [slots].
+    pub fn errors(&self) -> &B::Tensor {
+        &self.errors
+    }
+
+    /// x: [rows, I] = images[first .. first + rows]/255, without noise.
+    fn load(&mut self, be: &B, images: &B::Images, first: usize, rows: usize) {
+        be.run(LoadBatch {
+            x: &mut self.x,
+            x_tilde: &mut self.x_copy,
+            images,
+            first,
+            rows,
+            noise: Noise::None,
+            key: RngKey::UNUSED,
+        });
     }
 }
 
@@ -158,13 +187,13 @@ fn sigmoid_layer<B: Backend>(
     rows: usize,
 ) {
     let (v, h) = (layer.config.n_vis, layer.config.n_hid);
-    be.gemm(
-        out,
-        x,
-        &layer.w,
-        GemmSpec::new(rows, h, v),
-        Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
-    );
+    be.run(Gemm {
+        c: out,
+        a: x,
+        b: &layer.w,
+        spec: GemmSpec::new(rows, h, v),
+        epilogue: Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
+    });
 }
 
 impl<B: Backend> Sda<B> {
@@ -235,15 +264,17 @@ impl<B: Backend> Sda<B> {
         code
     }
 
-    /// A workspace for training steps on batches of `rows` (forward and backward).
-    pub fn workspace(&self, be: &B, rows: usize) -> SdaWorkspace<B> {
-        let mut ws = self.eval_workspace(be, rows);
+    /// A workspace for training steps on batches of `rows` (forward and backward), with
+    /// `slots` slots of per-step logs.
+    pub fn workspace(&self, be: &B, rows: usize, slots: usize) -> SdaWorkspace<B> {
+        let mut ws = self.eval_workspace(be, rows, slots);
         ws.deltas = self.config.hidden.iter().map(|&h| be.zeros(rows * h)).collect();
         ws
     }
 
-    /// A forward-only workspace for evaluating up to `rows` examples at a time.
-    pub fn eval_workspace(&self, be: &B, rows: usize) -> SdaWorkspace<B> {
+    /// A forward-only workspace for evaluating up to `rows` examples at a time, with `slots`
+    /// slots of per-chunk logs.
+    pub fn eval_workspace(&self, be: &B, rows: usize, slots: usize) -> SdaWorkspace<B> {
         let c = &self.config;
         SdaWorkspace {
             rows,
@@ -253,19 +284,22 @@ impl<B: Backend> Sda<B> {
             logits: be.zeros(rows * c.n_out),
             dlogits: be.zeros(rows * c.n_out),
             deltas: Vec::new(),
+            costs: be.zeros(slots.max(1)),
+            errors: be.zeros(slots.max(1)),
         }
     }
 
-    /// A workspace for pretraining hidden layer k's dA on batches of `rows`.
-    pub fn layer_workspace(&self, be: &B, k: usize, rows: usize) -> Workspace<B> {
-        self.layers[k].workspace(be, rows)
+    /// A workspace for pretraining hidden layer k's dA on batches of `rows`, with `slots` slots
+    /// of per-step costs.
+    pub fn layer_workspace(&self, be: &B, k: usize, rows: usize, slots: usize) -> Workspace<B> {
+        self.layers[k].workspace_with_slots(be, rows, slots)
     }
 
-    /// One pretraining step of hidden layer k's dA on images[first .. first + ws.rows()]: its
+    /// One pretraining step of hidden layer k's dA on images[step.first .. + ws.rows()]: its
     /// input is the clean output of the layers below (hₖ₋₁, computed into `dws`'s input), which
-    /// it corrupts with the draw `key`; writes the batch-mean reconstruction cost into
-    /// costs[slot] and updates Wₖ, bₖ, b′ₖ with rate lr. Layer 0 takes the fused load + corrupt.
-    #[allow(clippy::too_many_arguments)]
+    /// it corrupts with the draw `step.key`; writes the batch-mean reconstruction cost into slot
+    /// `step.slot` of `dws`'s logs and updates Wₖ, bₖ, b′ₖ with rate `step.lr`. Layer 0 takes
+    /// the fused load + corrupt.
     pub fn pretrain_step(
         &mut self,
         be: &B,
@@ -273,21 +307,17 @@ impl<B: Backend> Sda<B> {
         ws: &mut SdaWorkspace<B>,
         dws: &mut Workspace<B>,
         images: &B::Images,
-        first: usize,
-        key: RngKey,
-        lr: f32,
-        costs: &mut B::Tensor,
-        slot: usize,
+        step: Step,
     ) {
         let rows = ws.rows;
         let (below, rest) = self.layers.split_at_mut(k);
         let layer = &mut rest[0];
         let Some((last, lower)) = below.split_last() else {
-            layer.train_step(be, dws, images, first, key, lr, costs, slot);
+            layer.train_step(be, dws, images, step);
             return;
         };
         // x: [B, I]
-        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, RngKey::UNUSED);
+        ws.load(be, images, step.first, rows);
         // hⱼ = σ(hⱼ₋₁Wⱼ + bⱼ) for j < k − 1, then hₖ₋₁ straight into the dA's input
         for (j, lj) in lower.iter().enumerate() {
             let (done, todo) = ws.h.split_at_mut(j);
@@ -296,7 +326,7 @@ impl<B: Backend> Sda<B> {
         }
         let input = if k >= 2 { &ws.h[k - 2] } else { &ws.x };
         sigmoid_layer(be, last, dws.input_mut(), input, rows);
-        layer.train_step_on_input(be, dws, key, lr, costs, slot);
+        layer.train_step_on_input(be, dws, step);
     }
 
     /// Forward pass over images[first .. first + rows] (rows ≤ ws.rows()): every hₖ and the
@@ -311,7 +341,7 @@ impl<B: Backend> Sda<B> {
     ) {
         assert!(rows <= ws.rows, "forward: {rows} rows in a workspace of {}", ws.rows);
         // x: [B, I]
-        be.load_batch(&mut ws.x, &mut ws.x_copy, images, first, rows, Noise::None, RngKey::UNUSED);
+        ws.load(be, images, first, rows);
         // hₖ = σ(hₖ₋₁Wₖ + bₖ): [B, Hₖ]
         for (k, layer) in self.layers.iter().enumerate() {
             let (done, todo) = ws.h.split_at_mut(k);
@@ -323,41 +353,24 @@ impl<B: Backend> Sda<B> {
         self.top.forward(be, &mut ws.logits, top_in, rows);
     }
 
-    /// One fine-tuning SGD step on images[first .. first + ws.rows()] with labels[first ..]:
-    /// writes the batch-mean NLL into costs[slot] and the batch's error count into
-    /// errors[slot]; updates the softmax layer and, for `FinetuneScope::Full`, every hidden
-    /// layer's W, b with rate lr.
-    #[allow(clippy::too_many_arguments)]
+    /// One fine-tuning SGD step on images[step.first .. + ws.rows()] with the same labels:
+    /// writes the batch-mean NLL and the batch's error count into slot `step.slot` of the
+    /// workspace's logs; updates the softmax layer and, for `FinetuneScope::Full`, every hidden
+    /// layer's W, b with rate `step.lr` (`step.key` is not used).
     pub fn finetune_step(
         &mut self,
         be: &B,
         ws: &mut SdaWorkspace<B>,
         images: &B::Images,
-        labels: &B::Images,
-        first: usize,
-        lr: f32,
+        labels: &B::Labels,
+        step: Step,
         scope: FinetuneScope,
-        costs: &mut B::Tensor,
-        errors: &mut B::Tensor,
-        slot: usize,
     ) {
-        let rows = ws.rows;
+        let (rows, first, lr) = (ws.rows, step.first, step.lr);
         assert_eq!(ws.deltas.len(), self.layers.len(), "finetune_step needs a training workspace");
         self.forward(be, ws, images, first, rows);
         // dA = (softmax(a) − onehot(y))/B; costs[slot] = mean NLL; errors[slot] = #wrong
-        let (c, scale) = (self.config.n_out, 1.0 / rows as f32);
-        be.softmax_nll(
-            &mut ws.dlogits,
-            costs,
-            errors,
-            slot,
-            &ws.logits,
-            labels,
-            first,
-            rows,
-            c,
-            scale,
-        );
+        self.softmax_nll(be, ws, labels, first, rows, step.slot);
         let full = scope == FinetuneScope::Full && !self.layers.is_empty();
         let top_in = ws.h.last().unwrap_or(&ws.x);
         // d_{L−1} = (dA·W_topᵀ) ⊙ σ'; W_top −= lr·h_{L−1}ᵀ·dA; b_top −= lr·Σ dA
@@ -373,59 +386,69 @@ impl<B: Backend> Sda<B> {
             let input = if k == 0 { &ws.x } else { &ws.h[k - 1] };
             if let Some(d_below) = lower.last_mut() {
                 // dₖ₋₁ = (dₖ·Wₖᵀ) ⊙ hₖ₋₁(1 − hₖ₋₁): [B, Hₖ₋₁], before Wₖ changes
-                be.gemm(
-                    d_below,
-                    d,
-                    &layer.w,
-                    GemmSpec::new(rows, v, h).trans_b(),
-                    Epilogue::ActGrad { out: input, act: Activation::Sigmoid },
-                );
+                be.run(Gemm {
+                    c: d_below,
+                    a: d,
+                    b: &layer.w,
+                    spec: GemmSpec::new(rows, v, h).trans_b(),
+                    epilogue: Epilogue::ActGrad { out: input, act: Activation::Sigmoid },
+                });
             }
             // Wₖ −= lr·hₖ₋₁ᵀ·dₖ: [Hₖ₋₁, Hₖ]; bₖ −= lr·Σ dₖ
-            be.gemm(
-                &mut layer.w,
-                input,
-                d,
-                GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0),
-                Epilogue::None,
-            );
-            be.col_sum(&mut layer.b, d, rows, h, -lr, 1.0);
+            be.run(Gemm {
+                c: &mut layer.w,
+                a: input,
+                b: d,
+                spec: GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0),
+                epilogue: Epilogue::None,
+            });
+            be.run(ColSum { out: &mut layer.b, a: d, rows, cols: h, alpha: -lr, beta: 1.0 });
         }
     }
 
+    /// dlogits = (softmax(a) − onehot(y))/rows; costs[slot] = the mean NLL and errors[slot] the
+    /// error count of the `rows` examples from `first` whose logits `forward` left in `ws`.
+    fn softmax_nll(
+        &self,
+        be: &B,
+        ws: &mut SdaWorkspace<B>,
+        labels: &B::Labels,
+        first: usize,
+        rows: usize,
+        slot: usize,
+    ) {
+        be.run(SoftmaxNll {
+            grad: &mut ws.dlogits,
+            costs: &mut ws.costs,
+            errors: &mut ws.errors,
+            slot,
+            logits: &ws.logits,
+            labels,
+            first,
+            rows,
+            classes: self.config.n_out,
+            scale: 1.0 / rows as f32,
+        });
+    }
+
     /// The error count over examples [0, n) of (images, labels), in chunks of ws.rows(): chunk
-    /// c's count lands in errors[c] (and its mean NLL in costs[c]), on the device, so one
-    /// `download` of errors reads a whole evaluation. Both need ⌈n / ws.rows()⌉ slots. Returns
-    /// the number of chunks.
-    #[allow(clippy::too_many_arguments)]
+    /// c's count lands in slot c of the workspace's error log (and its mean NLL in its cost
+    /// log), on the device, so one `download` of `ws.errors()` reads a whole evaluation. The
+    /// workspace needs ⌈n / ws.rows()⌉ slots. Returns the number of chunks.
     pub fn evaluate(
         &self,
         be: &B,
         ws: &mut SdaWorkspace<B>,
         images: &B::Images,
-        labels: &B::Images,
+        labels: &B::Labels,
         n: usize,
-        costs: &mut B::Tensor,
-        errors: &mut B::Tensor,
     ) -> usize {
         let chunks = n.div_ceil(ws.rows);
         for chunk in 0..chunks {
             let first = chunk * ws.rows;
             let rows = ws.rows.min(n - first);
             self.forward(be, ws, images, first, rows);
-            let (c, scale) = (self.config.n_out, 1.0 / rows as f32);
-            be.softmax_nll(
-                &mut ws.dlogits,
-                costs,
-                errors,
-                chunk,
-                &ws.logits,
-                labels,
-                first,
-                rows,
-                c,
-                scale,
-            );
+            self.softmax_nll(be, ws, labels, first, rows, chunk);
         }
         chunks
     }

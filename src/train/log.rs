@@ -28,29 +28,31 @@ pub struct EpochRow {
     pub seconds: f64,
 }
 
+/// Writes `header` and `lines` as a CSV file, atomically.
+pub fn write_csv(
+    path: &Path,
+    header: &str,
+    lines: impl Iterator<Item = String>,
+) -> Result<(), TrainError> {
+    let mut csv = format!("{header}\n");
+    for line in lines {
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    write_atomic(path, csv.as_bytes())
+        .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
+}
+
 /// Writes `rows` as CSV with the header `epoch,cost,seconds`, or
 /// `epoch,cost,jacobian_norm,seconds` when the rows carry a Jacobian norm (contractive models).
 pub fn write_metrics(path: &Path, rows: &[EpochRow]) -> Result<(), TrainError> {
     let jacobian = rows.iter().any(|r| r.jacobian_norm.is_some());
-    let mut csv = String::from(if jacobian {
-        "epoch,cost,jacobian_norm,seconds\n"
-    } else {
-        "epoch,cost,seconds\n"
+    let header = if jacobian { "epoch,cost,jacobian_norm,seconds" } else { "epoch,cost,seconds" };
+    let lines = rows.iter().map(|r| match (jacobian, r.jacobian_norm) {
+        (true, j) => format!("{},{},{},{:.3}", r.epoch, r.cost, j.unwrap_or(f32::NAN), r.seconds),
+        (false, _) => format!("{},{},{:.3}", r.epoch, r.cost, r.seconds),
     });
-    for r in rows {
-        match (jacobian, r.jacobian_norm) {
-            (true, j) => csv.push_str(&format!(
-                "{},{},{},{:.3}\n",
-                r.epoch,
-                r.cost,
-                j.unwrap_or(f32::NAN),
-                r.seconds
-            )),
-            (false, _) => csv.push_str(&format!("{},{},{:.3}\n", r.epoch, r.cost, r.seconds)),
-        }
-    }
-    write_atomic(path, csv.as_bytes())
-        .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
+    write_csv(path, header, lines)
 }
 
 /// Which phase of an SdA run a metrics row belongs to.
@@ -97,10 +99,9 @@ pub struct SdaRow {
 /// errors in %, absent values empty.
 pub fn write_sda_metrics(path: &Path, rows: &[SdaRow]) -> Result<(), TrainError> {
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
-    let mut csv = String::from("phase,layer,epoch,cost,valid_error,test_error,seconds\n");
-    for r in rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{:.3}\n",
+    let lines = rows.iter().map(|r| {
+        format!(
+            "{},{},{},{},{},{},{:.3}",
             r.phase.name(),
             r.layer.map(|l| l.to_string()).unwrap_or_default(),
             r.epoch,
@@ -108,10 +109,9 @@ pub fn write_sda_metrics(path: &Path, rows: &[SdaRow]) -> Result<(), TrainError>
             opt(r.valid_error),
             opt(r.test_error),
             r.seconds
-        ));
-    }
-    write_atomic(path, csv.as_bytes())
-        .map_err(|source| TrainError::Write { path: path.to_path_buf(), source })
+        )
+    });
+    write_csv(path, "phase,layer,epoch,cost,valid_error,test_error,seconds", lines)
 }
 
 /// The outcome of an SdA run, the tutorial's closing summary.
@@ -185,18 +185,16 @@ impl RunRecord {
     }
 }
 
-/// Receives progress from a training loop.
+/// Receives progress from the training loop (`runner::run`).
 pub trait Progress {
-    /// An epoch of `steps` steps begins.
+    /// Epoch `epoch` of `epochs` in its phase begins; it has `steps` steps.
     fn start_epoch(&self, epoch: usize, epochs: usize, steps: usize);
     /// `done` steps of the current epoch are finished.
     fn step(&self, done: usize);
-    /// The epoch is finished.
-    fn end_epoch(&self, row: &EpochRow);
-    /// An epoch is finished; `line` says how it went (models with their own epoch summary).
-    fn end_epoch_line(&self, line: &str);
-    /// Whether the user asked the run to stop (Ctrl-C): the trainers check after every step,
-    /// then write a checkpoint and return `TrainError::Interrupted`.
+    /// A line of the run's report: how an epoch went, or the run's closing summary.
+    fn report(&self, line: &str);
+    /// Whether the user asked the run to stop (Ctrl-C): the runner checks after every step,
+    /// then writes a checkpoint and returns `TrainError::Interrupted`.
     fn interrupted(&self) -> bool;
 }
 
@@ -215,26 +213,24 @@ pub struct Silent;
 impl Progress for Silent {
     fn start_epoch(&self, _: usize, _: usize, _: usize) {}
     fn step(&self, _: usize) {}
-    fn end_epoch(&self, _: &EpochRow) {}
-    fn end_epoch_line(&self, _: &str) {}
+    fn report(&self, _: &str) {}
     fn interrupted(&self) -> bool {
         false
     }
 }
 
-/// A progress bar per epoch on a terminal, plain lines otherwise; one summary line per epoch on
-/// standard error either way.
+/// A progress bar per epoch on a terminal, plain lines otherwise; the report's lines (one per
+/// epoch, and the summary) on standard error either way.
 pub struct Console {
     tty: bool,
     bar: std::cell::RefCell<Option<ProgressBar>>,
-    epochs: std::cell::Cell<usize>,
 }
 
 impl Console {
     /// A reporter that draws bars only when standard error is a terminal.
     pub fn new() -> Self {
         let tty = std::io::stderr().is_terminal();
-        Console { tty, bar: Default::default(), epochs: Default::default() }
+        Console { tty, bar: Default::default() }
     }
 }
 
@@ -246,7 +242,6 @@ impl Default for Console {
 
 impl Progress for Console {
     fn start_epoch(&self, epoch: usize, epochs: usize, steps: usize) {
-        self.epochs.set(epochs);
         if self.tty {
             let bar = ProgressBar::new(steps as u64).with_style(
                 ProgressStyle::with_template(
@@ -266,19 +261,7 @@ impl Progress for Console {
         }
     }
 
-    fn end_epoch(&self, row: &EpochRow) {
-        let jacobian =
-            row.jacobian_norm.map(|j| format!("  jacobian norm {j:.4}")).unwrap_or_default();
-        self.end_epoch_line(&format!(
-            "epoch {:>3}/{}  cost {:.4}{jacobian}  {:.2} s",
-            row.epoch,
-            self.epochs.get(),
-            row.cost,
-            row.seconds
-        ));
-    }
-
-    fn end_epoch_line(&self, line: &str) {
+    fn report(&self, line: &str) {
         if let Some(bar) = self.bar.borrow_mut().take() {
             bar.finish_and_clear();
         }

@@ -4,9 +4,12 @@
 //! Recording model. Ops do not run when called: each is recorded as one or two dispatches into
 //! an open command encoder and compute pass, and the work is submitted only when the host must
 //! read (`download`, `sync`) or after `RING_SLOTS` dispatches, which bounds the memory a long run
-//! of recorded work takes. A dA step is eight dispatches (nine when the loss needs its two-pass
-//! reduction, above 65 536 elements), so a 2 500-step epoch is a handful of submits and one
-//! readback (the per-step costs).
+//! of recorded work takes. An epoch of steps is then a handful of submits and one readback (the
+//! per-step costs); `gpu-dae bench` counts them.
+//!
+//! Kernels. Each op's host side is one file named by its stem (`gemm.rs` for `ops::Gemm`): its
+//! kernels (`kernel::Kernel`: entry point, parameter struct, storage bindings) and its
+//! `Run` impl, which checks the operands' sizes and records the dispatches.
 //!
 //! Per-dispatch parameters (sizes, offsets, α/β, RNG keys, cost slot) live in a uniform ring: a
 //! dispatch appends its parameter block to a host-side array at the next slot (slots are
@@ -15,38 +18,44 @@
 //! same code runs on every adapter (lavapipe included) with no optional feature.
 //!
 //! Buffers are never created per step: tensors are created by the model once, the training set
-//! is uploaded once as packed u8 (`load_batch` takes a batch by offset), bind groups are cached by
+//! is uploaded once as packed u8 (`LoadBatch` takes a batch by offset), bind groups are cached by
 //! buffer ids (and dropped with their buffers), pipelines are compiled once per kernel variant.
 //! `counters` reports dispatches, submits, readbacks and bytes moved for `gpu-dae bench`.
 
-mod batch;
+mod affine;
+mod col_sq_norms;
+mod col_sum;
 mod context;
-mod elementwise;
-mod jacobian;
-mod kernels;
-mod loss;
-mod matmul;
+mod contractive;
+mod corrupt;
+mod count_positive;
+mod gemm;
+mod gemm_sum;
+pub mod kernel;
+mod load_batch;
 mod noise;
-mod reduce;
-mod softmax;
+mod scale_cols;
+mod softmax_nll;
+mod sq_err;
+mod xent_logits;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
-pub use kernels::{ShaderModuleSource, shader_modules};
+pub use kernel::{KernelInfo, ShaderModuleSource, shader_modules};
 
-use super::{Activation, Backend, Epilogue, GemmSpec, Noise};
-use crate::rng::RngKey;
-use kernels::{Family, Kernel, Kernels, PARAMS_BYTES};
+use super::{Activation, Backend, Storage};
+use kernel::{AnyKernel, Kernel, Kernels, PARAMS_BYTES, WgslType};
 
 /// Dispatches recorded before a submit is forced; also the number of parameter slots in the
 /// uniform ring (≤ 4096 × 256 B = 1 MiB).
 const RING_SLOTS: usize = 4096;
 
-/// The most storage bindings a kernel has (`gemm`: a, b, c, e, a₂, b₂).
-const MAX_BINDINGS: usize = 6;
+/// The most storage bindings a kernel has (`gemm_sum`: a, b, a₂, b₂, c; `contractive`: dh,
+/// col_grad, partials, h, norms).
+pub const MAX_BINDINGS: usize = 5;
 
 /// Storage buffers are allocated in multiples of this (the kernels read tensors as vec4 arrays).
 const BUFFER_ALIGN: u64 = 16;
@@ -110,6 +119,12 @@ pub struct GpuImages {
     dim: usize,
 }
 
+/// A u8 label set in device memory, four labels to a u32 word: [n].
+pub struct GpuLabels {
+    buf: Buf,
+    n: usize,
+}
+
 /// The GPU backend: one wgpu device, its compiled kernels and the open command recorder.
 pub struct Gpu {
     device: wgpu::Device,
@@ -118,8 +133,6 @@ pub struct Gpu {
     /// The uniform ring of per-dispatch parameter blocks, `stride` bytes apart.
     ring: wgpu::Buffer,
     stride: usize,
-    /// Bound where a kernel has a binding the op does not use (e.g. a GEMM without epilogue).
-    dummy: Buf,
     /// Ids of dropped buffers whose bind groups are still cached.
     dead: Arc<Mutex<Vec<u64>>>,
     next_id: AtomicU64,
@@ -129,10 +142,11 @@ pub struct Gpu {
 /// Everything an op mutates, behind one lock.
 struct State {
     kernels: Kernels,
-    bind_groups: HashMap<(Family, [u64; MAX_BINDINGS]), wgpu::BindGroup>,
+    bind_groups: HashMap<(&'static str, [u64; MAX_BINDINGS]), wgpu::BindGroup>,
     rec: Recorder,
     counters: GpuCounters,
-    /// `xent_logits` per-workgroup partial sums.
+    /// Per-workgroup partial sums of the two-pass reductions (`xent_logits`, `sq_err`,
+    /// `contractive`), grown as needed.
     partials: Option<Arc<Buf>>,
     /// MAP_READ buffer for `download`, grown as needed.
     staging: Option<wgpu::Buffer>,
@@ -197,16 +211,6 @@ impl Gpu {
             mapped_at_creation: false,
         });
         let dead = Arc::new(Mutex::new(Vec::new()));
-        let dummy = Buf {
-            raw: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("unused binding"),
-                size: BUFFER_ALIGN,
-                usage: wgpu::BufferUsages::STORAGE,
-                mapped_at_creation: false,
-            }),
-            id: 0,
-            dead: Arc::clone(&dead),
-        };
         let state = State {
             kernels: Kernels::default(),
             bind_groups: HashMap::new(),
@@ -221,7 +225,6 @@ impl Gpu {
             info,
             ring,
             stride,
-            dummy,
             dead,
             next_id: AtomicU64::new(1),
             state: Mutex::new(state),
@@ -282,19 +285,28 @@ impl Gpu {
         Buf { raw, id, dead: Arc::clone(&self.dead) }
     }
 
-    /// The cached bind group of `family` over `bufs` (binding 0 is the ring).
-    fn bind_group(&self, st: &mut State, family: Family, bufs: &[&Buf]) -> wgpu::BindGroup {
+    /// The scratch buffer of at least `len` f32 for a two-pass reduction's partial sums.
+    fn partials(&self, st: &mut State, len: usize) -> Arc<Buf> {
+        if st.partials.as_ref().is_none_or(|p| p.raw.size() < (len * 4) as u64) {
+            let bytes = len.next_power_of_two().max(4) * 4;
+            st.partials = Some(Arc::new(self.buffer("partials", bytes, None)));
+        }
+        Arc::clone(st.partials.as_ref().expect("allocated above"))
+    }
+
+    /// The cached bind group of `kernel` over `bufs` (its storage bindings in order; binding 0
+    /// is the ring).
+    fn bind_group<P>(&self, st: &mut State, kernel: &Kernel<P>, bufs: &[&Buf]) -> wgpu::BindGroup {
         let dead: Vec<u64> =
             std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
         if !dead.is_empty() {
-            st.bind_groups
-                .retain(|(_, ids), _| !ids.iter().any(|id| *id != 0 && dead.contains(id)));
+            st.bind_groups.retain(|(_, ids), _| !ids.iter().any(|id| dead.contains(id)));
         }
         let mut ids = [0u64; MAX_BINDINGS];
         for (slot, b) in ids.iter_mut().zip(bufs) {
             *slot = b.id;
         }
-        if let Some(bg) = st.bind_groups.get(&(family, ids)) {
+        if let Some(bg) = st.bind_groups.get(&(kernel.entry, ids)) {
             return bg.clone();
         }
         let ring = wgpu::BindGroupEntry {
@@ -306,42 +318,42 @@ impl Gpu {
             }),
         };
         let entries: Vec<_> = std::iter::once(ring)
-            .chain(bufs.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
+            .chain(kernel.bindings.iter().zip(bufs).map(|(binding, b)| wgpu::BindGroupEntry {
+                binding: binding.slot,
                 resource: b.raw.as_entire_binding(),
             }))
             .collect();
-        let layout = st.kernels.bind_group_layout(&self.device, family);
+        let layout = st.kernels.bind_group_layout(&self.device, kernel);
         let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
+            label: Some(kernel.entry),
             layout,
             entries: &entries,
         });
-        st.bind_groups.insert((family, ids), bg.clone());
+        st.bind_groups.insert((kernel.entry, ids), bg.clone());
         bg
     }
 
-    /// Records one dispatch of `kernel` over `bufs` (the family's storage bindings in order) with
-    /// the parameter block `params` (u32 words; f32 as `to_bits`).
-    fn dispatch(
+    /// Records one dispatch of `kernel` (with the values of its override constants, in order)
+    /// over `bufs` (its storage bindings in order) with the parameter block `params`.
+    fn dispatch<P: WgslType>(
         &self,
         st: &mut State,
-        kernel: Kernel,
+        (kernel, overrides): (&Kernel<P>, &[u32]),
+        params: &P,
         bufs: &[&Buf],
-        params: &[u32],
         groups: [u32; 3],
     ) {
-        let family = kernel.family();
-        assert_eq!(bufs.len(), family.arity(), "{kernel:?}: wrong number of buffers");
-        assert!(params.len() * 4 <= PARAMS_BYTES as usize, "{kernel:?}: parameter block too big");
+        assert_eq!(bufs.len(), kernel.bindings.len(), "{}: wrong number of buffers", kernel.entry);
+        let block = bytemuck::bytes_of(params);
+        assert!(block.len() <= PARAMS_BYTES as usize, "{}: parameter block too big", kernel.entry);
         if st.rec.params.len() == RING_SLOTS * self.stride {
             self.submit(st);
         }
         let offset = st.rec.params.len();
-        st.rec.params.extend_from_slice(bytemuck::cast_slice(params));
+        st.rec.params.extend_from_slice(block);
         st.rec.params.resize(offset + self.stride, 0);
-        let bind_group = self.bind_group(st, family, bufs);
-        let pipeline = st.kernels.pipeline(&self.device, kernel).clone();
+        let bind_group = self.bind_group(st, kernel, bufs);
+        let pipeline = st.kernels.pipeline(&self.device, kernel, overrides).clone();
         let pass = st.rec.pass(&self.device);
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
@@ -380,9 +392,10 @@ impl Drop for Gpu {
     }
 }
 
-impl Backend for Gpu {
+impl Storage for Gpu {
     type Tensor = GpuTensor;
     type Images = GpuImages;
+    type Labels = GpuLabels;
 
     fn describe(&self) -> String {
         let soft = if self.info.is_software { ", software" } else { "" };
@@ -454,149 +467,47 @@ impl Backend for Gpu {
         GpuImages { buf, n: pixels.len() / dim, dim }
     }
 
-    fn load_batch(
-        &self,
-        x: &mut GpuTensor,
-        x_tilde: &mut GpuTensor,
-        images: &GpuImages,
-        first: usize,
-        rows: usize,
-        noise: Noise,
-        key: RngKey,
-    ) {
-        self.record_load_batch(x, x_tilde, images, first, rows, noise, key);
-    }
-
-    fn gemm(
-        &self,
-        c: &mut GpuTensor,
-        a: &GpuTensor,
-        b: &GpuTensor,
-        spec: GemmSpec,
-        epilogue: Epilogue<'_, GpuTensor>,
-    ) {
-        self.record_gemm(c, (a, b), None, spec, epilogue);
-    }
-
-    fn gemm_sum(
-        &self,
-        c: &mut GpuTensor,
-        first: (&GpuTensor, &GpuTensor),
-        (a2, b2): (&GpuTensor, &GpuTensor),
-        spec: GemmSpec,
-        k2: usize,
-    ) {
-        self.record_gemm(c, first, Some((a2, b2, k2)), spec, Epilogue::None);
-    }
-
-    fn xent_logits(
-        &self,
-        grad: &mut GpuTensor,
-        costs: &mut GpuTensor,
-        slot: usize,
-        logits: &GpuTensor,
-        target: &GpuTensor,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-    ) {
-        self.record_xent_logits(grad, costs, slot, logits, target, rows, cols, scale);
-    }
-
-    fn corrupt(
-        &self,
-        x_tilde: &mut GpuTensor,
-        x: &GpuTensor,
-        len: usize,
-        noise: Noise,
-        key: RngKey,
-    ) {
-        self.record_corrupt(x_tilde, x, len, noise, key);
-    }
-
-    fn softmax_nll(
-        &self,
-        grad: &mut GpuTensor,
-        costs: &mut GpuTensor,
-        errors: &mut GpuTensor,
-        slot: usize,
-        logits: &GpuTensor,
-        labels: &GpuImages,
-        first: usize,
-        rows: usize,
-        classes: usize,
-        scale: f32,
-    ) {
-        self.record_softmax_nll(
-            grad, costs, errors, slot, logits, labels, first, rows, classes, scale,
-        );
-    }
-
-    fn col_sum(
-        &self,
-        out: &mut GpuTensor,
-        a: &GpuTensor,
-        rows: usize,
-        cols: usize,
-        alpha: f32,
-        beta: f32,
-    ) {
-        self.record_col_sum(out, a, rows, cols, alpha, beta);
-    }
-
-    fn col_sq_norms(&self, out: &mut GpuTensor, a: &GpuTensor, rows: usize, cols: usize) {
-        self.record_col_sq_norms(out, a, rows, cols);
-    }
-
-    fn contractive(
-        &self,
-        dh: &mut GpuTensor,
-        col_grad: &mut GpuTensor,
-        jac_sq: &mut GpuTensor,
-        slot: usize,
-        h: &GpuTensor,
-        col_norms: &GpuTensor,
-        rows: usize,
-        cols: usize,
-        lambda: f32,
-        scale: f32,
-    ) {
-        self.record_contractive(
-            dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale,
-        );
-    }
-
-    fn scale_cols(&self, a: &mut GpuTensor, f: &GpuTensor, rows: usize, cols: usize, alpha: f32) {
-        self.record_scale_cols(a, f, rows, cols, alpha);
-    }
-
-    fn sq_err(
-        &self,
-        grad: &mut GpuTensor,
-        costs: &mut GpuTensor,
-        slot: usize,
-        y: &GpuTensor,
-        target: &GpuTensor,
-        rows: usize,
-        cols: usize,
-        scale: f32,
-        out: Activation,
-    ) {
-        self.record_sq_err(grad, costs, slot, y, target, rows, cols, scale, out);
-    }
-
-    fn count_positive(
-        &self,
-        out: &mut GpuTensor,
-        slot: usize,
-        a: &GpuTensor,
-        len: usize,
-        scale: f32,
-    ) {
-        self.record_count_positive(out, slot, a, len, scale);
-    }
-
-    fn affine(&self, x: &mut GpuTensor, len: usize, mul: f32, add: f32) {
-        self.record_affine(x, len, mul, add);
+    fn upload_labels(&self, labels: &[u8]) -> GpuLabels {
+        u32_of(labels.len(), "label set bytes");
+        GpuLabels { buf: self.buffer("labels", labels.len(), Some(labels)), n: labels.len() }
     }
 }
+
+impl Backend for Gpu {}
+
+/// Every kernel of the GPU backend, for the tests (`tests/shaders.rs`).
+pub fn kernels() -> Vec<KernelInfo> {
+    let all: [&[&dyn AnyKernel]; 13] = [
+        load_batch::KERNELS,
+        corrupt::KERNELS,
+        gemm::KERNELS,
+        gemm_sum::KERNELS,
+        xent_logits::KERNELS,
+        sq_err::KERNELS,
+        count_positive::KERNELS,
+        softmax_nll::KERNELS,
+        col_sum::KERNELS,
+        col_sq_norms::KERNELS,
+        contractive::KERNELS,
+        scale_cols::KERNELS,
+        affine::KERNELS,
+    ];
+    all.into_iter().flatten().map(|k| k.info()).collect()
+}
+
+/// The codes the host passes to the shaders for the enums they share, with the shader file
+/// that declares each as a WGSL constant: (file, constant, value).
+pub fn wgsl_codes() -> Vec<(&'static str, &'static str, u32)> {
+    let activations = ACTIVATIONS.iter().map(|&(a, name)| ("activation.wgsl", name, a as u32));
+    let noise = noise::KINDS.iter().map(|&(kind, name)| ("noise.wgsl", name, kind as u32));
+    let salt = ("noise.wgsl", "GAUSS_SALT", crate::rng::GAUSS_SALT);
+    activations.chain(noise).chain(std::iter::once(salt)).collect()
+}
+
+/// The WGSL constant of each activation's code (shaders/activation.wgsl); the code the kernels
+/// get is the `Activation` discriminant, `act as u32`.
+const ACTIVATIONS: [(Activation, &str); 3] = [
+    (Activation::Identity, "ACT_IDENTITY"),
+    (Activation::Sigmoid, "ACT_SIGMOID"),
+    (Activation::Relu, "ACT_RELU"),
+];

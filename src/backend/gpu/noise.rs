@@ -1,55 +1,50 @@
-//! Corruption as the GPU kernels receive it: a `Noise` and its key encoded as
-//! shaders/noise.wgsl's `NoiseParams`, whose `corrupt` draws from shaders/rng.wgsl,
-//! bit-identical to the CPU backend; used by `load_batch` and by `corrupt` (shaders/corrupt.wgsl),
-//! the corruption of a tensor.
+//! Corruption as the kernels receive it: a `Noise` and its key encoded as shaders/noise.wgsl's
+//! `NoiseParams`, whose `noisy` draws from shaders/rng.wgsl, bit-identical to the CPU backend;
+//! part of the parameters of `load_batch` and `corrupt`.
 
-use super::{Gpu, GpuTensor, grid_1d, u32_of};
+use super::kernel::wgsl_struct;
 use crate::backend::Noise;
-use crate::backend::gpu::kernels::Kernel;
 use crate::rng::{RngKey, drop_threshold};
 
-/// `NoiseParams { kind, threshold, k0, k1 }` for `noise` drawn under `key`; kind is
-/// NOISE_NONE = 0, NOISE_MASK = 1, NOISE_GAUSS = 2 (whose `threshold` word holds σ's bits) or
-/// NOISE_SALT_PEPPER = 3 (shaders/noise.wgsl); masking and salt-and-pepper noise carry
-/// `rng::drop_threshold(p)`.
-pub(super) fn noise_params(noise: Noise, key: RngKey) -> [u32; 4] {
-    let (kind, threshold) = match noise {
-        Noise::None => (0, 0),
-        Noise::Mask { p } => (1, drop_threshold(p)),
-        Noise::Gauss { sigma } => (2, sigma.to_bits()),
-        Noise::SaltPepper { p } => (3, drop_threshold(p)),
-    };
-    [kind, threshold, key.k0, key.k1]
+/// The kinds of noise by their codes in shaders/noise.wgsl (`NOISE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NoiseKind {
+    None,
+    Mask,
+    Gauss,
+    SaltPepper,
 }
 
-impl Gpu {
-    /// x̃[i] = noise(x[i]) under `key` for i < len; one dispatch.
-    pub(super) fn record_corrupt(
-        &self,
-        x_tilde: &mut GpuTensor,
-        x: &GpuTensor,
-        len: usize,
-        noise: Noise,
-        key: RngKey,
-    ) {
-        assert!(
-            x.len >= len && x_tilde.len >= len,
-            "corrupt: {len} elements, but x holds {}, x̃ {}",
-            x.len,
-            x_tilde.len
-        );
-        if len == 0 {
-            return;
-        }
-        let [kind, threshold, k0, k1] = noise_params(noise, key);
-        let params = [kind, threshold, k0, k1, u32_of(len, "corrupt elements")];
-        let mut st = self.lock();
-        self.dispatch(
-            &mut st,
-            Kernel::CorruptTensor,
-            &[&x_tilde.buf, &x.buf],
-            &params,
-            grid_1d(len),
-        );
+/// Each kind with its WGSL constant; the code is the discriminant, `kind as u32`.
+pub(super) const KINDS: [(NoiseKind, &str); 4] = [
+    (NoiseKind::None, "NOISE_NONE"),
+    (NoiseKind::Mask, "NOISE_MASK"),
+    (NoiseKind::Gauss, "NOISE_GAUSS"),
+    (NoiseKind::SaltPepper, "NOISE_SALT_PEPPER"),
+];
+
+wgsl_struct! {
+    /// `NoiseParams` of shaders/noise.wgsl.
+    pub(super) struct NoiseParams {
+        /// A `NoiseKind` code.
+        kind: u32,
+        /// Masking and salt-and-pepper noise: `rng::drop_threshold(p)`; Gaussian: σ's bits.
+        threshold: u32,
+        /// The draw's `RngKey`.
+        k0: u32,
+        k1: u32,
+    }
+}
+
+impl NoiseParams {
+    /// `noise` drawn under `key`.
+    pub(super) fn new(noise: Noise, key: RngKey) -> Self {
+        let (kind, threshold) = match noise {
+            Noise::None => (NoiseKind::None, 0),
+            Noise::Mask { p } => (NoiseKind::Mask, drop_threshold(p)),
+            Noise::Gauss { sigma } => (NoiseKind::Gauss, sigma.to_bits()),
+            Noise::SaltPepper { p } => (NoiseKind::SaltPepper, drop_threshold(p)),
+        };
+        NoiseParams { kind: kind as u32, threshold, k0: key.k0, k1: key.k1 }
     }
 }

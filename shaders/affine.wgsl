@@ -1,6 +1,6 @@
-// affine: x[i] = x[i]·mul + add for i < len, in place; twin of `Cpu::affine` (a multiply then
-// an add; a driver may contract them into an fma, so the backends agree to rounding). The
-// ReLU-DAE standardises its inputs with it: mul = 1/std, add = −mean/std.
+// affine: x[i] = x[i]·mul + add for i < len, in place; twin of `cpu::affine` (`ops::Affine`):
+// a multiply then an add (a driver may contract them into an fma, so the backends agree to
+// rounding). The ReLU-DAE standardises its inputs with it: mul = 1/std, add = −mean/std.
 
 struct Params {
     len: u32,

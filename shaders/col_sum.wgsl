@@ -1,8 +1,8 @@
 // col_sum: out[j] = α·Σ_i a[i, j] + β·out[j]; a: [rows, cols], out: [cols]. Twin of
-// `Cpu::col_sum`; with α = −lr, β = 1 the fused SGD update of a bias from its layer's delta.
-// Needs sums.wgsl (`column_total`). Deterministic: a workgroup owns 64 columns; lane y of 4
-// sums rows y, y + 4, … in order, and the four lane sums are added in a fixed order. β = 0
-// never reads out.
+// `cpu::col_sum` (`ops::ColSum`); with α = −lr, β = 1 the fused SGD update of a bias from its
+// layer's delta. Needs sums.wgsl (`column_total`). Deterministic: a workgroup owns 64 columns;
+// lane y of 4 sums rows y, y + 4, … in order, and the four lane sums are added in a fixed
+// order. β = 0 never reads out.
 
 struct Params {
     rows: u32,

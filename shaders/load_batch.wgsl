@@ -1,8 +1,8 @@
 // load_batch: one minibatch, clean and corrupted, in one pass; needs rng.wgsl and noise.wgsl.
 // x[rows, dim] = images[first .. first + rows] / 255, read from the u8 image set that lives on
 // the device for the whole run (packed four pixels to a u32 word, little-endian), and
-// x̃ = corrupt(x) element-wise (noise.wgsl). Twin of `Cpu::load_batch`; bit-identical (one
-// correctly rounded f32 multiply per element, integer mask decisions).
+// x̃ = noisy(x) element-wise (noise.wgsl). Twin of `cpu::load_batch` (`ops::LoadBatch`);
+// bit-identical (one correctly rounded f32 multiply per element, integer mask decisions).
 
 struct Params {
     // The corruption of x̃ (first: a struct member of a uniform block is 16-byte aligned).
@@ -18,7 +18,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> x_tilde: array<f32>;   // [rows, dim]
 @group(0) @binding(3) var<storage, read> pixels: array<u32>;          // [n, dim] u8, packed
 
-// 1/255 rounded to f32, the constant `Cpu::load_batch` multiplies by.
+// 1/255 rounded to f32, the constant `cpu::load_batch` multiplies by.
 const INV_255: f32 = 1.0 / 255.0;
 
 @compute @workgroup_size(256)
@@ -34,5 +34,5 @@ fn load_batch(
     let byte = p.first + i;
     let v = f32((pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu) * INV_255;
     x[i] = v;
-    x_tilde[i] = corrupt(p.noise, i, v);
+    x_tilde[i] = noisy(p.noise, i, v);
 }

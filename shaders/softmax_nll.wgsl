@@ -1,7 +1,8 @@
 // softmax_nll: softmax negative log-likelihood with its gradient and error count, fused; needs
-// math.wgsl (exp_f, the twin of the CPU's exp). Twin of `Cpu::softmax_nll`. With
-// a = logits [rows, classes], y_r = labels[first + r] (a u8 label set resident on the device,
-// packed four to a u32 word, taken by offset like a batch of images) and p_r = softmax(a_r):
+// math.wgsl (exp_f, the twin of the CPU's exp). Twin of `cpu::softmax_nll` (`ops::SoftmaxNll`).
+// With a = logits [rows, classes], y_r = labels[first + r] (a u8 label set resident on the
+// device, packed four to a u32 word, taken by offset like a batch of images) and
+// p_r = softmax(a_r):
 //   grad = (p − onehot(y)) · scale;
 //   costs[slot] = scale · Σ_r (m_r + log Σ_j e^(a_rj − m_r) − a_r,y_r),  m_r = max_j a_rj
 //                 (log-sum-exp: −log p_r,y_r without overflow);

@@ -1,47 +1,23 @@
-// gemm: C = epilogue(α·op(A)·op(B) + β·C), or with SUM C = α·(op(A)·op(B) + op(A₂)·op(B₂)) + β·C;
-// needs math.wgsl. Twin of `Cpu::gemm` and `Cpu::gemm_sum`; see `backend::GemmSpec`,
-// `backend::Epilogue` and `Backend::gemm_sum`.
-//   op(A): [m, k] (A stored [m, k], or [k, m] when TRANS_A); op(A₂) likewise with k2
-//   op(B): [k, n] (B stored [k, n], or [n, k] when TRANS_B); op(B₂) likewise with k2
+// The register-tiled GEMM shared by gemm.wgsl and gemm_sum.wgsl. A 16×16 workgroup computes a
+// 64×64 tile of C: each thread a 4×4 block held in four vec4 accumulators; K advances 16 at a
+// time through two 16×64 tiles of op(A) and op(B) in workgroup memory. Tiles are zero-filled
+// past the edges, so any m, n, k (1, 7, 33, 500, 784 …) works. A and B are read as vec4 arrays:
+// when a matrix's contiguous dimension is a multiple of 4 (VEC_A / VEC_B) its tile is read with
+// one vec4 load per thread, otherwise with four scalar loads.
+//   op(A): [m, k] (A stored [m, k], or [k, m] when TRANS_A)
+//   op(B): [k, n] (B stored [k, n], or [n, k] when TRANS_B)
 //   C: [m, n]
-// Register-tiled: a 16×16 workgroup computes a 64×64 tile of C, each thread a 4×4 block held in
-// four vec4 accumulators; K advances 16 at a time through two 16×64 tiles of op(A) and op(B) in
-// workgroup memory, over the first pair's k and then (SUM) the second pair's k2 into the same
-// accumulators. Tiles are zero-filled past the edges, so any m, n, k, k2 (1, 7, 33, 500, 784 …)
-// works. A, B, A₂, B₂ are bound as vec4 arrays: when a matrix's contiguous dimension is a
-// multiple of 4 for both pairs (VEC_A / VEC_B) its tile is read with one vec4 load per thread,
-// otherwise with four scalar loads. β = 0 never reads C, so whatever C held (even NaN) is ignored.
+// The including file declares `p` (a uniform with m, n, alpha and beta), `c` (C, read_write
+// f32) and the words of its matrices: `fn a_vec(second: bool, i: u32) -> vec4<f32>` and
+// `b_vec`, word i of A and B (of A₂ and B₂ when `second`, for gemm_sum's second product).
 
 // Pipeline-overridable constants: each combination is its own compiled pipeline.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-// A's (B's) contiguous dimension is a multiple of 4: k (m) for A, n (k) for B; with SUM, also
-// k2 where k is.
+// A's (B's) contiguous dimension is a multiple of 4: k (m) for A, n (k) for B; with a second
+// product, for both pairs.
 override VEC_A: bool = false;
 override VEC_B: bool = false;
-// 0: none; 1: C = C + bias[j]; 2: C = σ(C + bias[j]); 3: C = C · o(1 − o), o = out[i, j].
-override EPILOGUE: u32 = 0u;
-// A second product op(A₂)·op(B₂) is added before α is applied (`gemm_sum`; EPILOGUE is 0).
-override SUM: bool = false;
-
-struct Params {
-    m: u32,
-    n: u32,
-    // Inner dimension of the first pair.
-    k: u32,
-    alpha: f32,
-    beta: f32,
-    // Inner dimension of the second pair (SUM only).
-    k2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;     // [m, k] or [k, m]
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;     // [k, n] or [n, k]
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;     // [m, n]
-@group(0) @binding(4) var<storage, read> e: array<f32>;           // bias [n] or out [m, n]
-@group(0) @binding(5) var<storage, read> a2: array<vec4<f32>>;    // [m, k2] or [k2, m]
-@group(0) @binding(6) var<storage, read> b2: array<vec4<f32>>;    // [k2, n] or [n, k2]
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
@@ -51,21 +27,6 @@ const BK: u32 = 16u;
 var<workgroup> tile_a: array<vec4<f32>, 256>;
 // op(B) tile, k-major: tile_b[kk · 16 + c / 4][c % 4] = op(B)[k0 + kk, j0 + c].
 var<workgroup> tile_b: array<vec4<f32>, 256>;
-
-// Word i of A (A₂ when `second`): a uniform branch, both pairs share the loaders below.
-fn a_vec(second: bool, i: u32) -> vec4<f32> {
-    if second {
-        return a2[i];
-    }
-    return a[i];
-}
-
-fn b_vec(second: bool, i: u32) -> vec4<f32> {
-    if second {
-        return b2[i];
-    }
-    return b[i];
-}
 
 fn a_at(second: bool, i: u32) -> f32 {
     return a_vec(second, i >> 2u)[i & 3u];
@@ -234,47 +195,37 @@ fn accumulate(
     }
 }
 
-@compute @workgroup_size(16, 16)
-fn gemm(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(local_invocation_index) t: u32,
-) {
-    let i0 = wid.y * BM;
-    let j0 = wid.x * BN;
-    var acc: array<vec4<f32>, 4>;
-    accumulate(&acc, false, p.k, t, lid, i0, j0);
-    if SUM {
-        accumulate(&acc, true, p.k2, t, lid, i0, j0);
+// `c_index`'s answer for an element past C's edges.
+const OUTSIDE: u32 = 0xffffffffu;
+
+// The index in C of element (r, cc) of this thread's 4×4 block of the tile at (i0, j0), or
+// OUTSIDE past C's edges.
+fn c_index(i0: u32, j0: u32, lid: vec3<u32>, r: u32, cc: u32) -> u32 {
+    let i = i0 + lid.y * 4u + r;
+    let j = j0 + lid.x * 4u + cc;
+    if i >= p.m || j >= p.n {
+        return OUTSIDE;
     }
+    return i * p.n + j;
+}
+
+// α·acc + β·C[idx]; β = 0 never reads C, so whatever C held (even NaN) is ignored.
+fn scaled(acc: f32, idx: u32) -> f32 {
+    var v = p.alpha * acc;
+    if p.beta != 0.0 {
+        v = fma(p.beta, c[idx], v);
+    }
+    return v;
+}
+
+// C = α·acc + β·C over this thread's block.
+fn store(acc: ptr<function, array<vec4<f32>, 4>>, i0: u32, j0: u32, lid: vec3<u32>) {
     for (var r = 0u; r < 4u; r++) {
-        let i = i0 + lid.y * 4u + r;
-        if i >= p.m {
-            break;
-        }
         for (var cc = 0u; cc < 4u; cc++) {
-            let j = j0 + lid.x * 4u + cc;
-            if j >= p.n {
-                break;
+            let idx = c_index(i0, j0, lid, r, cc);
+            if idx != OUTSIDE {
+                c[idx] = scaled((*acc)[r][cc], idx);
             }
-            let idx = i * p.n + j;
-            var v = p.alpha * acc[r][cc];
-            if p.beta != 0.0 {
-                v = fma(p.beta, c[idx], v);
-            }
-            if EPILOGUE == 1u {
-                v = v + e[j];
-            } else if EPILOGUE == 2u {
-                v = sigmoid(v + e[j]);
-            } else if EPILOGUE == 3u {
-                let o = e[idx];
-                v = v * (o * (1.0 - o));
-            } else if EPILOGUE == 4u {
-                v = max(v + e[j], 0.0);
-            } else if EPILOGUE == 5u {
-                v = select(0.0, v, e[idx] > 0.0);
-            }
-            c[idx] = v;
         }
     }
 }

@@ -1,0 +1,52 @@
+// gemm_sum: C = α·(op(A)·op(B) + op(A₂)·op(B₂)) + β·C, two products summed in one K loop (the
+// first pair's k, then the second's k2, into the same accumulators); needs gemm_tiles.wgsl.
+// Twin of `cpu::gemm_sum` (`ops::GemmSum`): the tied dA's update W −= lr·(x̃ᵀ·dH + dAᵀ·h).
+//   op(A₂): [m, k2] (A₂ stored [m, k2], or [k2, m] when TRANS_A)
+//   op(B₂): [k2, n] (B₂ stored [k2, n], or [n, k2] when TRANS_B)
+
+struct Params {
+    m: u32,
+    n: u32,
+    // Inner dimension of the first pair.
+    k: u32,
+    // Inner dimension of the second pair.
+    k2: u32,
+    alpha: f32,
+    beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;     // [m, k] or [k, m]
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;     // [k, n] or [n, k]
+@group(0) @binding(3) var<storage, read> a2: array<vec4<f32>>;    // [m, k2] or [k2, m]
+@group(0) @binding(4) var<storage, read> b2: array<vec4<f32>>;    // [k2, n] or [n, k2]
+@group(0) @binding(5) var<storage, read_write> c: array<f32>;     // [m, n]
+
+// Word i of A (A₂ when `second`): a uniform branch, both pairs share the loaders.
+fn a_vec(second: bool, i: u32) -> vec4<f32> {
+    if second {
+        return a2[i];
+    }
+    return a[i];
+}
+
+fn b_vec(second: bool, i: u32) -> vec4<f32> {
+    if second {
+        return b2[i];
+    }
+    return b[i];
+}
+
+@compute @workgroup_size(16, 16)
+fn gemm_sum(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let i0 = wid.y * BM;
+    let j0 = wid.x * BN;
+    var acc: array<vec4<f32>, 4>;
+    accumulate(&acc, false, p.k, t, lid, i0, j0);
+    accumulate(&acc, true, p.k2, t, lid, i0, j0);
+    store(&acc, i0, j0, lid);
+}

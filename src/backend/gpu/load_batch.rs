@@ -1,0 +1,65 @@
+//! `ops::LoadBatch` (shaders/load_batch.wgsl): a batch of the device-resident u8 image set, by
+//! offset, and its corrupted copy in the same dispatch.
+
+use std::marker::PhantomData;
+
+use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::noise::NoiseParams;
+use super::{Gpu, GpuImages, GpuTensor, grid_1d, u32_of};
+use crate::backend::Run;
+use crate::backend::ops::LoadBatch;
+
+wgsl_struct! {
+    /// `Params` of shaders/load_batch.wgsl.
+    pub(super) struct LoadBatchParams {
+        /// The corruption of x̃.
+        noise: NoiseParams,
+        /// Index of the batch's first pixel: first · dim.
+        first: u32,
+        /// Elements to write: rows · dim.
+        len: u32,
+    }
+}
+
+const LOAD_BATCH: Kernel<LoadBatchParams> = Kernel {
+    op: "load_batch",
+    module: Module::LoadBatch,
+    entry: "load_batch",
+    bindings: &[write(1, "x"), write(2, "x_tilde"), read(3, "pixels")],
+    overrides: &[],
+    params: PhantomData,
+};
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_BATCH];
+
+impl Run<LoadBatch<'_, GpuTensor, GpuImages>> for Gpu {
+    /// One dispatch, no upload.
+    fn run(&self, op: LoadBatch<'_, GpuTensor, GpuImages>) {
+        let LoadBatch { x, x_tilde, images, first, rows, noise, key } = op;
+        let dim = images.dim;
+        assert!(
+            first + rows <= images.n,
+            "load_batch: rows {first}..{} of an image set of {}",
+            first + rows,
+            images.n
+        );
+        let len = rows * dim;
+        assert!(
+            x.len >= len && x_tilde.len >= len,
+            "load_batch: the batch has {len} elements, x holds {}, x̃ {}",
+            x.len,
+            x_tilde.len
+        );
+        if len == 0 {
+            return;
+        }
+        let params = LoadBatchParams {
+            noise: NoiseParams::new(noise, key),
+            first: u32_of(first * dim, "first pixel"),
+            len: u32_of(len, "batch elements"),
+        };
+        let bufs = [&x.buf, &x_tilde.buf, &images.buf];
+        let mut st = self.lock();
+        self.dispatch(&mut st, (&LOAD_BATCH, &[]), &params, &bufs, grid_1d(len));
+    }
+}

@@ -1,0 +1,78 @@
+//! `ops::SoftmaxNll` (shaders/softmax_nll.wgsl): softmax negative log-likelihood, its gradient
+//! and the error count in one dispatch, labels read by offset from the device-resident label
+//! set.
+
+use std::marker::PhantomData;
+
+use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::{Gpu, GpuLabels, GpuTensor, u32_of};
+use crate::backend::Run;
+use crate::backend::ops::SoftmaxNll;
+
+wgsl_struct! {
+    /// `Params` of shaders/softmax_nll.wgsl.
+    pub(super) struct SoftmaxNllParams {
+        rows: u32,
+        classes: u32,
+        /// Index of the first label in the label set.
+        first: u32,
+        slot: u32,
+        scale: f32,
+    }
+}
+
+const SOFTMAX_NLL: Kernel<SoftmaxNllParams> = Kernel {
+    op: "softmax_nll",
+    module: Module::SoftmaxNll,
+    entry: "softmax_nll",
+    bindings: &[
+        write(1, "grad"),
+        write(2, "costs"),
+        write(3, "errors"),
+        read(4, "logits"),
+        read(5, "labels"),
+    ],
+    overrides: &[],
+    params: PhantomData,
+};
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&SOFTMAX_NLL];
+
+impl Run<SoftmaxNll<'_, GpuTensor, GpuLabels>> for Gpu {
+    /// One dispatch of one workgroup.
+    fn run(&self, op: SoftmaxNll<'_, GpuTensor, GpuLabels>) {
+        let SoftmaxNll { grad, costs, errors, slot, logits, labels, first, rows, classes, scale } =
+            op;
+        let len = rows * classes;
+        assert!(
+            first + rows <= labels.n,
+            "softmax_nll: labels {first}..{} of a set of {}",
+            first + rows,
+            labels.n
+        );
+        assert!(
+            grad.len >= len && logits.len >= len,
+            "softmax_nll: [{rows}, {classes}] but grad holds {}, logits {}",
+            grad.len,
+            logits.len
+        );
+        assert!(
+            slot < costs.len && slot < errors.len,
+            "softmax_nll: slot {slot} of costs [{}], errors [{}]",
+            costs.len,
+            errors.len
+        );
+        assert!(classes >= 1 || rows == 0, "softmax_nll: {rows} rows of 0 classes");
+        u32_of(len, "softmax_nll elements");
+        let params = SoftmaxNllParams {
+            rows: u32_of(rows, "softmax_nll rows"),
+            classes: u32_of(classes, "softmax_nll classes"),
+            first: u32_of(first, "first label"),
+            slot: slot as u32,
+            scale,
+        };
+        let bufs = [&grad.buf, &costs.buf, &errors.buf, &logits.buf, &labels.buf];
+        let mut st = self.lock();
+        self.dispatch(&mut st, (&SOFTMAX_NLL, &[]), &params, &bufs, [1, 1, 1]);
+    }
+}

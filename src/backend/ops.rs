@@ -1,0 +1,350 @@
+//! The op set: one struct per op, its operands as named fields, run by every backend
+//! (`be.run(Gemm { c, a, b, spec, epilogue })`). Each op's stem names its struct (in snake
+//! case), its CPU twin (`backend::cpu::<stem>`), its kernel (`shaders/<stem>.wgsl`, entry point
+//! `<stem>`), its GPU-vs-CPU test (`tests/gpu_vs_cpu.rs`, `<stem>_…`) and its bench case
+//! (`benches/kernels.rs`, `"<stem> …"`).
+//!
+//! Conventions: tensors (`T`) are flat f32 arrays holding row-major matrices, whose shapes are
+//! the op's fields; outputs come first, then inputs, then dimensions and scalars. An op reads
+//! and writes only the first elements its shape covers (a tensor may be longer). `costs[slot]`
+//! style outputs write one element of a per-step log, leaving the others as they were.
+//! Reductions are deterministic on every backend: a fixed order, no float atomics.
+
+use super::{Activation, Epilogue, GemmSpec, Noise, Op};
+use crate::rng::RngKey;
+
+/// One minibatch, clean and corrupted, in one pass over its pixels (a batch is an offset into
+/// the device-resident image set, as Theano's `givens` were):
+/// - x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
+///   constant 1/255 (correctly rounded everywhere, so every backend loads the same bits);
+/// - x̃: [rows, dim] = `noise` applied to x element-wise, element i (counted from the batch's
+///   first pixel) drawing `RngKey::bits(i)` of `key` (see `Noise`).
+pub struct LoadBatch<'a, T, I> {
+    /// Clean batch: [rows, dim].
+    pub x: &'a mut T,
+    /// Corrupted batch: [rows, dim].
+    pub x_tilde: &'a mut T,
+    /// The image set: [n, dim] u8.
+    pub images: &'a I,
+    /// Index of the batch's first image.
+    pub first: usize,
+    /// Images in the batch.
+    pub rows: usize,
+    /// The corruption of x̃.
+    pub noise: Noise,
+    /// The draw of this corruption.
+    pub key: RngKey,
+}
+
+impl<T, I> Op for LoadBatch<'_, T, I> {
+    const STEM: &'static str = "load_batch";
+}
+
+/// Corruption of a tensor (the input of a stacked dA's upper layer, the clean output of the
+/// layers below): x̃[i] = `noise` applied to x[i] for i < len, element i drawing
+/// `RngKey::bits(i)` of `key` exactly as `LoadBatch` does, so the masks are the same bits on
+/// every backend.
+pub struct Corrupt<'a, T> {
+    /// x̃: [len].
+    pub x_tilde: &'a mut T,
+    /// x: [len].
+    pub x: &'a T,
+    /// Elements.
+    pub len: usize,
+    /// The corruption.
+    pub noise: Noise,
+    /// The draw of this corruption.
+    pub key: RngKey,
+}
+
+impl<T> Op for Corrupt<'_, T> {
+    const STEM: &'static str = "corrupt";
+}
+
+/// C = epilogue(α·op(A)·op(B) + β·C), see `GemmSpec` and `Epilogue`. With α = −lr, β = 1 it is
+/// the fused SGD weight update.
+pub struct Gemm<'a, T> {
+    /// C: [m, n].
+    pub c: &'a mut T,
+    /// A: [m, k], or [k, m] with `spec.trans_a`.
+    pub a: &'a T,
+    /// B: [k, n], or [n, k] with `spec.trans_b`.
+    pub b: &'a T,
+    /// Shape, transposes, α and β.
+    pub spec: GemmSpec,
+    /// What is done to each element of C afterwards.
+    pub epilogue: Epilogue<'a, T>,
+}
+
+impl<T> Op for Gemm<'_, T> {
+    const STEM: &'static str = "gemm";
+
+    /// The GEMM's use, by its transposes and epilogue.
+    fn label(&self) -> &'static str {
+        match (self.spec.trans_a, self.spec.trans_b, &self.epilogue) {
+            (false, false, Epilogue::BiasAct { .. }) => "gemm A·B + bias/act",
+            (false, true, Epilogue::BiasAct { .. }) => "gemm A·Bᵀ + bias/act",
+            (false, true, Epilogue::ActGrad { .. }) => "gemm A·Bᵀ ⊙ act'",
+            (false, false, Epilogue::ActGrad { .. }) => "gemm A·B ⊙ act'",
+            (true, false, _) => "gemm Aᵀ·B (update)",
+            _ => "gemm (other)",
+        }
+    }
+}
+
+/// C = α·(op(A₁)·op(B₁) + op(A₂)·op(B₂)) + β·C: two products summed in one pass over C. Both
+/// pairs use `spec`'s transposes and output shape [m, n]; the first pair's inner dimension is
+/// `spec.k`, the second's `k2`. With α = −lr, β = 1 it is the tied-weight SGD update
+/// W −= lr·(x̃ᵀ·dH + dAᵀ·h) in one GEMM (one dispatch on the GPU, one sweep of W on the CPU).
+pub struct GemmSum<'a, T> {
+    /// C: [m, n].
+    pub c: &'a mut T,
+    /// A₁: [m, k] or [k, m].
+    pub a1: &'a T,
+    /// B₁: [k, n] or [n, k].
+    pub b1: &'a T,
+    /// A₂: [m, k2] or [k2, m].
+    pub a2: &'a T,
+    /// B₂: [k2, n] or [n, k2].
+    pub b2: &'a T,
+    /// Shape of the first pair and of C, transposes, α and β.
+    pub spec: GemmSpec,
+    /// Inner dimension of the second pair.
+    pub k2: usize,
+}
+
+impl<T> Op for GemmSum<'_, T> {
+    const STEM: &'static str = "gemm_sum";
+
+    fn label(&self) -> &'static str {
+        match (self.spec.trans_a, self.spec.trans_b) {
+            (true, false) => "gemm_sum Aᵀ·B + Aᵀ·B (update)",
+            _ => "gemm_sum (other)",
+        }
+    }
+}
+
+/// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both
+/// [rows, cols], and z = σ(a):
+/// - grad = (z − x)·scale  (∂/∂a of the cost below, for scale = 1/rows);
+/// - costs[slot] = scale·Σ_rows Σ_k [softplus(a) − x·a], which equals
+///   −Σ[x log z + (1 − x) log(1 − z)] without ever forming log σ.
+pub struct XentLogits<'a, T> {
+    /// ∂cost/∂a: [rows, cols].
+    pub grad: &'a mut T,
+    /// The per-step log the cost goes to: [≥ slot + 1].
+    pub costs: &'a mut T,
+    /// The element of `costs` written.
+    pub slot: usize,
+    /// a: [rows, cols].
+    pub logits: &'a T,
+    /// x: [rows, cols], in [0, 1].
+    pub target: &'a T,
+    /// Rows (examples).
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// The cost's factor (1/rows: the batch mean).
+    pub scale: f32,
+}
+
+impl<T> Op for XentLogits<'_, T> {
+    const STEM: &'static str = "xent_logits";
+}
+
+/// Squared error with its gradient, fused. With y = the decoder's output, computed by the
+/// activation `out` (identity for a linear decoder), and x = target, both [rows, cols]:
+/// - grad = (y − x)·scale·out′  (∂/∂ of the pre-activation of ½·the cost below, with out′ =
+///   `Activation::grad_from_output(y)`: 1 for a linear output, y(1 − y) for a sigmoid; the
+///   ReLU-DAE backpropagates ½E);
+/// - costs[slot] = scale·Σ_rows Σ_k (y − x)²  (E = ‖y − x‖² per row; scale = 1/rows gives the
+///   batch mean).
+pub struct SqErr<'a, T> {
+    /// ∂(½·cost)/∂ of the pre-activation: [rows, cols].
+    pub grad: &'a mut T,
+    /// The per-step log the cost goes to: [≥ slot + 1].
+    pub costs: &'a mut T,
+    /// The element of `costs` written.
+    pub slot: usize,
+    /// y: [rows, cols].
+    pub y: &'a T,
+    /// x: [rows, cols].
+    pub target: &'a T,
+    /// Rows (examples).
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// The cost's factor (1/rows: the batch mean).
+    pub scale: f32,
+    /// The activation y is the output of.
+    pub out: Activation,
+}
+
+impl<T> Op for SqErr<'_, T> {
+    const STEM: &'static str = "sq_err";
+}
+
+/// out[slot] = scale·#{i < len : a[i] > 0}: with a = a ReLU layer's output and scale = 1/len,
+/// the fraction of units that are on (the ReLU-DAE's sparsity). The count is exact (below 2²⁴)
+/// on every backend.
+pub struct CountPositive<'a, T> {
+    /// The per-step log the fraction goes to: [≥ slot + 1].
+    pub out: &'a mut T,
+    /// The element of `out` written.
+    pub slot: usize,
+    /// a: [len].
+    pub a: &'a T,
+    /// Elements.
+    pub len: usize,
+    /// The count's factor.
+    pub scale: f32,
+}
+
+impl<T> Op for CountPositive<'_, T> {
+    const STEM: &'static str = "count_positive";
+}
+
+/// Softmax negative log-likelihood with its gradient and error count, fused. With
+/// a = logits: [rows, classes], yᵣ = labels[first + r] (a label set uploaded once and taken by
+/// offset, like a batch of images) and pᵣ = softmax(aᵣ) (Bishop 2006, §4.3.4):
+/// - grad = (p − onehot(y))·scale  (∂/∂a of the cost below, for scale = 1/rows);
+/// - costs[slot] = scale·Σᵣ −log pᵣ,yᵣ, computed stably as
+///   Σᵣ (mᵣ + log Σⱼ e^(aᵣⱼ − mᵣ) − aᵣ,yᵣ) with mᵣ = maxⱼ aᵣⱼ (log-sum-exp);
+/// - errors[slot] = #{r : argmaxⱼ aᵣⱼ ≠ yᵣ} as an f32 (exact below 2²⁴), the argmax taking the
+///   first maximum on ties on every backend.
+pub struct SoftmaxNll<'a, T, L> {
+    /// ∂cost/∂a: [rows, classes].
+    pub grad: &'a mut T,
+    /// The per-step log the cost goes to: [≥ slot + 1].
+    pub costs: &'a mut T,
+    /// The per-step log the error count goes to: [≥ slot + 1].
+    pub errors: &'a mut T,
+    /// The element of `costs` and `errors` written.
+    pub slot: usize,
+    /// a: [rows, classes].
+    pub logits: &'a T,
+    /// The label set: [n], each below `classes`.
+    pub labels: &'a L,
+    /// Index of the first label.
+    pub first: usize,
+    /// Rows (examples).
+    pub rows: usize,
+    /// Classes.
+    pub classes: usize,
+    /// The cost's factor (1/rows: the batch mean).
+    pub scale: f32,
+}
+
+impl<T, L> Op for SoftmaxNll<'_, T, L> {
+    const STEM: &'static str = "softmax_nll";
+}
+
+/// out[j] = α·Σᵢ a[i, j] + β·out[j]. With α = −lr, β = 1 it is the fused SGD update of a bias
+/// from its layer's delta; β = 0 never reads out.
+pub struct ColSum<'a, T> {
+    /// out: [cols].
+    pub out: &'a mut T,
+    /// a: [rows, cols].
+    pub a: &'a T,
+    /// Rows of a.
+    pub rows: usize,
+    /// Columns of a.
+    pub cols: usize,
+    /// Scale of the sums.
+    pub alpha: f32,
+    /// Scale of the previous out.
+    pub beta: f32,
+}
+
+impl<T> Op for ColSum<'_, T> {
+    const STEM: &'static str = "col_sum";
+}
+
+/// out[j] = Σᵢ a[i, j]²: the squared column norms of W, Σᵢ Wᵢⱼ², from which the contractive
+/// penalty is O(B·n_hid) (Rifai et al. 2011).
+pub struct ColSqNorms<'a, T> {
+    /// out: [cols].
+    pub out: &'a mut T,
+    /// a: [rows, cols].
+    pub a: &'a T,
+    /// Rows of a.
+    pub rows: usize,
+    /// Columns of a.
+    pub cols: usize,
+}
+
+impl<T> Op for ColSqNorms<'_, T> {
+    const STEM: &'static str = "col_sq_norms";
+}
+
+/// The contractive penalty of a sigmoid layer, its value and gradient, fused (Rifai et al.
+/// 2011; DESIGN.md, cA). With h: [rows, cols] the layer's output, sₙⱼ = hₙⱼ(1 − hₙⱼ),
+/// c = `col_norms` (cⱼ = Σᵢ Wᵢⱼ², see `ColSqNorms`) and the penalty
+/// P = λ·scale·Σₙ ‖Jₙ‖²_F, ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ:
+/// - dh[n, j] += 2λ·scale·cⱼ·sₙⱼ²·(1 − 2hₙⱼ)  (∂P/∂ of the pre-activation, added to the layer's
+///   delta, so the W and b updates that follow carry the penalty's h path);
+/// - col_grad[j] = 2λ·scale·Σₙ sₙⱼ²  (∂P/∂Wᵢⱼ through the column norm is col_grad[j]·Wᵢⱼ,
+///   applied by `ScaleCols`);
+/// - jac_sq[slot] = scale·Σₙ ‖Jₙ‖²_F  (the batch-mean squared Jacobian norm for scale = 1/rows).
+pub struct Contractive<'a, T> {
+    /// The layer's delta, added to: [rows, cols].
+    pub dh: &'a mut T,
+    /// The column-norm path's factor: [cols].
+    pub col_grad: &'a mut T,
+    /// The per-step log the squared Jacobian norm goes to: [≥ slot + 1].
+    pub jac_sq: &'a mut T,
+    /// The element of `jac_sq` written.
+    pub slot: usize,
+    /// h: [rows, cols].
+    pub h: &'a T,
+    /// c: [cols].
+    pub col_norms: &'a T,
+    /// Rows (examples).
+    pub rows: usize,
+    /// Hidden units.
+    pub cols: usize,
+    /// The penalty's weight λ.
+    pub lambda: f32,
+    /// The penalty's factor (1/rows: the batch mean).
+    pub scale: f32,
+}
+
+impl<T> Op for Contractive<'_, T> {
+    const STEM: &'static str = "contractive";
+}
+
+/// a[i, j] += α·f[j]·a[i, j]. With f = `Contractive`'s col_grad and α = −lr, the SGD step of W
+/// along the penalty's column-norm path.
+pub struct ScaleCols<'a, T> {
+    /// a: [rows, cols], in place.
+    pub a: &'a mut T,
+    /// f: [cols].
+    pub f: &'a T,
+    /// Rows of a.
+    pub rows: usize,
+    /// Columns of a.
+    pub cols: usize,
+    /// Scale of the change.
+    pub alpha: f32,
+}
+
+impl<T> Op for ScaleCols<'_, T> {
+    const STEM: &'static str = "scale_cols";
+}
+
+/// x[i] = x[i]·mul + add for i < len, in place (a multiply then an add; a driver may fuse them,
+/// so backends agree to rounding). Standardising a batch: mul = 1/std, add = −mean/std.
+pub struct Affine<'a, T> {
+    /// x: [len], in place.
+    pub x: &'a mut T,
+    /// Elements.
+    pub len: usize,
+    /// The factor.
+    pub mul: f32,
+    /// The offset added after the product.
+    pub add: f32,
+}
+
+impl<T> Op for Affine<'_, T> {
+    const STEM: &'static str = "affine";
+}

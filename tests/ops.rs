@@ -1,0 +1,301 @@
+//! Every op against naive loops in f64 (or exact expectations), on awkward shapes (1, 7, 33,
+//! 784). Each body is written once for any backend and run on the CPU and on the GPU
+//! (`on_every_backend!`).
+
+use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::rng::{RngKey, drop_threshold};
+
+use crate::util::{Tol, assert_close, load_batch_on, on_every_backend, uniforms};
+
+on_every_backend! {
+    gemm_matches_naive_loops_for_every_transpose_and_scaling,
+    gemm_epilogues_match_naive_loops,
+    gemm_sum_matches_naive_loops_for_every_transpose_and_scaling,
+    xent_logits_matches_the_log_sigmoid_formula_in_f64,
+    col_sum_matches_naive_loops,
+    load_batch_scales_the_chosen_rows_to_unit_interval,
+    masking_noise_zeroes_exactly_the_dropped_elements,
+    salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit,
+    corrupt_masks_as_load_batch_does,
+}
+
+/// Shapes (m, n, k) where no tile divides: 1, 7, 33, 784 as in the issue.
+const SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (20, 500, 784)];
+
+/// Every combination of transposes.
+const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+
+/// (α, β): overwrite (C starts as NaN and must be ignored), the fused SGD update, a general
+/// scaling.
+const SCALINGS: [(f32, f32); 3] = [(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
+
+fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
+    for i in 0..s.m {
+        for j in 0..s.n {
+            let mut acc = 0.0f64;
+            for p in 0..s.k {
+                let av = if s.trans_a { a[p * s.m + i] } else { a[i * s.k + p] };
+                let bv = if s.trans_b { b[j * s.k + p] } else { b[p * s.n + j] };
+                acc += av as f64 * bv as f64;
+            }
+            let prev = if s.beta == 0.0 { 0.0 } else { s.beta as f64 * c[i * s.n + j] as f64 };
+            c[i * s.n + j] = (s.alpha as f64 * acc + prev) as f32;
+        }
+    }
+}
+
+fn sigmoid64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// C before a GEMM: NaN where β = 0 (it must not be read), else seeded values.
+fn c_before(beta: f32, len: usize, seed: u64) -> Vec<f32> {
+    if beta == 0.0 { vec![f32::NAN; len] } else { uniforms(seed, len, -1.0, 1.0) }
+}
+
+fn gemm_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: &B) {
+    for &(m, n, k) in SHAPES {
+        let (a, b) = (uniforms(1, m * k, -1.0, 1.0), uniforms(2, k * n, -1.0, 1.0));
+        let (da, db) = (be.upload(&a), be.upload(&b));
+        for (trans_a, trans_b) in TRANSPOSES {
+            for (alpha, beta) in SCALINGS {
+                let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
+                let c0 = c_before(beta, m * n, 3);
+                let mut want = c0.clone();
+                naive_gemm(&mut want, &a, &b, spec);
+                let mut c = be.upload(&c0);
+                be.run(Gemm { c: &mut c, a: &da, b: &db, spec, epilogue: Epilogue::None });
+                assert_close(&format!("gemm {spec:?}"), &be.download(&c), &want, Tol::gemm(k));
+            }
+        }
+    }
+}
+
+fn gemm_epilogues_match_naive_loops<B: Backend>(be: &B) {
+    for &(m, n, k) in SHAPES {
+        let spec = GemmSpec::new(m, n, k);
+        let a = uniforms(4, m * k, -1.0, 1.0);
+        let b = uniforms(5, k * n, -1.0, 1.0);
+        let bias = uniforms(6, n, -2.0, 2.0);
+        let (da, db, dbias) = (be.upload(&a), be.upload(&b), be.upload(&bias));
+        let mut plain = vec![0.0; m * n];
+        naive_gemm(&mut plain, &a, &b, spec);
+        for act in [Activation::Identity, Activation::Sigmoid, Activation::Relu] {
+            let f = |y: f64| match act {
+                Activation::Identity => y,
+                Activation::Sigmoid => sigmoid64(y),
+                Activation::Relu => y.max(0.0),
+            };
+            let want: Vec<f32> = plain
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| f(v as f64 + bias[i % n] as f64) as f32)
+                .collect();
+            let mut c = be.zeros(m * n);
+            let epilogue = Epilogue::BiasAct { bias: &dbias, act };
+            be.run(Gemm { c: &mut c, a: &da, b: &db, spec, epilogue });
+            let what = format!("bias+{act:?} {m}x{n}x{k}");
+            assert_close(&what, &be.download(&c), &want, Tol::gemm(k));
+        }
+        // Outputs in [−0.5, 1): the ReLU's units below 0 are off.
+        let out = uniforms(7, m * n, -0.5, 1.0);
+        let dout = be.upload(&out);
+        for act in [Activation::Identity, Activation::Sigmoid, Activation::Relu] {
+            let want: Vec<f32> = plain
+                .iter()
+                .zip(&out)
+                .map(|(&v, &o)| (v as f64 * act.grad_from_output(o) as f64) as f32)
+                .collect();
+            let mut c = be.zeros(m * n);
+            let epilogue = Epilogue::ActGrad { out: &dout, act };
+            be.run(Gemm { c: &mut c, a: &da, b: &db, spec, epilogue });
+            let what = format!("act-grad {act:?} {m}x{n}x{k}");
+            assert_close(&what, &be.download(&c), &want, Tol::gemm(k));
+        }
+    }
+}
+
+fn gemm_sum_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: &B) {
+    // (m, n, k, k2): k ≠ k2, empty pairs, and the dA's update [784, 20]·[20, 500] twice.
+    let shapes = [
+        (1, 1, 1, 1),
+        (7, 33, 1, 5),
+        (1, 7, 33, 7),
+        (33, 7, 784, 1),
+        (7, 33, 0, 5),
+        (7, 33, 5, 0),
+        (784, 500, 20, 20),
+    ];
+    for (m, n, k, k2) in shapes {
+        let (a1, b1) = (uniforms(1, m * k, -1.0, 1.0), uniforms(2, k * n, -1.0, 1.0));
+        let (a2, b2) = (uniforms(3, m * k2, -1.0, 1.0), uniforms(4, k2 * n, -1.0, 1.0));
+        let (da1, db1, da2, db2) = (be.upload(&a1), be.upload(&b1), be.upload(&a2), be.upload(&b2));
+        for (trans_a, trans_b) in TRANSPOSES {
+            for (alpha, beta) in SCALINGS {
+                let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
+                let c0 = c_before(beta, m * n, 5);
+                // α·(P₁ + P₂) + β·C = (α·P₁ + β·C) + α·P₂, each naive sum in f64.
+                let mut want = c0.clone();
+                naive_gemm(&mut want, &a1, &b1, spec);
+                naive_gemm(&mut want, &a2, &b2, GemmSpec { k: k2, beta: 1.0, ..spec });
+                let mut c = be.upload(&c0);
+                be.run(GemmSum { c: &mut c, a1: &da1, b1: &db1, a2: &da2, b2: &db2, spec, k2 });
+                let what = format!("gemm_sum {spec:?} k2={k2}");
+                assert_close(&what, &be.download(&c), &want, Tol::gemm(k + k2));
+            }
+        }
+    }
+}
+
+fn xent_logits_matches_the_log_sigmoid_formula_in_f64<B: Backend>(be: &B) {
+    for (rows, cols) in [(1, 1), (7, 33), (3, 784), (20, 784)] {
+        // Logits across the sigmoid's whole useful range, including saturated values.
+        let a = uniforms(8, rows * cols, -30.0, 30.0);
+        let x = uniforms(9, rows * cols, 0.0, 1.0);
+        let scale = 1.0 / rows as f32;
+        let (mut grad, mut costs) = (be.zeros(rows * cols), be.zeros(3));
+        let (logits, target) = (be.upload(&a), be.upload(&x));
+        be.run(XentLogits {
+            grad: &mut grad,
+            costs: &mut costs,
+            slot: 1,
+            logits: &logits,
+            target: &target,
+            rows,
+            cols,
+            scale,
+        });
+        let mut want_cost = 0.0f64;
+        let mut want_grad = Vec::new();
+        for (&a, &x) in a.iter().zip(&x) {
+            let (a, x) = (a as f64, x as f64);
+            // −[x log σ(a) + (1 − x) log(1 − σ(a))], with log σ(a) = −ln(1 + e^−a).
+            let log_z = -(-a).exp().ln_1p();
+            let log_1mz = -a.exp().ln_1p();
+            want_cost -= x * log_z + (1.0 - x) * log_1mz;
+            want_grad.push(((sigmoid64(a) - x) * scale as f64) as f32);
+        }
+        want_cost *= scale as f64;
+        let costs = be.download(&costs);
+        assert_close("xent grad", &be.download(&grad), &want_grad, Tol::ELEMENTWISE);
+        assert_close("xent cost", &costs[1..2], &[want_cost as f32], Tol::F32_REORDERED);
+        assert_eq!((costs[0], costs[2]), (0.0, 0.0), "only the given slot is written");
+    }
+}
+
+fn col_sum_matches_naive_loops<B: Backend>(be: &B) {
+    for (rows, cols) in [(1, 1), (7, 33), (33, 7), (20, 784)] {
+        let a = uniforms(10, rows * cols, -1.0, 1.0);
+        let da = be.upload(&a);
+        for (alpha, beta) in [(1.0f32, 0.0f32), (-0.1, 1.0)] {
+            let out0 = uniforms(11, cols, -1.0, 1.0);
+            let want: Vec<f32> = (0..cols)
+                .map(|j| {
+                    let s: f64 = (0..rows).map(|i| a[i * cols + j] as f64).sum();
+                    (alpha as f64 * s + beta as f64 * out0[j] as f64) as f32
+                })
+                .collect();
+            let mut out = be.upload(&out0);
+            be.run(ColSum { out: &mut out, a: &da, rows, cols, alpha, beta });
+            assert_close("col_sum", &be.download(&out), &want, Tol::F32_REORDERED);
+        }
+    }
+}
+
+fn load_batch_scales_the_chosen_rows_to_unit_interval<B: Backend>(be: &B) {
+    let dim = 7;
+    let pixels: Vec<u8> = (0..5 * dim).map(|i| (i * 37 % 256) as u8).collect();
+    let (x, x_tilde) = load_batch_on(be, (&pixels, dim), (2, 2), Noise::None, RngKey::new(1, 2));
+    // Defined as p · f32(1/255), a correctly rounded product on every backend; within 1 ulp of p/255.
+    let want: Vec<f32> =
+        pixels[2 * dim..4 * dim].iter().map(|&p| p as f32 * (1.0 / 255.0)).collect();
+    assert_eq!(x, want);
+    assert_eq!(x_tilde, want, "no noise: x̃ = x");
+    for (&got, &p) in x.iter().zip(&pixels[2 * dim..4 * dim]) {
+        let exact = p as f64 / 255.0;
+        assert!((got as f64 - exact).abs() <= f32::EPSILON as f64 * exact, "pixel {p} → {got}");
+    }
+}
+
+fn masking_noise_zeroes_exactly_the_dropped_elements<B: Backend>(be: &B) {
+    let (dim, rows, first) = (784, 7, 2);
+    let pixels: Vec<u8> = (0..10 * dim).map(|i| (i * 37 % 255 + 1) as u8).collect();
+    let key = RngKey::new(5, 9);
+    let t = drop_threshold(0.3);
+    let noise = Noise::Mask { p: 0.3 };
+    let (x, x_tilde) = load_batch_on(be, (&pixels, dim), (first, rows), noise, key);
+    let mut dropped = 0;
+    for i in 0..rows * dim {
+        // Element i of the batch (not of the image set) draws bits(i).
+        let kept = key.bits(i as u32) >> 8 >= t;
+        assert_eq!(x[i], pixels[first * dim + i] as f32 * (1.0 / 255.0), "x element {i}");
+        assert_eq!(x_tilde[i], if kept { x[i] } else { 0.0 }, "x̃ element {i}");
+        dropped += usize::from(!kept);
+    }
+    let frac = dropped as f64 / (rows * dim) as f64;
+    assert!((frac - 0.3).abs() < 0.03, "dropped fraction {frac}, 0.3 wanted");
+}
+
+fn salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit<B: Backend>(be: &B) {
+    let (dim, rows, first) = (784, 7, 2);
+    let pixels: Vec<u8> = (0..10 * dim).map(|i| (i * 37 % 256) as u8).collect();
+    let key = RngKey::new(5, 9);
+    let t = drop_threshold(0.3);
+    let noise = Noise::SaltPepper { p: 0.3 };
+    let (x, x_tilde) = load_batch_on(be, (&pixels, dim), (first, rows), noise, key);
+    for i in 0..rows * dim {
+        // Element i of the batch draws bits(i): corrupted as masking noise drops, then its low bit.
+        let b = key.bits(i as u32);
+        let want = if b >> 8 < t { (b & 1) as f32 } else { x[i] };
+        assert_eq!(x[i], pixels[first * dim + i] as f32 * (1.0 / 255.0), "x element {i}");
+        assert_eq!(x_tilde[i].to_bits(), want.to_bits(), "x̃ element {i}");
+    }
+}
+
+fn corrupt_masks_as_load_batch_does<B: Backend>(be: &B) {
+    for (c, (rows, dim)) in [(1, 1), (3, 7), (2, 33), (4, 784)].into_iter().enumerate() {
+        let pixels: Vec<u8> =
+            uniforms(c as u64, rows * dim, 1.0, 256.0).iter().map(|&p| p as u8).collect();
+        let len = rows * dim;
+        for noise in [
+            Noise::None,
+            Noise::Mask { p: 0.0 },
+            Noise::Mask { p: 0.3 },
+            Noise::Mask { p: 1.0 },
+            Noise::SaltPepper { p: 0.0 },
+            Noise::SaltPepper { p: 0.3 },
+            Noise::SaltPepper { p: 1.0 },
+        ] {
+            let key = RngKey::new(9, c as u64);
+            let (x, want) = load_batch_on(be, (&pixels, dim), (0, rows), noise, key);
+            let mut got = be.upload(&vec![f32::NAN; len]);
+            be.run(Corrupt { x_tilde: &mut got, x: &be.upload(&x), len, noise, key });
+            assert_eq!(be.download(&got), want, "corrupt [{rows}, {dim}] {noise:?}");
+        }
+    }
+}
+
+/// The CPU's Gaussian noise (its own polynomial ln and cos) against the Box–Muller formula in
+/// f64; the GPU's uses the driver's ln and cos and is checked against the CPU in
+/// gpu_vs_cpu.rs.
+#[test]
+fn gaussian_noise_of_the_cpu_matches_box_muller_in_f64() {
+    use gpu_dae::backend::Run;
+    use gpu_dae::backend::cpu::Cpu;
+    use gpu_dae::rng::gaussian_uniforms;
+    let n = 1 << 20;
+    let (mut z, x) = (vec![f32::NAN; n], vec![0.0; n]);
+    let key = RngKey::new(31, 4);
+    let noise = Noise::Gauss { sigma: 1.0 };
+    Cpu::new().run(Corrupt { x_tilde: &mut z, x: &x, len: n, noise, key });
+    for (i, &got) in z.iter().enumerate() {
+        // The same uniforms, the formula in f64.
+        let (u1, u2) = gaussian_uniforms(key, i as u32);
+        let (u1, u2) = (f64::from(u1), f64::from(u2));
+        let want = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let tol = Tol::BOX_MULLER_F64;
+        assert!(tol.accepts(f64::from(got), want), "element {i}: got {got:e}, want {want:e}");
+    }
+}
