@@ -11,11 +11,11 @@ use gpu_dae::backend::timed::Timed;
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
 use gpu_dae::checkpoint::{Checkpoint, DataSource};
 use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, Preset, TrainArgs};
-use gpu_dae::config::{AePreset, Run, tutorial_sda};
+use gpu_dae::config::{AePreset, tutorial_sda};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine, EnginePolicy};
 use gpu_dae::model::AutoencoderConfig;
-use gpu_dae::train::{self, Console, RunRecord, Session};
+use gpu_dae::train::{self, Console, Run, RunRecord, Session};
 use gpu_dae::with_engine;
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
@@ -25,13 +25,13 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let (model, run, data, source, out) = match &resume {
         None => {
             let data = load_data(args.data.as_deref(), args.limit)?;
-            let run = Run::from_args(args, &data)?;
+            let run = args.run(&data)?;
             let dir = args.data.as_deref().map(|d| std::fs::canonicalize(d).unwrap_or(d.into()));
             let images = &data.train.images;
             let source =
                 DataSource { dir, limit: args.limit, image_shape: (images.rows, images.cols) };
             let out = args.out.clone().unwrap_or_else(|| default_out_dir(args.model().name()));
-            (args.model(), run, data, source, out)
+            (args.model().name().to_string(), run, data, source, out)
         }
         Some(ck) => {
             let path = args.resume.as_deref().unwrap_or(Path::new(""));
@@ -43,7 +43,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                     );
                 }
             }
-            let (model, mut run) = Run::from_checkpoint(ck)?;
+            let (model, mut run) = (ck.model()?.to_string(), Run::from_checkpoint(ck)?);
             extend(&mut run, args, ck)?;
             let source: DataSource = ck.json("data")?;
             let dir = args.data.clone().or(source.dir.clone());
@@ -84,7 +84,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         let mut record = RunRecord {
             program: format!("gpu-dae {}", env!("CARGO_PKG_VERSION")),
             command: std::env::args().collect(),
-            model: model.name().to_string(),
+            model,
             config: run.to_json(),
             backend: be.describe(),
             data: data.source.clone(),

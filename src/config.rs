@@ -1,106 +1,12 @@
 //! Checked run configuration: flags are validated once, before any work, into the settings the
-//! trainers take (`Run`), or read back from a checkpoint. Each rejection names the flag, the
-//! value found and what is allowed.
+//! trainers take (`train::Run`, by `TrainArgs::run`). Each rejection names the flag, the value
+//! found and what is allowed.
 
 use crate::backend::{Activation, Noise};
-use crate::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use crate::cli::{DecoderChoice, EncoderChoice, Inputs, ModelKind, Preset, TrainArgs, Weights};
 use crate::data::{self, DataSet};
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
-use crate::train::{DaRun, ReluDaeRun, SdaRun};
-
-/// A checked run of any model: the settings its trainer takes.
-#[derive(Clone, Debug)]
-pub enum Run {
-    /// `--model da` or `--model cae`.
-    Da(DaRun),
-    /// `--model relu-dae`.
-    ReluDae(ReluDaeRun),
-    /// `--model sda`.
-    Sda(SdaRun),
-}
-
-impl Run {
-    /// The run `args` describe for `data` (see `TrainArgs::da_run`, `relu_dae_run`, `sda_run`).
-    pub fn from_args(args: &TrainArgs, data: &DataSet) -> Result<Run, ConfigError> {
-        let (n_train, n_vis) = (data.train.len(), data.train.images.dim());
-        Ok(match args.model() {
-            ModelKind::Da | ModelKind::Cae => Run::Da(args.da_run(n_train, n_vis)?),
-            ModelKind::ReluDae => Run::ReluDae(args.relu_dae_run(n_train, n_vis)?),
-            ModelKind::Sda => Run::Sda(args.sda_run(n_train, n_vis, data::CLASSES)?),
-        })
-    }
-
-    /// The model a checkpoint's `model` field names and the run its `run` field holds.
-    pub fn from_checkpoint(ck: &Checkpoint) -> Result<(ModelKind, Run), CheckpointError> {
-        let name = ck.model()?;
-        let model = ModelKind::from_name(name).ok_or_else(|| {
-            ck.error(format!("metadata field model is {name:?}, expected da, cae, relu-dae or sda"))
-        })?;
-        let run = match model {
-            ModelKind::Da | ModelKind::Cae => Run::Da(ck.json("run")?),
-            ModelKind::ReluDae => Run::ReluDae(ck.json("run")?),
-            ModelKind::Sda => {
-                let run: SdaRun = ck.json("run")?;
-                let (layers, levels) = (run.model.hidden.len(), run.model.corruption.len());
-                if layers == 0 || levels != layers {
-                    return Err(ck.error(format!(
-                        "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
-                    )));
-                }
-                Run::Sda(run)
-            }
-        };
-        Ok((model, run))
-    }
-
-    /// The model's inputs per example.
-    pub fn n_in(&self) -> usize {
-        match self {
-            Run::Da(r) => r.model.n_vis,
-            Run::ReluDae(r) => r.model.n_vis,
-            Run::Sda(r) => r.model.n_in,
-        }
-    }
-
-    /// The seed of every random draw.
-    pub fn seed(&self) -> u64 {
-        match self {
-            Run::Da(r) => r.seed,
-            Run::ReluDae(r) => r.seed,
-            Run::Sda(r) => r.seed,
-        }
-    }
-
-    /// The settings as JSON (`run.json`'s `config`, a checkpoint's `run`).
-    pub fn to_json(&self) -> serde_json::Value {
-        let json = match self {
-            Run::Da(r) => serde_json::to_value(r),
-            Run::ReluDae(r) => serde_json::to_value(r),
-            Run::Sda(r) => serde_json::to_value(r),
-        };
-        json.expect("run settings always serialise")
-    }
-
-    /// Checks that `data` has the images the checkpoint `ck`'s model was trained on (`source`):
-    /// the same image size, giving the model's inputs.
-    pub fn check_data(
-        &self,
-        ck: &Checkpoint,
-        source: &DataSource,
-        data: &DataSet,
-    ) -> Result<(), CheckpointError> {
-        let (images, n_in) = (&data.train.images, self.n_in());
-        let (h, w) = source.image_shape;
-        if (images.rows, images.cols) != (h, w) || images.dim() != n_in {
-            return Err(ck.error(format!(
-                "the model takes {h}×{w} images ({n_in} inputs), but {} holds {}×{} images",
-                data.source, images.rows, images.cols
-            )));
-        }
-        Ok(())
-    }
-}
+use crate::train::{DaRun, ReluDaeRun, Run, SdaRun};
 
 /// A flag value outside its allowed range.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -320,6 +226,16 @@ fn list<T: ToString>(values: &[T]) -> String {
 }
 
 impl TrainArgs {
+    /// The run these flags describe for `data` (see `da_run`, `relu_dae_run`, `sda_run`).
+    pub fn run(&self, data: &DataSet) -> Result<Run, ConfigError> {
+        let (n_train, n_vis) = (data.train.len(), data.train.images.dim());
+        Ok(match self.model() {
+            ModelKind::Da | ModelKind::Cae => Run::Da(self.da_run(n_train, n_vis)?),
+            ModelKind::ReluDae => Run::ReluDae(self.relu_dae_run(n_train, n_vis)?),
+            ModelKind::Sda => Run::Sda(self.sda_run(n_train, n_vis, data::CLASSES)?),
+        })
+    }
+
     /// The one hidden size of a single-layer model (`models` names them for the error): the
     /// flag's single value, else `default`; at least 1.
     fn single_hidden(&self, default: usize, models: &str) -> Result<usize, ConfigError> {

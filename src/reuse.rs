@@ -8,12 +8,13 @@ use clap::ValueEnum;
 use gpu_dae::backend::{Backend, Storage};
 use gpu_dae::checkpoint::{Checkpoint, CheckpointError, DataSource};
 use gpu_dae::cli::{CheckpointArgs, EncodeArgs, ReconstructArgs, SplitChoice};
-use gpu_dae::config::{Run, parse_noise};
+use gpu_dae::config::parse_noise;
 use gpu_dae::data::{self, DataSet, Split};
 use gpu_dae::device;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Sda, SdaConfig};
 use gpu_dae::output::{npy_bytes, write_atomic};
 use gpu_dae::rng::{HostRng, RngKey};
+use gpu_dae::train::Run;
 use gpu_dae::viz;
 use gpu_dae::with_engine;
 
@@ -42,7 +43,7 @@ enum Trained {
 /// checked to hold images of the model's size.
 fn open(args: &CheckpointArgs) -> anyhow::Result<(Checkpoint, Trained, DataSet)> {
     let ck = Checkpoint::load(&args.model)?;
-    let (_, run) = Run::from_checkpoint(&ck)?;
+    let run = Run::from_checkpoint(&ck)?;
     let source: DataSource = ck.json("data")?;
     let dir = args.data.clone().or(source.dir.clone());
     let data = match &dir {

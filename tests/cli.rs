@@ -236,12 +236,6 @@ fn bench_prints_the_throughput_table() {
     assert!(numbers.len() >= 5 && numbers.iter().all(|n| *n > 0.0), "{row}");
 }
 
-/// Whether the tests have a GPU adapter (`util::gpu`): without one, GPU CLI tests skip, unless
-/// `GPU_DAE_REQUIRE_GPU=1`, where they fail.
-fn gpu_available(test: &str) -> bool {
-    crate::util::gpu(&format!("cli::{test}")).is_some()
-}
-
 fn epoch_costs(run: &Path) -> Vec<f64> {
     let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect()
@@ -252,7 +246,7 @@ fn devices_lists_every_adapter_and_what_auto_takes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = ok(tmp.path(), &["devices"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    if gpu_available("devices_lists_every_adapter_and_what_auto_takes") {
+    if crate::util::gpu("cli::devices_lists_every_adapter_and_what_auto_takes").is_some() {
         assert!(stdout.starts_with("name"), "{stdout}");
         for row in gpu_dae::backend::gpu::list_adapters() {
             assert!(stdout.contains(&row.name), "{} missing:\n{stdout}", row.name);
@@ -286,7 +280,7 @@ fn auto_says_which_backend_it_chose_and_never_takes_a_software_adapter() {
 
 #[test]
 fn gpu_training_gives_the_cpu_costs() {
-    if !gpu_available("gpu_training_gives_the_cpu_costs") {
+    if crate::util::gpu("cli::gpu_training_gives_the_cpu_costs").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -453,7 +447,7 @@ fn sda_finetune_top_keeps_the_pretrained_layers() {
 
 #[test]
 fn sda_on_the_gpu_gives_the_cpu_costs() {
-    if !gpu_available("sda_on_the_gpu_gives_the_cpu_costs") {
+    if crate::util::gpu("cli::sda_on_the_gpu_gives_the_cpu_costs").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -16,7 +16,6 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::checkpoint::{self, Checkpoint, CheckpointError, DataSource};
-use crate::config::Run;
 use crate::data::DataSet;
 
 pub use da::{DaOutcome, DaRun, train_da};
@@ -26,6 +25,90 @@ pub use log::{
 };
 pub use relu_dae::{ReluDaeOutcome, ReluDaeRun, StepRow, train_relu_dae};
 pub use sda::{SdaOutcome, SdaRun, train_sda};
+
+/// A checked run of any model: the settings its trainer takes (from the flags by
+/// `TrainArgs::run`, or from a checkpoint).
+#[derive(Clone, Debug)]
+pub enum Run {
+    /// `--model da` or `--model cae`.
+    Da(DaRun),
+    /// `--model relu-dae`.
+    ReluDae(ReluDaeRun),
+    /// `--model sda`.
+    Sda(SdaRun),
+}
+
+impl Run {
+    /// The run a checkpoint's `run` field holds, for the model its `model` field names.
+    pub fn from_checkpoint(ck: &Checkpoint) -> Result<Run, CheckpointError> {
+        Ok(match ck.model()? {
+            "da" | "cae" => Run::Da(ck.json("run")?),
+            "relu-dae" => Run::ReluDae(ck.json("run")?),
+            "sda" => {
+                let run: SdaRun = ck.json("run")?;
+                let (layers, levels) = (run.model.hidden.len(), run.model.corruption.len());
+                if layers == 0 || levels != layers {
+                    return Err(ck.error(format!(
+                        "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
+                    )));
+                }
+                Run::Sda(run)
+            }
+            name => {
+                return Err(ck.error(format!(
+                    "metadata field model is {name:?}, expected da, cae, relu-dae or sda"
+                )));
+            }
+        })
+    }
+
+    /// The model's inputs per example.
+    pub fn n_in(&self) -> usize {
+        match self {
+            Run::Da(r) => r.model.n_vis,
+            Run::ReluDae(r) => r.model.n_vis,
+            Run::Sda(r) => r.model.n_in,
+        }
+    }
+
+    /// The seed of every random draw.
+    pub fn seed(&self) -> u64 {
+        match self {
+            Run::Da(r) => r.seed,
+            Run::ReluDae(r) => r.seed,
+            Run::Sda(r) => r.seed,
+        }
+    }
+
+    /// The settings as JSON (`run.json`'s `config`, a checkpoint's `run`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let json = match self {
+            Run::Da(r) => serde_json::to_value(r),
+            Run::ReluDae(r) => serde_json::to_value(r),
+            Run::Sda(r) => serde_json::to_value(r),
+        };
+        json.expect("run settings always serialise")
+    }
+
+    /// Checks that `data` has the images the checkpoint `ck`'s model was trained on (`source`):
+    /// the same image size, giving the model's inputs.
+    pub fn check_data(
+        &self,
+        ck: &Checkpoint,
+        source: &DataSource,
+        data: &DataSet,
+    ) -> Result<(), CheckpointError> {
+        let (images, n_in) = (&data.train.images, self.n_in());
+        let (h, w) = source.image_shape;
+        if (images.rows, images.cols) != (h, w) || images.dim() != n_in {
+            return Err(ck.error(format!(
+                "the model takes {h}×{w} images ({n_in} inputs), but {} holds {}×{} images",
+                data.source, images.rows, images.cols
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Trains `run` on `data` with its model's trainer (see `runner::run`).
 pub fn train<B: Backend>(
