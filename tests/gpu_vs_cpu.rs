@@ -17,7 +17,8 @@ use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::{
-    Tol, assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels, uniforms,
+    BIT_EXACT_NOISES, Tol, assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels,
+    uniforms,
 };
 
 /// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
@@ -31,21 +32,6 @@ const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, tr
 /// (α, β) pairs: overwrite (C starts as NaN and must be ignored), the fused SGD update, and a
 /// general scaling.
 const SCALINGS: &[(f32, f32)] = &[(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
-
-/// The bit-identical noises `LoadBatch` and `Corrupt` are checked with: none, masking and
-/// salt-and-pepper at the edges of their range and between (Gaussian noise agrees within a
-/// tolerance: `gaussian_noise_matches_cpu_within_a_tolerance`).
-const NOISES: &[Noise] = &[
-    Noise::None,
-    Noise::Mask { p: 0.0 },
-    Noise::Mask { p: 0.3 },
-    Noise::Mask { p: 0.5 },
-    Noise::Mask { p: 1.0 },
-    Noise::SaltPepper { p: 0.0 },
-    Noise::SaltPepper { p: 0.3 },
-    Noise::SaltPepper { p: 0.5 },
-    Noise::SaltPepper { p: 1.0 },
-];
 
 #[test]
 fn load_batch_and_its_corruption_are_bit_identical() {
@@ -64,8 +50,8 @@ fn load_batch_and_its_corruption_are_bit_identical() {
     ];
     for (c, (n, dim, first, rows)) in cases.into_iter().enumerate() {
         let px = pixels(n as u64 * 31 + dim as u64, n * dim);
-        for (i, &noise) in NOISES.iter().enumerate() {
-            let key = RngKey::new(0xdae, (c * NOISES.len() + i) as u64);
+        for (i, &noise) in BIT_EXACT_NOISES.iter().enumerate() {
+            let key = RngKey::new(0xdae, (c * BIT_EXACT_NOISES.len() + i) as u64);
             let (gx, gxt) = load_batch_on(gpu, (&px, dim), (first, rows), noise, key);
             let (cx, cxt) = load_batch_on(&Cpu::new(), (&px, dim), (first, rows), noise, key);
             let what = format!("load_batch n={n} dim={dim} first={first} rows={rows} {noise:?}");
@@ -574,8 +560,8 @@ fn corrupt_is_bit_identical_to_cpu_and_to_load_batch() {
     };
     for (c, len) in [1, 7, 33, 784, 20 * 784].into_iter().enumerate() {
         let x = uniforms(700 + c as u64, len, 0.0, 1.0);
-        for (i, &noise) in NOISES.iter().enumerate() {
-            let key = RngKey::new(0x5da, (c * NOISES.len() + i) as u64);
+        for (i, &noise) in BIT_EXACT_NOISES.iter().enumerate() {
+            let key = RngKey::new(0x5da, (c * BIT_EXACT_NOISES.len() + i) as u64);
             let what = format!("corrupt len={len} {noise:?}");
             let want = corrupt_on(&Cpu::new(), &x, noise, key);
             assert_bit_identical(&what, &corrupt_on(gpu, &x, noise, key), &want);

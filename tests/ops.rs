@@ -6,7 +6,7 @@ use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
-use crate::util::{Tol, assert_close, load_batch_on, on_every_backend, uniforms};
+use crate::util::{BIT_EXACT_NOISES, Tol, assert_close, load_batch_on, on_every_backend, uniforms};
 
 on_every_backend! {
     gemm_matches_naive_loops_for_every_transpose_and_scaling,
@@ -259,15 +259,7 @@ fn corrupt_masks_as_load_batch_does<B: Backend>(be: &B) {
         let pixels: Vec<u8> =
             uniforms(c as u64, rows * dim, 1.0, 256.0).iter().map(|&p| p as u8).collect();
         let len = rows * dim;
-        for noise in [
-            Noise::None,
-            Noise::Mask { p: 0.0 },
-            Noise::Mask { p: 0.3 },
-            Noise::Mask { p: 1.0 },
-            Noise::SaltPepper { p: 0.0 },
-            Noise::SaltPepper { p: 0.3 },
-            Noise::SaltPepper { p: 1.0 },
-        ] {
+        for &noise in BIT_EXACT_NOISES {
             let key = RngKey::new(9, c as u64);
             let (x, want) = load_batch_on(be, (&pixels, dim), (0, rows), noise, key);
             let mut got = be.upload(&vec![f32::NAN; len]);

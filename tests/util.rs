@@ -146,6 +146,21 @@ pub fn pixels(seed: u64, n: usize) -> Vec<u8> {
     uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
 }
 
+/// The noises whose corruption is the same bits on every backend: none, masking and
+/// salt-and-pepper at the edges of their range and between (Gaussian noise agrees within a
+/// tolerance, `Tol::gaussian`).
+pub const BIT_EXACT_NOISES: &[Noise] = &[
+    Noise::None,
+    Noise::Mask { p: 0.0 },
+    Noise::Mask { p: 0.3 },
+    Noise::Mask { p: 0.5 },
+    Noise::Mask { p: 1.0 },
+    Noise::SaltPepper { p: 0.0 },
+    Noise::SaltPepper { p: 0.3 },
+    Noise::SaltPepper { p: 0.5 },
+    Noise::SaltPepper { p: 1.0 },
+];
+
 /// x and x̃ of `rows` images of `px` ([n, dim] u8) from `first`, corrupted by `noise` under
 /// `key`, both starting as NaN.
 pub fn load_batch_on<B: Backend>(

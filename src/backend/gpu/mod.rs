@@ -33,6 +33,7 @@ mod gemm;
 mod gemm_sum;
 pub mod kernel;
 mod load_batch;
+mod loss_passes;
 mod noise;
 mod scale_cols;
 mod softmax_nll;
