@@ -56,15 +56,6 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    /// Every model, in `--help` order.
-    pub const ALL: [ModelKind; 4] =
-        [ModelKind::Da, ModelKind::Cae, ModelKind::ReluDae, ModelKind::Sda];
-
-    /// The model of a name given by `name` (e.g. a checkpoint's `model` field).
-    pub fn from_name(name: &str) -> Option<ModelKind> {
-        ModelKind::ALL.into_iter().find(|m| m.name() == name)
-    }
-
     /// The name used on the command line and in output directory names.
     pub fn name(self) -> &'static str {
         match self {

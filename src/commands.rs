@@ -15,7 +15,7 @@ use gpu_dae::config::{AePreset, tutorial_sda};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine, EnginePolicy};
 use gpu_dae::model::AutoencoderConfig;
-use gpu_dae::train::{self, Console, Run, RunRecord, Session};
+use gpu_dae::train::{self, Console, RunRecord, Session, Settings};
 use gpu_dae::with_engine;
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
@@ -25,7 +25,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let (model, run, data, source, out) = match &resume {
         None => {
             let data = load_data(args.data.as_deref(), args.limit)?;
-            let run = args.run(&data)?;
+            let run = args.settings(&data)?;
             let dir = args.data.as_deref().map(|d| std::fs::canonicalize(d).unwrap_or(d.into()));
             let images = &data.train.images;
             let source =
@@ -43,7 +43,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                     );
                 }
             }
-            let (model, mut run) = (ck.model()?.to_string(), Run::from_checkpoint(ck)?);
+            let (model, mut run) = (ck.model()?.to_string(), Settings::from_checkpoint(ck)?);
             extend(&mut run, args, ck)?;
             let source: DataSource = ck.json("data")?;
             let dir = args.data.clone().or(source.dir.clone());
@@ -110,14 +110,14 @@ pub const INTERRUPTED_EXIT: i32 = 130;
 
 /// Applies the length flags a resumed run may change: --epochs (da, cae, sda), --steps
 /// (relu-dae); rejects the one that does not apply.
-fn extend(run: &mut Run, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {
+fn extend(run: &mut Settings, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Result<()> {
     match run {
-        Run::Da(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
-        Run::Sda(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
-        Run::ReluDae(r) => r.steps = args.steps.unwrap_or(r.steps),
+        Settings::Da(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+        Settings::Sda(r) => r.epochs = args.epochs.unwrap_or(r.epochs),
+        Settings::ReluDae(r) => r.steps = args.steps.unwrap_or(r.steps),
     }
     let (flag, given) = match run {
-        Run::ReluDae(_) => ("epochs", args.epochs),
+        Settings::ReluDae(_) => ("epochs", args.epochs),
         _ => ("steps", args.steps),
     };
     if given.is_some() {
@@ -152,12 +152,6 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    let n_vis = data.train.images.dim();
-    let preset = AePreset::of(args.model, n_vis);
-    let mut config = preset.model;
-    if preset.standardise {
-        config.standardise = Some(data.train.images.pixel_stats());
-    }
     // The preset's batch and a larger one.
     let (label, larger) = match args.model {
         ModelKind::Da => ("dA", 128),
@@ -171,6 +165,11 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             return bench_sda(args, &data, &engines, &batches, &mut out);
         }
     };
+    let preset = AePreset::of(args.model, data.train.images.dim());
+    let mut config = preset.model;
+    if preset.standardise {
+        config.standardise = Some(data.train.images.pixel_stats());
+    }
     let batches = args.batch.clone().unwrap_or(vec![preset.batch, larger]);
     bench_da(args, &data, &engines, &batches, (label, config), &mut out)
 }

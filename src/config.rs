@@ -1,12 +1,12 @@
 //! Checked run configuration: flags are validated once, before any work, into the settings the
-//! trainers take (`train::Run`, by `TrainArgs::run`). Each rejection names the flag, the value
+//! trainers take (`train::Settings`, by `TrainArgs::settings`). Each rejection names the flag, the value
 //! found and what is allowed.
 
 use crate::backend::{Activation, Noise};
 use crate::cli::{DecoderChoice, EncoderChoice, Inputs, ModelKind, Preset, TrainArgs, Weights};
 use crate::data::{self, DataSet};
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
-use crate::train::{DaRun, ReluDaeRun, Run, SdaRun};
+use crate::train::{DaRun, ReluDaeRun, SdaRun, Settings};
 
 /// A flag value outside its allowed range.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -226,13 +226,14 @@ fn list<T: ToString>(values: &[T]) -> String {
 }
 
 impl TrainArgs {
-    /// The run these flags describe for `data` (see `da_run`, `relu_dae_run`, `sda_run`).
-    pub fn run(&self, data: &DataSet) -> Result<Run, ConfigError> {
+    /// The settings of the run these flags describe for `data` (see `da_run`, `relu_dae_run`,
+    /// `sda_run`).
+    pub fn settings(&self, data: &DataSet) -> Result<Settings, ConfigError> {
         let (n_train, n_vis) = (data.train.len(), data.train.images.dim());
         Ok(match self.model() {
-            ModelKind::Da | ModelKind::Cae => Run::Da(self.da_run(n_train, n_vis)?),
-            ModelKind::ReluDae => Run::ReluDae(self.relu_dae_run(n_train, n_vis)?),
-            ModelKind::Sda => Run::Sda(self.sda_run(n_train, n_vis, data::CLASSES)?),
+            ModelKind::Da | ModelKind::Cae => Settings::Da(self.da_run(n_train, n_vis)?),
+            ModelKind::ReluDae => Settings::ReluDae(self.relu_dae_run(n_train, n_vis)?),
+            ModelKind::Sda => Settings::Sda(self.sda_run(n_train, n_vis, data::CLASSES)?),
         })
     }
 

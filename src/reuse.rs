@@ -14,7 +14,7 @@ use gpu_dae::device;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Sda, SdaConfig};
 use gpu_dae::output::{npy_bytes, write_atomic};
 use gpu_dae::rng::{HostRng, RngKey};
-use gpu_dae::train::Run;
+use gpu_dae::train::Settings;
 use gpu_dae::viz;
 use gpu_dae::with_engine;
 
@@ -43,7 +43,7 @@ enum Trained {
 /// checked to hold images of the model's size.
 fn open(args: &CheckpointArgs) -> anyhow::Result<(Checkpoint, Trained, DataSet)> {
     let ck = Checkpoint::load(&args.model)?;
-    let run = Run::from_checkpoint(&ck)?;
+    let run = Settings::from_checkpoint(&ck)?;
     let source: DataSource = ck.json("data")?;
     let dir = args.data.clone().or(source.dir.clone());
     let data = match &dir {
@@ -52,9 +52,9 @@ fn open(args: &CheckpointArgs) -> anyhow::Result<(Checkpoint, Trained, DataSet)>
     };
     run.check_data(&ck, &source, &data)?;
     let model = match run {
-        Run::Da(r) => Trained::Autoencoder(r.model),
-        Run::ReluDae(r) => Trained::Autoencoder(r.model),
-        Run::Sda(r) => Trained::Sda(r.model),
+        Settings::Da(r) => Trained::Autoencoder(r.model),
+        Settings::ReluDae(r) => Trained::Autoencoder(r.model),
+        Settings::Sda(r) => Trained::Sda(r.model),
     };
     Ok((ck, model, data))
 }

@@ -453,3 +453,75 @@ fn divergence_keeps_the_last_good_checkpoint() {
     assert!(text.contains("--lr") && text.contains("last good checkpoint"), "{text}");
     assert_eq!(tensor_bits(dir.path()), before, "the epoch-2 checkpoint is untouched");
 }
+
+/// The checkpoints of tests/fixtures/format-1 (written before the backend and trainer
+/// redesign; its README says how), each resumed by this version, end bit-identical to the same
+/// run made straight through: the `progress` fields and tensor names of that format still
+/// resume.
+#[test]
+fn checkpoints_written_before_the_redesign_resume_bit_identical() {
+    use gpu_dae::train::Settings;
+    let data = small_data();
+    let be = Cpu::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-1");
+    for (name, model) in [
+        ("da", "da"),
+        ("cae", "cae"),
+        ("relu-dae", "relu-dae"),
+        ("sda-pre", "sda"),
+        ("sda-fine", "sda"),
+    ] {
+        let (straight, resumed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::copy(fixtures.join(name).join(FILE_NAME), resumed.path().join(FILE_NAME))
+            .unwrap_or_else(|e| panic!("{name}: the fixture copies: {e}"));
+        let ck = Checkpoint::load(&resumed.path().join(FILE_NAME)).expect("the fixture loads");
+        // The finished runs are trained on; the others go on to their own end.
+        let settings = match Settings::from_checkpoint(&ck).expect("its settings read") {
+            Settings::Da(run) if name == "da" => Settings::Da(DaRun { epochs: 2, ..run }),
+            Settings::ReluDae(run) => Settings::ReluDae(ReluDaeRun { steps: 2300, ..run }),
+            other => other,
+        };
+        let train = |s: &mut Session<'_>| train::train(&be, &data, &settings, s);
+        session_run(model, straight.path(), &Silent, false, train)
+            .unwrap_or_else(|e| panic!("{name}: the straight run trains: {e}"));
+        session_run(model, resumed.path(), &Silent, true, train)
+            .unwrap_or_else(|e| panic!("{name}: the fixture resumes: {e}"));
+        assert_same_checkpoints(straight.path(), resumed.path());
+    }
+}
+
+#[test]
+fn a_relu_dae_with_a_sigmoid_encoder_logs_no_sparsity_and_resumes_bit_identical() {
+    use gpu_dae::backend::Activation;
+    let data = small_data();
+    let model = AutoencoderConfig {
+        encoder: Activation::Sigmoid,
+        ..gpu_dae::config::relu_dae_model(784, 12)
+    };
+    let run = ReluDaeRun { model, standardise: true, lr: 0.0005, batch: 1, steps: 1500, seed: 3 };
+    let be = Cpu::new();
+    let (straight, stopped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full = session_run("relu-dae", straight.path(), &Silent, false, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .expect("a sigmoid encoder trains");
+    assert!(full.sparsity.is_empty() && full.rows.iter().all(|r| r.sparsity.is_none()));
+    let header = |file: &str| {
+        let text = std::fs::read_to_string(straight.path().join(file)).unwrap();
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(header("metrics.csv"), "step,error,seconds");
+    assert_eq!(header("steps.csv"), "step,error");
+    let ck = Checkpoint::load(&straight.path().join(FILE_NAME)).unwrap();
+    assert!(ck.names().all(|n| n != "log.sparsity"), "no sparsity log without a ReLU encoder");
+    let err = session_run("relu-dae", stopped.path(), &StopAfter::new(1200), false, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .expect_err("interrupted");
+    assert!(matches!(err, TrainError::Interrupted { .. }), "interrupted, got {err}");
+    session_run("relu-dae", stopped.path(), &Silent, true, |s| {
+        train::train_relu_dae(&be, &data, &run, s)
+    })
+    .expect("resumes");
+    assert_same_checkpoints(straight.path(), stopped.path());
+}

@@ -17,8 +17,8 @@ use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::{
-    BIT_EXACT_NOISES, Tol, assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels,
-    uniforms,
+    BIT_EXACT_NOISES, Rel, Tol, assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu,
+    pixels, uniforms,
 };
 
 /// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
@@ -391,8 +391,7 @@ fn da_20_steps_on_64_images_match_cpu() {
     let [w, b, b_prime, costs] = &got;
     println!("costs GPU {costs:?}\ncosts CPU {:?}", want[3]);
     for (step, (&g, &c)) in costs.iter().zip(&want[3]).enumerate() {
-        let rel = ((g - c) / c).abs();
-        assert!(rel <= 1e-4, "step {step}: cost GPU {g} vs CPU {c}, relative difference {rel:e}");
+        Rel::STEP_COSTS.check(&format!("step {step}: cost GPU vs CPU"), g.into(), c.into());
     }
     let worst = |got: &[f32], want: &[f32]| {
         got.iter().zip(want).map(|(g, w)| (g - w).abs()).fold(0.0f32, f32::max)
@@ -704,8 +703,8 @@ fn sda_pretraining_and_finetuning_steps_match_cpu() {
     println!("fine-tuning costs GPU {:?}\nfine-tuning costs CPU {:?}", got[1], want[1]);
     for i in 0..2 {
         for (step, (&g, &c)) in got[i].iter().zip(&want[i]).enumerate() {
-            let rel = ((g - c) / c).abs();
-            assert!(rel <= 1e-4, "{} step {step}: GPU {g} vs CPU {c}, relative {rel:e}", names[i]);
+            let what = format!("{} step {step}: GPU vs CPU", names[i]);
+            Rel::STEP_COSTS.check(&what, g.into(), c.into());
         }
     }
     assert_eq!(got[2], want[2], "fine-tuning error counts");

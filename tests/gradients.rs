@@ -6,13 +6,13 @@ use gpu_dae::backend::{Noise, Run, Storage};
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
-use crate::util::uniforms;
+use crate::util::{FiniteDifferences, Rel, Tol, uniforms};
 
-/// Asserts that an analytic gradient matches its central finite difference: within 1e-4 of the
-/// largest gradient (`scale`) plus 1e-3 relative.
+/// Asserts that an analytic gradient matches its central finite difference
+/// (`FiniteDifferences::GRADIENTS`), `scale` being the largest gradient.
 fn assert_matches_fd(name: &str, i: usize, analytic: f64, numeric: f64, scale: f64) {
     assert!(
-        (analytic - numeric).abs() <= 1e-4 * scale + 1e-3 * numeric.abs(),
+        FiniteDifferences::GRADIENTS.accepts(analytic, numeric, scale),
         "{name} parameter {i}: analytic {analytic} vs numeric {numeric}"
     );
 }
@@ -148,7 +148,7 @@ fn da_gradient_matches_central_finite_differences_for_every_parameter() {
     assert!(keep.iter().any(|k| !k), "the test must exercise dropped inputs");
     let cost = |p: &[f64]| da_cost_f64(split_tied(p, v, h), &x, &keep, (rows, v, h));
     let c0 = cost(&step.params);
-    assert!((step.cost as f64 - c0).abs() <= 1e-5 * c0, "step cost {} vs f64 cost {c0}", step.cost);
+    Rel::COST_VS_F64.check("step cost vs f64 cost", step.cost.into(), c0);
     assert_gradient(&step.analytic, step.params, cost, |i| tied_name(i, v, h));
 }
 
@@ -189,11 +189,7 @@ fn softmax_nll_gradient_matches_central_finite_differences() {
         });
         let mut a: Vec<f64> = a0.iter().map(|&v| v as f64).collect();
         let c0 = nll_f64(&a, &y, classes);
-        assert!(
-            (costs[1] as f64 - c0).abs() <= 1e-5 * c0.abs().max(1.0),
-            "[{rows}, {classes}]: cost {} vs f64 {c0}",
-            costs[1]
-        );
+        Rel::NLL_VS_F64.check(&format!("[{rows}, {classes}]: cost vs f64"), costs[1].into(), c0);
         let eps = 1e-6;
         for i in 0..a.len() {
             let v = a[i];
@@ -204,7 +200,7 @@ fn softmax_nll_gradient_matches_central_finite_differences() {
             a[i] = v;
             let numeric = (up - down) / (2.0 * eps);
             assert!(
-                (grad[i] as f64 - numeric).abs() <= 1e-5,
+                Tol::SOFTMAX_FD.accepts(grad[i].into(), numeric),
                 "[{rows}, {classes}] logit {i}: analytic {} vs numeric {numeric}",
                 grad[i]
             );
@@ -323,7 +319,7 @@ fn sda_finetuning_gradient_matches_central_finite_differences() {
         sda_nll_f64(&layers, &sizes, &x, &y)
     };
     let c0 = cost(&theta);
-    assert!((cost0 as f64 - c0).abs() <= 1e-5 * c0, "step cost {cost0} vs f64 cost {c0}");
+    Rel::COST_VS_F64.check("step cost vs f64 cost", cost0.into(), c0);
     assert_gradient(&analytic, theta, cost, |_| "SdA");
 
     // Fine-tuning the top only leaves the hidden layers as they were.
@@ -380,8 +376,8 @@ fn cae_penalty_gradient_matches_central_finite_differences() {
     let x: Vec<f64> = pixels.iter().map(|&p| p as f64 / 255.0).collect();
     let parts = |p: &[f64]| cae_cost_f64(split_tied(p, v, h), &x, (rows, v, h));
     let (recon0, jac0) = parts(&step.params);
-    assert!((step.cost as f64 - recon0).abs() <= 1e-5 * recon0, "cost {} vs {recon0}", step.cost);
-    assert!((jac_sq as f64 - jac0).abs() <= 1e-5 * jac0, "‖J‖² {jac_sq} vs {jac0}");
+    Rel::COST_VS_F64.check("reconstruction cost vs f64", step.cost.into(), recon0);
+    Rel::COST_VS_F64.check("‖J‖² vs f64", jac_sq.into(), jac0);
 
     // The penalty alone moves the gradient: without it the check below would fail.
     let eps = 1e-6;
@@ -490,7 +486,7 @@ fn relu_dae_gradient_matches_central_finite_differences_with_units_off() {
     assert!(on > 0 && on < rows * nh, "units on: {on} of {}: the test needs some off", rows * nh);
     assert_eq!(frac_on, on as f32 / (rows * nh) as f32, "fraction on");
     // The step reports E = ‖y − x‖², twice the ½E whose gradient it follows.
-    assert!((cost0 as f64 - 2.0 * half).abs() <= 1e-4 * half, "E {cost0} vs {}", 2.0 * half);
+    Rel::GAUSSIAN_SQ_ERR_VS_F64.check("E vs f64", cost0.into(), 2.0 * half);
 
     let name = |i| match i {
         i if i < nw => "W",
@@ -556,11 +552,6 @@ fn sigmoid_decoder_with_squared_error_and_salt_and_pepper_matches_finite_differe
         |q: &[f64]| sigmoid_sq_half_error_f64(split_tied(q, v, h), &x, &x_tilde, (rows, v, h));
     let half = cost(&step.params);
     // The step reports E = ‖z − x‖², twice the ½E whose gradient it follows.
-    assert!(
-        (step.cost as f64 - 2.0 * half).abs() <= 1e-5 * half,
-        "E {} vs {}",
-        step.cost,
-        2.0 * half
-    );
+    Rel::SQ_ERR_VS_F64.check("E vs f64", step.cost.into(), 2.0 * half);
     assert_gradient(&step.analytic, step.params, cost, |i| tied_name(i, v, h));
 }

@@ -82,6 +82,12 @@ impl Tol {
         Tol { rel: 0.0, abs: 1.5 / n as f64 }
     }
 
+    /// The softmax NLL's gradient against its central finite difference in f64.
+    pub const SOFTMAX_FD: Tol = Tol { rel: 0.0, abs: 1e-5 };
+
+    /// A running sum over a long series (25 000 values of 100–900) against the direct mean.
+    pub const RUNNING_MEAN: Tol = Tol { rel: 0.0, abs: 1e-3 };
+
     /// Whether `got` is within tolerance of `want` (NaN never is).
     pub fn accepts(self, got: f64, want: f64) -> bool {
         let allowed = (self.rel * (got + want).abs()).max(self.abs);
@@ -89,6 +95,64 @@ impl Tol {
             (got - want).abs().partial_cmp(&allowed),
             Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
         )
+    }
+}
+
+/// A tolerance relative to a reference value: |got − want| ≤ rel·max(|want|, floor).
+#[derive(Clone, Copy, Debug)]
+pub struct Rel {
+    pub rel: f64,
+    pub floor: f64,
+}
+
+impl Rel {
+    /// The costs of the same training steps (or epochs) on two backends.
+    pub const STEP_COSTS: Rel = Rel { rel: 1e-4, floor: 0.0 };
+
+    /// A model's reported cost against the f64 formula it computes.
+    pub const COST_VS_F64: Rel = Rel { rel: 1e-5, floor: 0.0 };
+
+    /// The softmax NLL against its f64 formula, which can be near 0 (floor 1).
+    pub const NLL_VS_F64: Rel = Rel { rel: 1e-5, floor: 1.0 };
+
+    /// A squared error E = ‖y − x‖² against twice the f64 ½E whose gradient the step follows:
+    /// 1e-5 of ½E.
+    pub const SQ_ERR_VS_F64: Rel = Rel { rel: 5e-6, floor: 0.0 };
+
+    /// `SQ_ERR_VS_F64` with Gaussian noise, which the f64 formula draws with the standard
+    /// library's ln and cos where the backend uses its own polynomials: 1e-4 of ½E.
+    pub const GAUSSIAN_SQ_ERR_VS_F64: Rel = Rel { rel: 5e-5, floor: 0.0 };
+
+    /// f32 averages of a few values against f64, values near or above 1 (floor 1).
+    pub const F32_MEANS: Rel = Rel { rel: 1e-5, floor: 1.0 };
+
+    /// Whether `got` is within tolerance of `want` (NaN never is).
+    pub fn accepts(self, got: f64, want: f64) -> bool {
+        (got - want).abs() <= self.rel * want.abs().max(self.floor)
+    }
+
+    /// Asserts that `got` is within tolerance of `want`.
+    pub fn check(self, what: &str, got: f64, want: f64) {
+        assert!(self.accepts(got, want), "{what}: got {got}, want {want} (under {self:?})");
+    }
+}
+
+/// Central finite differences against an analytic gradient: |analytic − numeric| ≤
+/// of_largest·max|gradient| + rel·|numeric| (the f64 cost is exact to ~1e-12; the f32 step that
+/// gives the analytic gradient to a few ulp of its largest entry).
+#[derive(Clone, Copy, Debug)]
+pub struct FiniteDifferences {
+    pub of_largest: f64,
+    pub rel: f64,
+}
+
+impl FiniteDifferences {
+    /// The tolerance of every gradient test.
+    pub const GRADIENTS: FiniteDifferences = FiniteDifferences { of_largest: 1e-4, rel: 1e-3 };
+
+    /// Whether `analytic` matches `numeric` for a gradient whose largest entry is `largest`.
+    pub fn accepts(self, analytic: f64, numeric: f64, largest: f64) -> bool {
+        (analytic - numeric).abs() <= self.of_largest * largest + self.rel * numeric.abs()
     }
 }
 

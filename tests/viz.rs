@@ -9,6 +9,8 @@ use gpu_dae::viz::{
     moving_average, reconstructions_image, tile_raster_images,
 };
 
+use crate::util::{Rel, Tol};
+
 /// Pixel at row `r`, column `c`.
 fn px(img: &GrayImage, r: usize, c: usize) -> u8 {
     assert!(r < img.height && c < img.width, "({r}, {c}) outside {}x{}", img.height, img.width);
@@ -429,13 +431,14 @@ fn reconstructions_image_is_three_rows_of_n() {
     }
 }
 
-fn assert_close(got: &[f32], expected: &[f32]) {
+/// Asserts `got` ≈ `expected` element-wise (`Rel::F32_MEANS`), NaN where NaN is expected.
+fn assert_means(got: &[f32], expected: &[f32]) {
     assert_eq!(got.len(), expected.len(), "{got:?} vs {expected:?}");
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         if e.is_nan() {
             assert!(g.is_nan(), "[{i}]: {g} vs NaN");
         } else {
-            assert!((g - e).abs() <= 1e-5 * e.abs().max(1.0), "[{i}]: {g} vs {e}");
+            Rel::F32_MEANS.check(&format!("[{i}]"), f64::from(*g), f64::from(*e));
         }
     }
 }
@@ -443,20 +446,20 @@ fn assert_close(got: &[f32], expected: &[f32]) {
 #[test]
 fn moving_average_is_trailing_and_averages_what_exists() {
     let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-    assert_close(&moving_average(&xs, 3), &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0]);
-    assert_close(&moving_average(&xs, 1), &xs);
-    assert_close(&moving_average(&xs, 0), &xs); // 0 is taken as 1
+    assert_means(&moving_average(&xs, 3), &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0]);
+    assert_means(&moving_average(&xs, 1), &xs);
+    assert_means(&moving_average(&xs, 0), &xs); // 0 is taken as 1
     // A window longer than the series: the running mean.
-    assert_close(&moving_average(&xs, 25), &[1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
+    assert_means(&moving_average(&xs, 25), &[1.0, 1.5, 2.0, 2.5, 3.0, 3.5]);
     assert!(moving_average(&[], 25).is_empty());
-    assert_close(&moving_average(&[7.0], 25), &[7.0]);
+    assert_means(&moving_average(&[7.0], 25), &[7.0]);
 }
 
 #[test]
 fn moving_average_skips_non_finite_values() {
     let xs = [f32::NAN, 2.0, f32::INFINITY, 4.0, f32::NAN, f32::NAN, f32::NEG_INFINITY, 8.0];
     // Windows of 2: finite values only; NaN where a window has none.
-    assert_close(&moving_average(&xs, 2), &[f32::NAN, 2.0, 2.0, 4.0, 4.0, f32::NAN, f32::NAN, 8.0]);
+    assert_means(&moving_average(&xs, 2), &[f32::NAN, 2.0, 2.0, 4.0, 4.0, f32::NAN, f32::NAN, 8.0]);
 }
 
 #[test]
@@ -467,7 +470,8 @@ fn moving_average_matches_the_direct_mean_on_a_long_series() {
     for i in [0usize, 1, 23, 24, 25, 1000, 24_999] {
         let window = &xs[i.saturating_sub(MOVING_AVERAGE_WINDOW - 1)..=i];
         let mean = window.iter().map(|&v| f64::from(v)).sum::<f64>() / window.len() as f64;
-        assert!((f64::from(ma[i]) - mean).abs() < 1e-3, "[{i}]: {} vs {mean}", ma[i]);
+        let got = f64::from(ma[i]);
+        assert!(Tol::RUNNING_MEAN.accepts(got, mean), "[{i}]: {got} vs {mean}");
     }
 }
 

@@ -7,9 +7,10 @@
 //! summing two products, a loss with its gradient) are part of the op set, not GPU-only
 //! tricks: the CPU twin computes the same thing.
 //!
-//! Adding an op: its struct in `ops` (and its line in `Backend`), its CPU twin in `cpu`, its
-//! kernel in `shaders/` with its host side in `gpu/`, its test in tests/gpu_vs_cpu.rs and its
-//! case in benches/kernels.rs; `Timed` and the models need nothing.
+//! Adding an op: its struct in `ops` (and its line in `Backend`), its CPU twin in `cpu` (and its
+//! line in `cpu_twins!`), its kernel in `shaders/` with its host side in `gpu/` (listed in
+//! `gpu::KERNELS`), its test in tests/gpu_vs_cpu.rs and its case in benches/kernels.rs (README,
+//! "Layout"); `Timed` and the models need nothing.
 
 pub mod cpu;
 pub mod gpu;

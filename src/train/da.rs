@@ -70,7 +70,7 @@ pub fn train_da<B: Backend>(
     run: &DaRun,
     session: &mut Session<'_>,
 ) -> Result<DaOutcome, TrainError> {
-    runner::run(be, session, |resume| DaTrainer::start(be, data, run, resume))
+    runner::drive(be, session, |resume| DaTrainer::start(be, data, run, resume))
 }
 
 /// The dA/cA's part of the training loop.

@@ -185,7 +185,7 @@ impl RunRecord {
     }
 }
 
-/// Receives progress from the training loop (`runner::run`).
+/// Receives progress from the training loop (`runner::drive`).
 pub trait Progress {
     /// Epoch `epoch` of `epochs` in its phase begins; it has `steps` steps.
     fn start_epoch(&self, epoch: usize, epochs: usize, steps: usize);

@@ -1,4 +1,4 @@
-//! Training: one loop (`runner`) driving each model's trainer (`da`: the dA and cA by epochs;
+//! Training: one loop (`runner::drive`) driving each model's trainer (`da`: the dA and cA by epochs;
 //! `relu_dae`: the ReLU-DAE by steps; `sda`: SdA pretraining and fine-tuning), early stopping,
 //! the metrics log, progress reporting and the run record.
 
@@ -26,10 +26,10 @@ pub use log::{
 pub use relu_dae::{ReluDaeOutcome, ReluDaeRun, StepRow, train_relu_dae};
 pub use sda::{SdaOutcome, SdaRun, train_sda};
 
-/// A checked run of any model: the settings its trainer takes (from the flags by
-/// `TrainArgs::run`, or from a checkpoint).
+/// The checked settings of a run of any model, as its trainer takes them (from the flags by
+/// `TrainArgs::settings`, or from a checkpoint).
 #[derive(Clone, Debug)]
-pub enum Run {
+pub enum Settings {
     /// `--model da` or `--model cae`.
     Da(DaRun),
     /// `--model relu-dae`.
@@ -38,12 +38,12 @@ pub enum Run {
     Sda(SdaRun),
 }
 
-impl Run {
+impl Settings {
     /// The run a checkpoint's `run` field holds, for the model its `model` field names.
-    pub fn from_checkpoint(ck: &Checkpoint) -> Result<Run, CheckpointError> {
+    pub fn from_checkpoint(ck: &Checkpoint) -> Result<Settings, CheckpointError> {
         Ok(match ck.model()? {
-            "da" | "cae" => Run::Da(ck.json("run")?),
-            "relu-dae" => Run::ReluDae(ck.json("run")?),
+            "da" | "cae" => Settings::Da(ck.json("run")?),
+            "relu-dae" => Settings::ReluDae(ck.json("run")?),
             "sda" => {
                 let run: SdaRun = ck.json("run")?;
                 let (layers, levels) = (run.model.hidden.len(), run.model.corruption.len());
@@ -52,7 +52,7 @@ impl Run {
                         "metadata field run: {layers} hidden layers and {levels} corruption levels, expected at least one layer and one level per layer"
                     )));
                 }
-                Run::Sda(run)
+                Settings::Sda(run)
             }
             name => {
                 return Err(ck.error(format!(
@@ -65,27 +65,27 @@ impl Run {
     /// The model's inputs per example.
     pub fn n_in(&self) -> usize {
         match self {
-            Run::Da(r) => r.model.n_vis,
-            Run::ReluDae(r) => r.model.n_vis,
-            Run::Sda(r) => r.model.n_in,
+            Settings::Da(r) => r.model.n_vis,
+            Settings::ReluDae(r) => r.model.n_vis,
+            Settings::Sda(r) => r.model.n_in,
         }
     }
 
     /// The seed of every random draw.
     pub fn seed(&self) -> u64 {
         match self {
-            Run::Da(r) => r.seed,
-            Run::ReluDae(r) => r.seed,
-            Run::Sda(r) => r.seed,
+            Settings::Da(r) => r.seed,
+            Settings::ReluDae(r) => r.seed,
+            Settings::Sda(r) => r.seed,
         }
     }
 
     /// The settings as JSON (`run.json`'s `config`, a checkpoint's `run`).
     pub fn to_json(&self) -> serde_json::Value {
         let json = match self {
-            Run::Da(r) => serde_json::to_value(r),
-            Run::ReluDae(r) => serde_json::to_value(r),
-            Run::Sda(r) => serde_json::to_value(r),
+            Settings::Da(r) => serde_json::to_value(r),
+            Settings::ReluDae(r) => serde_json::to_value(r),
+            Settings::Sda(r) => serde_json::to_value(r),
         };
         json.expect("run settings always serialise")
     }
@@ -110,17 +110,17 @@ impl Run {
     }
 }
 
-/// Trains `run` on `data` with its model's trainer (see `runner::run`).
+/// Trains the run of `run`'s settings on `data` with its model's trainer (see `runner::drive`).
 pub fn train<B: Backend>(
     be: &B,
     data: &DataSet,
-    run: &Run,
+    run: &Settings,
     session: &mut Session<'_>,
 ) -> Result<(), TrainError> {
     match run {
-        Run::Da(run) => train_da(be, data, run, session).map(drop),
-        Run::ReluDae(run) => train_relu_dae(be, data, run, session).map(drop),
-        Run::Sda(run) => train_sda(be, data, run, session).map(drop),
+        Settings::Da(run) => train_da(be, data, run, session).map(drop),
+        Settings::ReluDae(run) => train_relu_dae(be, data, run, session).map(drop),
+        Settings::Sda(run) => train_sda(be, data, run, session).map(drop),
     }
 }
 

@@ -97,7 +97,7 @@ pub fn train_relu_dae<B: Backend>(
     run: &ReluDaeRun,
     session: &mut Session<'_>,
 ) -> Result<ReluDaeOutcome, TrainError> {
-    runner::run(be, session, |resume| ReluDaeTrainer::start(be, data, run, resume))
+    runner::drive(be, session, |resume| ReluDaeTrainer::start(be, data, run, resume))
 }
 
 /// The ReLU-DAE's part of the training loop.
@@ -176,12 +176,13 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
     fn next_epoch(&self) -> Option<Epoch> {
         let (done, steps) = (self.progress.steps_done, self.run.steps);
         let start = self.block_start();
+        let len = LOG_EVERY.min(steps.saturating_sub(start));
         (done < steps).then(|| Epoch {
             number: start / LOG_EVERY + 1,
             of: steps.div_ceil(LOG_EVERY),
-            steps: LOG_EVERY.min(steps - start),
+            steps: len,
             first_step: done - start,
-            name: format!("steps {}–{}", start + 1, start + LOG_EVERY.min(steps - start)),
+            name: format!("step {} of {steps}", start + len),
             lr: ("lr", self.run.lr),
         })
     }
@@ -213,7 +214,7 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
         if self.relu() {
             self.sparsity.extend_from_slice(&be.download(self.ws.fraction_on())[from..to]);
         }
-        // The block under way, read before `steps_done` moves to its end.
+        // The block of the steps taken (`steps_done` is past the last of them).
         let start = (self.progress.steps_done - 1) / LOG_EVERY * LOG_EVERY;
         &self.errors[start..]
     }
@@ -238,9 +239,13 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
         line
     }
 
-    /// "step 2350 of 25000", counted over the whole run.
-    fn position(&self, _epoch: &Epoch, _done: Option<usize>) -> String {
-        format!("step {} of {}", self.progress.steps_done, self.run.steps)
+    /// Steps are counted over the whole run: "step 2350 of 25000" after `done` steps of a
+    /// block, else the block's name, its last step ("step 3000 of 25000").
+    fn position(&self, epoch: &Epoch, done: Option<usize>) -> String {
+        match done {
+            Some(_) => format!("step {} of {}", self.progress.steps_done, self.run.steps),
+            None => epoch.name.clone(),
+        }
     }
 
     fn checkpoint(&self, be: &B, session: &Session<'_>) -> Checkpoint {

@@ -86,12 +86,13 @@ pub trait Trainer<B: Backend> {
     fn summary(outcome: &Self::Outcome, session: &Session<'_>) -> Vec<String>;
 }
 
-/// Runs a training: `start` makes the trainer, fresh or from the session's checkpoint (which
+/// Drives a training: `start` makes the trainer, fresh or from the session's checkpoint (which
 /// must leave an epoch to run, with fewer steps taken than it has), then every epoch: its steps
-/// with Ctrl-C checked after each, its logs read back and checked for divergence, its row,
-/// console line, metrics.csv, checkpoint and run.json; then the final outputs, the record's
-/// times and the summary.
-pub fn run<B: Backend, T: Trainer<B>>(
+/// with Ctrl-C checked after each, its logs read back and checked for divergence (before its
+/// row and console line), its checkpoint (not written if a parameter is not finite, so
+/// metrics.csv and run.json never list an epoch whose weights were not kept), metrics.csv and
+/// run.json; then the final outputs, the record's times and the summary.
+pub fn drive<B: Backend, T: Trainer<B>>(
     be: &B,
     session: &mut Session<'_>,
     start: impl FnOnce(Option<&Checkpoint>) -> Result<T, TrainError>,
@@ -139,9 +140,9 @@ pub fn run<B: Backend, T: Trainer<B>>(
         }
         let line = trainer.end_epoch(seconds, flow == Flow::Stop);
         session.progress.report(&line);
-        trainer.write_metrics(session)?;
         let position = trainer.position(&epoch, None);
         session.save_checkpoint(&trainer.checkpoint(be, session), || position.clone(), epoch.lr)?;
+        trainer.write_metrics(session)?;
         session.save_record()?;
         session.stop_if_interrupted(position, trainer.next_epoch().is_some())?;
     }

@@ -144,7 +144,7 @@ pub fn train_sda<B: Backend>(
     run: &SdaRun,
     session: &mut Session<'_>,
 ) -> Result<SdaOutcome, TrainError> {
-    runner::run(be, session, |resume| SdaTrainer::start(be, data, run, resume))
+    runner::drive(be, session, |resume| SdaTrainer::start(be, data, run, resume))
 }
 
 /// The SdA's part of the training loop: the pretraining steps of each layer's dA, then the

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::Affine;
@@ -16,9 +16,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/affine.wgsl.
+const MODULE: Module = Module(&[shader_file!("affine.wgsl")]);
+
 const AFFINE: Kernel<AffineParams> = Kernel {
     op: "affine",
-    module: Module::Affine,
+    module: MODULE,
     entry: "affine",
     bindings: &[write(1, "x")],
     overrides: &[],

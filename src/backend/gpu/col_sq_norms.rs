@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, SUMS, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::ColSqNorms;
@@ -16,9 +16,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/col_sq_norms.wgsl on sums.wgsl.
+const MODULE: Module = Module(&[SUMS, shader_file!("col_sq_norms.wgsl")]);
+
 const COL_SQ_NORMS: Kernel<ColSqNormsParams> = Kernel {
     op: "col_sq_norms",
-    module: Module::ColSqNorms,
+    module: MODULE,
     entry: "col_sq_norms",
     bindings: &[write(1, "out"), read(2, "a")],
     overrides: &[],

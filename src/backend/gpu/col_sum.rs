@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, SUMS, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::ColSum;
@@ -18,9 +18,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/col_sum.wgsl on sums.wgsl.
+const MODULE: Module = Module(&[SUMS, shader_file!("col_sum.wgsl")]);
+
 const COL_SUM: Kernel<ColSumParams> = Kernel {
     op: "col_sum",
-    module: Module::ColSum,
+    module: MODULE,
     entry: "col_sum",
     bindings: &[write(1, "out"), read(2, "a")],
     overrides: &[],

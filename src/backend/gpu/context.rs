@@ -4,10 +4,10 @@
 use thiserror::Error;
 
 /// The least a usable adapter must offer: compute shaders, 256 invocations per workgroup (the
-/// kernels' workgroup size) and 6 storage buffers per stage (`gemm` binds 6; WebGPU's default
-/// limit is 8).
+/// kernels' workgroup size) and as many storage buffers per stage as a kernel binds
+/// (`MAX_BINDINGS`; WebGPU's default limit is 8).
 const MIN_INVOCATIONS: u32 = 256;
-const MIN_STORAGE_BUFFERS: u32 = 6;
+const MIN_STORAGE_BUFFERS: u32 = super::MAX_BINDINGS as u32;
 
 /// One row of `gpu-dae devices`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +54,8 @@ pub struct GpuOptions {
 /// Why no GPU device could be opened.
 #[derive(Debug, Error)]
 pub enum DeviceError {
-    /// No adapter able to run the kernels (compute shaders, workgroups of 256, 6 storage
-    /// buffers per stage).
+    /// No adapter able to run the kernels (compute shaders, workgroups of 256, `MAX_BINDINGS`
+    /// storage buffers per stage).
     #[error(
         "no GPU adapter able to run compute shaders was found (searched {searched}){}",
         unusable_note(.unusable)

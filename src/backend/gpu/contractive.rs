@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, SUMS, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::Contractive;
@@ -20,9 +20,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/contractive.wgsl on sums.wgsl.
+const MODULE: Module = Module(&[SUMS, shader_file!("contractive.wgsl")]);
+
 const CONTRACTIVE: Kernel<ContractiveParams> = Kernel {
     op: "contractive",
-    module: Module::Contractive,
+    module: MODULE,
     entry: "contractive",
     bindings: &[
         write(1, "dh"),

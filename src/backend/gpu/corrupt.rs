@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, NOISE, RNG, read, shader_file, wgsl_struct, write};
 use super::noise::NoiseParams;
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
@@ -18,9 +18,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/corrupt.wgsl on rng.wgsl, noise.wgsl.
+const MODULE: Module = Module(&[RNG, NOISE, shader_file!("corrupt.wgsl")]);
+
 const CORRUPT: Kernel<CorruptParams> = Kernel {
     op: "corrupt",
-    module: Module::Corrupt,
+    module: MODULE,
     entry: "corrupt",
     bindings: &[write(1, "x_tilde"), read(2, "x")],
     overrides: &[],

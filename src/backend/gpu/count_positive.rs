@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, SUMS, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::CountPositive;
@@ -17,9 +17,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/count_positive.wgsl on sums.wgsl.
+const MODULE: Module = Module(&[SUMS, shader_file!("count_positive.wgsl")]);
+
 const COUNT_POSITIVE: Kernel<CountPositiveParams> = Kernel {
     op: "count_positive",
-    module: Module::CountPositive,
+    module: MODULE,
     entry: "count_positive",
     bindings: &[write(1, "out"), read(2, "a")],
     overrides: &[],

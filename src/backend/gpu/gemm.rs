@@ -3,7 +3,10 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Binding, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{
+    ACTIVATION, AnyKernel, Binding, GEMM_TILES, Kernel, MATH, Module, read, shader_file,
+    wgsl_struct, write,
+};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::ops::Gemm;
 use crate::backend::{Activation, Epilogue, GemmSpec, Run};
@@ -27,10 +30,13 @@ wgsl_struct! {
 
 const AB_C: [Binding; 3] = [read(1, "a"), read(2, "b"), write(3, "c")];
 
+/// shaders/gemm.wgsl on math.wgsl, activation.wgsl, gemm_tiles.wgsl.
+const MODULE: Module = Module(&[MATH, ACTIVATION, GEMM_TILES, shader_file!("gemm.wgsl")]);
+
 /// C = α·op(A)·op(B) + β·C.
 const GEMM: Kernel<GemmParams> = Kernel {
     op: "gemm",
-    module: Module::Gemm,
+    module: MODULE,
     entry: "gemm",
     bindings: &AB_C,
     overrides: &TILING,
@@ -40,7 +46,7 @@ const GEMM: Kernel<GemmParams> = Kernel {
 /// `Epilogue::BiasAct` (e = bias [n]), or with GRAD `Epilogue::ActGrad` (e = out [m, n]).
 const GEMM_EPILOGUE: Kernel<GemmParams> = Kernel {
     op: "gemm",
-    module: Module::Gemm,
+    module: MODULE,
     entry: "gemm_epilogue",
     bindings: &[AB_C[0], AB_C[1], AB_C[2], read(4, "e")],
     overrides: &["TRANS_A", "TRANS_B", "VEC_A", "VEC_B", "ACT", "GRAD"],

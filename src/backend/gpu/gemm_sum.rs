@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use super::gemm::{TILING, tile_grid, tiling, vec4_ok};
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, GEMM_TILES, Kernel, Module, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::ops::GemmSum;
 use crate::backend::{GemmSpec, Run};
@@ -23,9 +23,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/gemm_sum.wgsl on gemm_tiles.wgsl.
+const MODULE: Module = Module(&[GEMM_TILES, shader_file!("gemm_sum.wgsl")]);
+
 const GEMM_SUM: Kernel<GemmSumParams> = Kernel {
     op: "gemm_sum",
-    module: Module::GemmSum,
+    module: MODULE,
     entry: "gemm_sum",
     bindings: &[read(1, "a"), read(2, "b"), read(3, "a2"), read(4, "b2"), write(5, "c")],
     overrides: &TILING,

@@ -67,84 +67,37 @@ macro_rules! wgsl_struct {
 pub(super) use wgsl_struct;
 
 /// A shader file of `shaders/`: its name and its text.
-type File = (&'static str, &'static str);
+pub(super) type File = (&'static str, &'static str);
 
-/// The files of `shaders/`, embedded.
+/// A file of `shaders/`, embedded.
 macro_rules! shader_file {
     ($name:literal) => {
         ($name, include_str!(concat!("../../../shaders/", $name)))
     };
 }
+pub(super) use shader_file;
 
-const RNG: File = shader_file!("rng.wgsl");
-const MATH: File = shader_file!("math.wgsl");
-const ACTIVATION: File = shader_file!("activation.wgsl");
-const NOISE: File = shader_file!("noise.wgsl");
-const SUMS: File = shader_file!("sums.wgsl");
-const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
-const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
+/// The helper files the ops' modules are built from.
+pub(super) const RNG: File = shader_file!("rng.wgsl");
+pub(super) const MATH: File = shader_file!("math.wgsl");
+pub(super) const ACTIVATION: File = shader_file!("activation.wgsl");
+pub(super) const NOISE: File = shader_file!("noise.wgsl");
+pub(super) const SUMS: File = shader_file!("sums.wgsl");
+pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
+pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
 
-/// One shader module: an op's file, prefixed by the helper files it calls.
+/// One shader module: an op's file (last), prefixed by the helper files it calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum Module {
-    LoadBatch,
-    Corrupt,
-    Gemm,
-    GemmSum,
-    XentLogits,
-    SqErr,
-    CountPositive,
-    SoftmaxNll,
-    ColSum,
-    ColSqNorms,
-    Contractive,
-    ScaleCols,
-    Affine,
-}
+pub(super) struct Module(pub &'static [File]);
 
 impl Module {
-    const ALL: [Module; 13] = [
-        Module::LoadBatch,
-        Module::Corrupt,
-        Module::Gemm,
-        Module::GemmSum,
-        Module::XentLogits,
-        Module::SqErr,
-        Module::CountPositive,
-        Module::SoftmaxNll,
-        Module::ColSum,
-        Module::ColSqNorms,
-        Module::Contractive,
-        Module::ScaleCols,
-        Module::Affine,
-    ];
-
-    /// The files concatenated into the module, helpers first, the op's own file last.
-    fn files(self) -> &'static [File] {
-        match self {
-            Module::LoadBatch => &[RNG, NOISE, shader_file!("load_batch.wgsl")],
-            Module::Corrupt => &[RNG, NOISE, shader_file!("corrupt.wgsl")],
-            Module::Gemm => &[MATH, ACTIVATION, GEMM_TILES, shader_file!("gemm.wgsl")],
-            Module::GemmSum => &[GEMM_TILES, shader_file!("gemm_sum.wgsl")],
-            Module::XentLogits => &[MATH, SUMS, LOSS_PASSES, shader_file!("xent_logits.wgsl")],
-            Module::SqErr => &[MATH, ACTIVATION, SUMS, LOSS_PASSES, shader_file!("sq_err.wgsl")],
-            Module::CountPositive => &[SUMS, shader_file!("count_positive.wgsl")],
-            Module::SoftmaxNll => &[MATH, shader_file!("softmax_nll.wgsl")],
-            Module::ColSum => &[SUMS, shader_file!("col_sum.wgsl")],
-            Module::ColSqNorms => &[SUMS, shader_file!("col_sq_norms.wgsl")],
-            Module::Contractive => &[SUMS, shader_file!("contractive.wgsl")],
-            Module::ScaleCols => &[shader_file!("scale_cols.wgsl")],
-            Module::Affine => &[shader_file!("affine.wgsl")],
-        }
-    }
-
-    /// The op's own file (the last), e.g. "gemm.wgsl".
+    /// The op's own file, e.g. "gemm.wgsl": the module's name.
     fn name(self) -> &'static str {
-        self.files().last().map_or("", |(name, _)| name)
+        self.0.last().map_or("", |(name, _)| name)
     }
 
     fn source(self) -> String {
-        self.files().iter().map(|(_, src)| *src).collect::<Vec<_>>().join("\n")
+        self.0.iter().map(|(_, src)| *src).collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -217,11 +170,17 @@ pub struct KernelInfo {
 
 /// A kernel of any parameter type.
 pub(super) trait AnyKernel {
+    /// Its module.
+    fn module(&self) -> Module;
     /// What the tests check of it.
     fn info(&self) -> KernelInfo;
 }
 
 impl<P: WgslType> AnyKernel for Kernel<P> {
+    fn module(&self) -> Module {
+        self.module
+    }
+
     fn info(&self) -> KernelInfo {
         KernelInfo {
             op: self.op,
@@ -246,16 +205,20 @@ pub struct ShaderModuleSource {
     pub source: String,
 }
 
-/// Every shader module the GPU backend compiles, exactly as it compiles them.
-pub fn shader_modules() -> Vec<ShaderModuleSource> {
-    Module::ALL
-        .iter()
-        .map(|&m| ShaderModuleSource {
-            name: m.name(),
-            files: m.files().iter().map(|(file, _)| *file).collect(),
-            source: m.source(),
-        })
-        .collect()
+/// The shader module of each of `kernels`, once each, in order: what the GPU backend
+/// compiles, exactly as it compiles it.
+pub(super) fn modules_of(kernels: &[&dyn AnyKernel]) -> Vec<ShaderModuleSource> {
+    let mut modules: Vec<ShaderModuleSource> = Vec::new();
+    for m in kernels.iter().map(|k| k.module()) {
+        if !modules.iter().any(|s| s.name == m.name()) {
+            modules.push(ShaderModuleSource {
+                name: m.name(),
+                files: m.0.iter().map(|(file, _)| *file).collect(),
+                source: m.source(),
+            });
+        }
+    }
+    modules
 }
 
 /// A pipeline: an entry point with its override values (unused ones 0).
@@ -264,7 +227,7 @@ type PipelineKey = (&'static str, [u32; MAX_OVERRIDES]);
 /// Shader modules, layouts and pipelines, created on first use.
 #[derive(Default)]
 pub(super) struct Kernels {
-    modules: HashMap<Module, wgpu::ShaderModule>,
+    modules: HashMap<&'static str, wgpu::ShaderModule>,
     layouts: HashMap<&'static str, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
 }
@@ -301,7 +264,7 @@ impl Kernels {
         if !self.pipelines.contains_key(&key) {
             self.bind_group_layout(device, kernel);
             let layout = &self.layouts[kernel.entry].1;
-            let module = self.modules.entry(kernel.module).or_insert_with(|| {
+            let module = self.modules.entry(kernel.module.name()).or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.module.name()),
                     source: wgpu::ShaderSource::Wgsl(kernel.module.source().into()),

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, NOISE, RNG, read, shader_file, wgsl_struct, write};
 use super::noise::NoiseParams;
 use super::{Gpu, GpuImages, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
@@ -21,9 +21,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/load_batch.wgsl on rng.wgsl, noise.wgsl.
+const MODULE: Module = Module(&[RNG, NOISE, shader_file!("load_batch.wgsl")]);
+
 const LOAD_BATCH: Kernel<LoadBatchParams> = Kernel {
     op: "load_batch",
-    module: Module::LoadBatch,
+    module: MODULE,
     entry: "load_batch",
     bindings: &[write(1, "x"), write(2, "x_tilde"), read(3, "pixels")],
     overrides: &[],

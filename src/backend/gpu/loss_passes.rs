@@ -68,7 +68,7 @@ impl Gpu {
     /// Records a loss over `inputs` and `targets` into `grad` and `costs`: one workgroup
     /// writing costs[slot] when `params` has one group, else the partial sums and their
     /// finish.
-    pub(super) fn record_loss(
+    pub(super) fn run_loss(
         &self,
         kernels: LossKernels,
         params: &LossParams,

@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
-pub use kernel::{KernelInfo, ShaderModuleSource, shader_modules};
+pub use kernel::{KernelInfo, ShaderModuleSource};
 
 use super::{Activation, Backend, Storage};
 use kernel::{AnyKernel, Kernel, Kernels, PARAMS_BYTES, WgslType};
@@ -303,6 +303,7 @@ impl Gpu {
         if !dead.is_empty() {
             st.bind_groups.retain(|(_, ids), _| !ids.iter().any(|id| dead.contains(id)));
         }
+        assert!(bufs.len() <= MAX_BINDINGS, "{}: more buffers than MAX_BINDINGS", kernel.entry);
         let mut ids = [0u64; MAX_BINDINGS];
         for (slot, b) in ids.iter_mut().zip(bufs) {
             *slot = b.id;
@@ -476,39 +477,54 @@ impl Storage for Gpu {
 
 impl Backend for Gpu {}
 
+/// Every kernel of the GPU backend, by op.
+const KERNELS: &[&[&dyn AnyKernel]] = &[
+    load_batch::KERNELS,
+    corrupt::KERNELS,
+    gemm::KERNELS,
+    gemm_sum::KERNELS,
+    xent_logits::KERNELS,
+    sq_err::KERNELS,
+    count_positive::KERNELS,
+    softmax_nll::KERNELS,
+    col_sum::KERNELS,
+    col_sq_norms::KERNELS,
+    contractive::KERNELS,
+    scale_cols::KERNELS,
+    affine::KERNELS,
+];
+
 /// Every kernel of the GPU backend, for the tests (`tests/shaders.rs`).
 pub fn kernels() -> Vec<KernelInfo> {
-    let all: [&[&dyn AnyKernel]; 13] = [
-        load_batch::KERNELS,
-        corrupt::KERNELS,
-        gemm::KERNELS,
-        gemm_sum::KERNELS,
-        xent_logits::KERNELS,
-        sq_err::KERNELS,
-        count_positive::KERNELS,
-        softmax_nll::KERNELS,
-        col_sum::KERNELS,
-        col_sq_norms::KERNELS,
-        contractive::KERNELS,
-        scale_cols::KERNELS,
-        affine::KERNELS,
-    ];
-    all.into_iter().flatten().map(|k| k.info()).collect()
+    KERNELS.iter().copied().flatten().map(|k| k.info()).collect()
+}
+
+/// Every shader module the GPU backend compiles, exactly as it compiles them, for validation
+/// without an adapter.
+pub fn shader_modules() -> Vec<ShaderModuleSource> {
+    let all: Vec<&dyn AnyKernel> = KERNELS.iter().copied().flatten().copied().collect();
+    kernel::modules_of(&all)
 }
 
 /// The codes the host passes to the shaders for the enums they share, with the shader file
 /// that declares each as a WGSL constant: (file, constant, value).
 pub fn wgsl_codes() -> Vec<(&'static str, &'static str, u32)> {
-    let activations = ACTIVATIONS.iter().map(|&(a, name)| ("activation.wgsl", name, a as u32));
-    let noise = noise::KINDS.iter().map(|&(kind, name)| ("noise.wgsl", name, kind as u32));
+    let activations =
+        ACTIVATIONS.iter().map(|&a| ("activation.wgsl", activation_constant(a), a as u32));
+    let noise = noise::KINDS.iter().map(|&k| ("noise.wgsl", k.constant(), k as u32));
     let salt = ("noise.wgsl", "GAUSS_SALT", crate::rng::GAUSS_SALT);
     activations.chain(noise).chain(std::iter::once(salt)).collect()
 }
 
-/// The WGSL constant of each activation's code (shaders/activation.wgsl); the code the kernels
-/// get is the `Activation` discriminant, `act as u32`.
-const ACTIVATIONS: [(Activation, &str); 3] = [
-    (Activation::Identity, "ACT_IDENTITY"),
-    (Activation::Sigmoid, "ACT_SIGMOID"),
-    (Activation::Relu, "ACT_RELU"),
-];
+/// Every activation; the code the kernels get is the discriminant, `act as u32`.
+const ACTIVATIONS: [Activation; 3] = [Activation::Identity, Activation::Sigmoid, Activation::Relu];
+
+/// The WGSL constant of an activation's code (shaders/activation.wgsl). A new activation is a
+/// new arm here (the match is exhaustive), an entry of `ACTIVATIONS` and its WGSL constant.
+fn activation_constant(a: Activation) -> &'static str {
+    match a {
+        Activation::Identity => "ACT_IDENTITY",
+        Activation::Sigmoid => "ACT_SIGMOID",
+        Activation::Relu => "ACT_RELU",
+    }
+}

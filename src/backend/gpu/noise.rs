@@ -15,13 +15,21 @@ pub(super) enum NoiseKind {
     SaltPepper,
 }
 
-/// Each kind with its WGSL constant; the code is the discriminant, `kind as u32`.
-pub(super) const KINDS: [(NoiseKind, &str); 4] = [
-    (NoiseKind::None, "NOISE_NONE"),
-    (NoiseKind::Mask, "NOISE_MASK"),
-    (NoiseKind::Gauss, "NOISE_GAUSS"),
-    (NoiseKind::SaltPepper, "NOISE_SALT_PEPPER"),
-];
+/// Every kind; the code the kernels get is the discriminant, `kind as u32`.
+pub(super) const KINDS: [NoiseKind; 4] =
+    [NoiseKind::None, NoiseKind::Mask, NoiseKind::Gauss, NoiseKind::SaltPepper];
+
+impl NoiseKind {
+    /// The WGSL constant of the kind's code (shaders/noise.wgsl).
+    pub(super) fn constant(self) -> &'static str {
+        match self {
+            NoiseKind::None => "NOISE_NONE",
+            NoiseKind::Mask => "NOISE_MASK",
+            NoiseKind::Gauss => "NOISE_GAUSS",
+            NoiseKind::SaltPepper => "NOISE_SALT_PEPPER",
+        }
+    }
+}
 
 wgsl_struct! {
     /// `NoiseParams` of shaders/noise.wgsl.

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, Module, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::ScaleCols;
@@ -17,9 +17,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/scale_cols.wgsl.
+const MODULE: Module = Module(&[shader_file!("scale_cols.wgsl")]);
+
 const SCALE_COLS: Kernel<ScaleColsParams> = Kernel {
     op: "scale_cols",
-    module: Module::ScaleCols,
+    module: MODULE,
     entry: "scale_cols",
     bindings: &[write(1, "a"), read(2, "f")],
     overrides: &[],

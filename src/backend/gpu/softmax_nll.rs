@@ -4,7 +4,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, read, wgsl_struct, write};
+use super::kernel::{AnyKernel, Kernel, MATH, Module, read, shader_file, wgsl_struct, write};
 use super::{Gpu, GpuLabels, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::SoftmaxNll;
@@ -21,9 +21,12 @@ wgsl_struct! {
     }
 }
 
+/// shaders/softmax_nll.wgsl on math.wgsl.
+const MODULE: Module = Module(&[MATH, shader_file!("softmax_nll.wgsl")]);
+
 const SOFTMAX_NLL: Kernel<SoftmaxNllParams> = Kernel {
     op: "softmax_nll",
-    module: Module::SoftmaxNll,
+    module: MODULE,
     entry: "softmax_nll",
     bindings: &[
         write(1, "grad"),

@@ -3,15 +3,18 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module};
+use super::kernel::{ACTIVATION, AnyKernel, Kernel, LOSS_PASSES, MATH, Module, SUMS, shader_file};
 use super::loss_passes::{FINISH, LossKernels, LossParams, PARTIALS, SINGLE};
 use super::{Gpu, GpuTensor};
 use crate::backend::Run;
 use crate::backend::ops::SqErr;
 
+/// shaders/sq_err.wgsl on math.wgsl, activation.wgsl, sums.wgsl, loss_passes.wgsl.
+const MODULE: Module = Module(&[MATH, ACTIVATION, SUMS, LOSS_PASSES, shader_file!("sq_err.wgsl")]);
+
 const SQ_ERR: Kernel<LossParams> = Kernel {
     op: "sq_err",
-    module: Module::SqErr,
+    module: MODULE,
     entry: "sq_err",
     bindings: &SINGLE,
     overrides: &[],
@@ -42,6 +45,6 @@ impl Run<SqErr<'_, GpuTensor>> for Gpu {
         let params = LossParams::new("sq_err", len, slot, scale, out as u32);
         let kernels =
             LossKernels { single: &SQ_ERR, partials: &SQ_ERR_PARTIALS, finish: &SQ_ERR_FINISH };
-        self.record_loss(kernels, &params, [grad, costs, y, target]);
+        self.run_loss(kernels, &params, [grad, costs, y, target]);
     }
 }

@@ -3,15 +3,18 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module};
+use super::kernel::{AnyKernel, Kernel, LOSS_PASSES, MATH, Module, SUMS, shader_file};
 use super::loss_passes::{FINISH, LossKernels, LossParams, PARTIALS, SINGLE};
 use super::{Gpu, GpuTensor};
 use crate::backend::Run;
 use crate::backend::ops::XentLogits;
 
+/// shaders/xent_logits.wgsl on math.wgsl, sums.wgsl, loss_passes.wgsl.
+const MODULE: Module = Module(&[MATH, SUMS, LOSS_PASSES, shader_file!("xent_logits.wgsl")]);
+
 const XENT_LOGITS: Kernel<LossParams> = Kernel {
     op: "xent_logits",
-    module: Module::XentLogits,
+    module: MODULE,
     entry: "xent_logits",
     bindings: &SINGLE,
     overrides: &[],
@@ -46,6 +49,6 @@ impl Run<XentLogits<'_, GpuTensor>> for Gpu {
             partials: &XENT_LOGITS_PARTIALS,
             finish: &XENT_LOGITS_FINISH,
         };
-        self.record_loss(kernels, &params, [grad, costs, logits, target]);
+        self.run_loss(kernels, &params, [grad, costs, logits, target]);
     }
 }
