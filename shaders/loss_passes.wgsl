@@ -1,7 +1,6 @@
 // A loss with its gradient over [rows, cols] elements, the parameters, bindings and passes
 // shared by xent_logits.wgsl and sq_err.wgsl; needs sums.wgsl. The including file defines
-// `fn lane_sum(group: u32, lane: u32) -> f32`: it writes the gradient of workgroup `group`'s
-// elements of this lane and returns the sum of their cost terms, in order.
+// `fn loss_term(i: u32) -> f32`: it writes grad[i] and returns element i's term of the cost.
 // Deterministic fixed-order reduction, no float atomics: workgroup g owns the elements
 // g·per_thread·256 + j·256 + lane (j < per_thread); each lane sums its elements in order, then
 // a fixed tree sums the 256 lanes. One workgroup writes costs[slot] = scale · its total itself
@@ -29,6 +28,20 @@ struct Params {
 // The loss's input: the logits (xent_logits) or the decoder's output y (sq_err).
 @group(0) @binding(4) var<storage, read> inputs: array<f32>;          // [rows, cols]
 @group(0) @binding(5) var<storage, read> targets: array<f32>;         // [rows, cols]
+
+// The gradient of workgroup `group`'s elements of this lane; returns their cost terms' sum, in
+// order.
+fn lane_sum(group: u32, lane: u32) -> f32 {
+    let base = group * p.per_thread * 256u;
+    var sum = 0.0;
+    for (var j = 0u; j < p.per_thread; j++) {
+        let i = base + j * 256u + lane;
+        if i < p.len {
+            sum += loss_term(i);
+        }
+    }
+    return sum;
+}
 
 // costs[slot] = scale · the loss of the only workgroup.
 fn loss_single(lane: u32) {

@@ -6,20 +6,12 @@
 //   costs[slot] = scale · Σ (y − x)²    (E = ‖y − x‖² per row, times scale).
 // `sq_err` for one workgroup, else `sq_err_partials` then `sq_err_finish`.
 
-// The gradient of workgroup `group`'s elements of this lane; returns their squared errors' sum.
-fn lane_sum(group: u32, lane: u32) -> f32 {
-    let base = group * p.per_thread * 256u;
-    var sum = 0.0;
-    for (var j = 0u; j < p.per_thread; j++) {
-        let i = base + j * 256u + lane;
-        if i < p.len {
-            let y = inputs[i];
-            let d = y - targets[i];
-            grad[i] = d * p.scale * act_grad(p.out_act, y);
-            sum += d * d;
-        }
-    }
-    return sum;
+// grad[i] = (y − x)·scale·out′(y); returns (y − x)².
+fn loss_term(i: u32) -> f32 {
+    let y = inputs[i];
+    let d = y - targets[i];
+    grad[i] = d * p.scale * act_grad(p.out_act, y);
+    return d * d;
 }
 
 @compute @workgroup_size(256)

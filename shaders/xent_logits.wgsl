@@ -6,21 +6,13 @@
 //   costs[slot] = scale · Σ [softplus(a) − x·a]   (= −Σ[x log z + (1 − x) log(1 − z)]).
 // `xent_logits` for one workgroup, else `xent_logits_partials` then `xent_logits_finish`.
 
-// The gradient of workgroup `group`'s elements of this lane; returns their cost terms' sum.
-fn lane_sum(group: u32, lane: u32) -> f32 {
-    let base = group * p.per_thread * 256u;
-    var sum = 0.0;
-    for (var j = 0u; j < p.per_thread; j++) {
-        let i = base + j * 256u + lane;
-        if i < p.len {
-            let a = inputs[i];
-            let x = targets[i];
-            let zs = sigmoid_softplus(a);
-            grad[i] = (zs.x - x) * p.scale;
-            sum += zs.y - x * a;
-        }
-    }
-    return sum;
+// grad[i] = (σ(a) − x)·scale; returns softplus(a) − x·a.
+fn loss_term(i: u32) -> f32 {
+    let a = inputs[i];
+    let x = targets[i];
+    let zs = sigmoid_softplus(a);
+    grad[i] = (zs.x - x) * p.scale;
+    return zs.y - x * a;
 }
 
 @compute @workgroup_size(256)

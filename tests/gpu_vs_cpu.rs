@@ -17,21 +17,9 @@ use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::{
-    BIT_EXACT_NOISES, Rel, Tol, assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu,
-    pixels, uniforms,
+    BIT_EXACT_NOISES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
+    assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels, uniforms,
 };
-
-/// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
-/// the dA's [20, 784] × [784, 500].
-const GEMM_SHAPES: &[(usize, usize, usize)] =
-    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (65, 63, 17), (20, 500, 784)];
-
-/// Every combination of transposes.
-const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
-
-/// (α, β) pairs: overwrite (C starts as NaN and must be ignored), the fused SGD update, and a
-/// general scaling.
-const SCALINGS: &[(f32, f32)] = &[(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
 
 #[test]
 fn load_batch_and_its_corruption_are_bit_identical() {
@@ -144,21 +132,6 @@ fn gemm_epilogues_match_cpu() {
         }
     }
 }
-
-/// `GemmSum` shapes (m, n, k, k2): single elements, k ≠ k2 on odd sizes, an empty pair on
-/// either side, vec4-readable A for one pair only, 64-tile edges ± 1, and the dA's update
-/// [784, 20]·[20, 500] twice.
-const GEMM_SUM_SHAPES: &[(usize, usize, usize, usize)] = &[
-    (1, 1, 1, 1),
-    (7, 33, 1, 5),
-    (1, 7, 33, 7),
-    (33, 7, 784, 1),
-    (7, 33, 0, 5),
-    (7, 33, 5, 0),
-    (12, 16, 8, 6),
-    (65, 63, 17, 4),
-    (784, 500, 20, 20),
-];
 
 /// C after one `GemmSum` of `spec` with second inner dimension `k2`, from inputs seeded by
 /// `seed`.

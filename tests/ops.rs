@@ -6,7 +6,10 @@ use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
-use crate::util::{BIT_EXACT_NOISES, Tol, assert_close, load_batch_on, on_every_backend, uniforms};
+use crate::util::{
+    BIT_EXACT_NOISES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol, assert_close,
+    load_batch_on, on_every_backend, uniforms,
+};
 
 on_every_backend! {
     gemm_matches_naive_loops_for_every_transpose_and_scaling,
@@ -19,17 +22,6 @@ on_every_backend! {
     salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit,
     corrupt_masks_as_load_batch_does,
 }
-
-/// Shapes (m, n, k) where no tile divides: 1, 7, 33, 784 as in the issue.
-const SHAPES: &[(usize, usize, usize)] =
-    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (20, 500, 784)];
-
-/// Every combination of transposes.
-const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
-
-/// (α, β): overwrite (C starts as NaN and must be ignored), the fused SGD update, a general
-/// scaling.
-const SCALINGS: [(f32, f32); 3] = [(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
 
 fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
     for i in 0..s.m {
@@ -56,11 +48,11 @@ fn c_before(beta: f32, len: usize, seed: u64) -> Vec<f32> {
 }
 
 fn gemm_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: &B) {
-    for &(m, n, k) in SHAPES {
+    for &(m, n, k) in GEMM_SHAPES {
         let (a, b) = (uniforms(1, m * k, -1.0, 1.0), uniforms(2, k * n, -1.0, 1.0));
         let (da, db) = (be.upload(&a), be.upload(&b));
         for (trans_a, trans_b) in TRANSPOSES {
-            for (alpha, beta) in SCALINGS {
+            for &(alpha, beta) in SCALINGS {
                 let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
                 let c0 = c_before(beta, m * n, 3);
                 let mut want = c0.clone();
@@ -74,7 +66,7 @@ fn gemm_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: &B) 
 }
 
 fn gemm_epilogues_match_naive_loops<B: Backend>(be: &B) {
-    for &(m, n, k) in SHAPES {
+    for &(m, n, k) in GEMM_SHAPES {
         let spec = GemmSpec::new(m, n, k);
         let a = uniforms(4, m * k, -1.0, 1.0);
         let b = uniforms(5, k * n, -1.0, 1.0);
@@ -118,22 +110,12 @@ fn gemm_epilogues_match_naive_loops<B: Backend>(be: &B) {
 }
 
 fn gemm_sum_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: &B) {
-    // (m, n, k, k2): k ≠ k2, empty pairs, and the dA's update [784, 20]·[20, 500] twice.
-    let shapes = [
-        (1, 1, 1, 1),
-        (7, 33, 1, 5),
-        (1, 7, 33, 7),
-        (33, 7, 784, 1),
-        (7, 33, 0, 5),
-        (7, 33, 5, 0),
-        (784, 500, 20, 20),
-    ];
-    for (m, n, k, k2) in shapes {
+    for &(m, n, k, k2) in GEMM_SUM_SHAPES {
         let (a1, b1) = (uniforms(1, m * k, -1.0, 1.0), uniforms(2, k * n, -1.0, 1.0));
         let (a2, b2) = (uniforms(3, m * k2, -1.0, 1.0), uniforms(4, k2 * n, -1.0, 1.0));
         let (da1, db1, da2, db2) = (be.upload(&a1), be.upload(&b1), be.upload(&a2), be.upload(&b2));
         for (trans_a, trans_b) in TRANSPOSES {
-            for (alpha, beta) in SCALINGS {
+            for &(alpha, beta) in SCALINGS {
                 let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
                 let c0 = c_before(beta, m * n, 5);
                 // α·(P₁ + P₂) + β·C = (α·P₁ + β·C) + α·P₂, each naive sum in f64.

@@ -210,6 +210,34 @@ pub fn pixels(seed: u64, n: usize) -> Vec<u8> {
     uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
 }
 
+/// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
+/// the dA's [20, 784] × [784, 500].
+pub const GEMM_SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (65, 63, 17), (20, 500, 784)];
+
+/// Every combination of transposes.
+pub const TRANSPOSES: [(bool, bool); 4] =
+    [(false, false), (true, false), (false, true), (true, true)];
+
+/// (α, β) pairs: overwrite (C starts as NaN and must be ignored), the fused SGD update, and a
+/// general scaling.
+pub const SCALINGS: &[(f32, f32)] = &[(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0)];
+
+/// `GemmSum` shapes (m, n, k, k2): single elements, k ≠ k2 on odd sizes, an empty pair on
+/// either side, vec4-readable A for one pair only, 64-tile edges ± 1, and the dA's update
+/// [784, 20]·[20, 500] twice.
+pub const GEMM_SUM_SHAPES: &[(usize, usize, usize, usize)] = &[
+    (1, 1, 1, 1),
+    (7, 33, 1, 5),
+    (1, 7, 33, 7),
+    (33, 7, 784, 1),
+    (7, 33, 0, 5),
+    (7, 33, 5, 0),
+    (12, 16, 8, 6),
+    (65, 63, 17, 4),
+    (784, 500, 20, 20),
+];
+
 /// The noises whose corruption is the same bits on every backend: none, masking and
 /// salt-and-pepper at the edges of their range and between (Gaussian noise agrees within a
 /// tolerance, `Tol::gaussian`).
