@@ -8,6 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$(mktemp -d)}
+mkdir -p "$out" || exit 1
 cargo build --release --quiet || exit 1
 bin=target/release/gpu-dae
 status=0
