@@ -9,8 +9,8 @@
 //!            ∂W = xᵀ·dA,  ∂b = Σ_rows dA,  ∂x = dA·Wᵀ
 //! W and b start at 0, as in the tutorial.
 
-use crate::backend::ops::{ColSum, Gemm};
-use crate::backend::{Activation, Backend, Epilogue, GemmSpec};
+use super::dense::{self, Dense, DenseMut};
+use crate::backend::{Activation, Backend};
 
 /// The parameters of a softmax layer, living on the backend.
 pub struct Logistic<B: Backend> {
@@ -39,13 +39,8 @@ impl<B: Backend> Logistic<B> {
 
     /// logits a = xW + b: [rows, C] from x: [rows, I].
     pub fn forward(&self, be: &B, logits: &mut B::Tensor, x: &B::Tensor, rows: usize) {
-        be.run(Gemm {
-            c: logits,
-            a: x,
-            b: &self.w,
-            spec: GemmSpec::new(rows, self.n_out, self.n_in),
-            epilogue: Epilogue::BiasAct { bias: &self.b, act: Activation::Identity },
-        });
+        let layer = Dense { w: &self.w, b: &self.b, n_in: self.n_in, n_out: self.n_out };
+        dense::forward(be, layer, Activation::Identity, logits, x, rows);
     }
 
     /// Backpropagation and the SGD update from the logits' delta dA: [rows, C] and the layer's
@@ -61,27 +56,9 @@ impl<B: Backend> Logistic<B> {
         lr: f32,
         dx: Option<&mut B::Tensor>,
     ) {
-        let (i, c) = (self.n_in, self.n_out);
-        if let Some(dx) = dx {
-            // dx = (dA·Wᵀ) ⊙ σ'(x): [B, I]
-            be.run(Gemm {
-                c: dx,
-                a: dlogits,
-                b: &self.w,
-                spec: GemmSpec::new(rows, i, c).trans_b(),
-                epilogue: Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
-            });
-        }
-        // W −= lr·xᵀ·dA: [I, C]
-        be.run(Gemm {
-            c: &mut self.w,
-            a: x,
-            b: dlogits,
-            spec: GemmSpec::new(i, c, rows).trans_a().scaled(-lr, 1.0),
-            epilogue: Epilogue::None,
-        });
-        // b −= lr·Σ dA
-        be.run(ColSum { out: &mut self.b, a: dlogits, rows, cols: c, alpha: -lr, beta: 1.0 });
+        let (n_in, n_out) = (self.n_in, self.n_out);
+        let layer = DenseMut { w: &mut self.w, b: &mut self.b, n_in, n_out };
+        dense::backward_update(be, layer, dlogits, x, (rows, lr), dx);
     }
 
     /// Host copies of (W, b).

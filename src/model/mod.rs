@@ -2,6 +2,7 @@
 //! written once against the `Backend` op set.
 
 pub mod autoencoder;
+mod dense;
 pub mod logistic;
 pub mod sda;
 

@@ -17,8 +17,9 @@
 //! Each update is fused into its GEMM (α = −lr, β = 1) or column sum, as in the dA.
 
 use super::Step;
-use crate::backend::ops::{ColSum, Gemm, LoadBatch, SoftmaxNll};
-use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use super::dense::{self, Dense, DenseMut};
+use crate::backend::ops::{LoadBatch, SoftmaxNll};
+use crate::backend::{Activation, Backend, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
 use crate::model::logistic::Logistic;
@@ -186,14 +187,9 @@ fn sigmoid_layer<B: Backend>(
     x: &B::Tensor,
     rows: usize,
 ) {
-    let (v, h) = (layer.config.n_vis, layer.config.n_hid);
-    be.run(Gemm {
-        c: out,
-        a: x,
-        b: &layer.w,
-        spec: GemmSpec::new(rows, h, v),
-        epilogue: Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
-    });
+    let (n_in, n_out) = (layer.config.n_vis, layer.config.n_hid);
+    let dense = Dense { w: &layer.w, b: &layer.b, n_in, n_out };
+    dense::forward(be, dense, Activation::Sigmoid, out, x, rows);
 }
 
 impl<B: Backend> Sda<B> {
@@ -380,29 +376,13 @@ impl<B: Backend> Sda<B> {
             return;
         }
         for (k, layer) in self.layers.iter_mut().enumerate().rev() {
-            let (v, h) = (layer.config.n_vis, layer.config.n_hid);
+            let (n_in, n_out) = (layer.config.n_vis, layer.config.n_hid);
             let (lower, upper) = ws.deltas.split_at_mut(k);
-            let d = &upper[0];
             let input = if k == 0 { &ws.x } else { &ws.h[k - 1] };
-            if let Some(d_below) = lower.last_mut() {
-                // dₖ₋₁ = (dₖ·Wₖᵀ) ⊙ hₖ₋₁(1 − hₖ₋₁): [B, Hₖ₋₁], before Wₖ changes
-                be.run(Gemm {
-                    c: d_below,
-                    a: d,
-                    b: &layer.w,
-                    spec: GemmSpec::new(rows, v, h).trans_b(),
-                    epilogue: Epilogue::ActGrad { out: input, act: Activation::Sigmoid },
-                });
-            }
+            // dₖ₋₁ = (dₖ·Wₖᵀ) ⊙ hₖ₋₁(1 − hₖ₋₁): [B, Hₖ₋₁], before Wₖ changes; then
             // Wₖ −= lr·hₖ₋₁ᵀ·dₖ: [Hₖ₋₁, Hₖ]; bₖ −= lr·Σ dₖ
-            be.run(Gemm {
-                c: &mut layer.w,
-                a: input,
-                b: d,
-                spec: GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0),
-                epilogue: Epilogue::None,
-            });
-            be.run(ColSum { out: &mut layer.b, a: d, rows, cols: h, alpha: -lr, beta: 1.0 });
+            let dense = DenseMut { w: &mut layer.w, b: &mut layer.b, n_in, n_out };
+            dense::backward_update(be, dense, &upper[0], input, (rows, lr), lower.last_mut());
         }
     }
 
