@@ -396,6 +396,8 @@ fn sda_pretrains_each_layer_then_finetunes_and_writes_every_output() {
     assert_eq!(json["config"]["finetune"], "full");
     assert_eq!(json["split_sizes"], serde_json::json!([250, 50, 300]));
     assert_eq!(json["phases"].as_array().unwrap().len(), 7);
+    // 25 steps per epoch: 2 pretraining epochs of each of 2 layers, then 3 fine-tuning epochs.
+    assert_eq!(json["steps"], 25 * (2 * 2 + 3));
     let summary = &json["summary"];
     let valid = summary["best_valid_error"].as_f64().unwrap();
     let test = summary["test_error"].as_f64().unwrap();

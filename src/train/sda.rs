@@ -417,6 +417,9 @@ impl<B: Backend> Trainer<B> for SdaTrainer<'_, B> {
     fn write_metrics(&self, session: &mut Session<'_>) -> Result<(), TrainError> {
         log::write_sda_metrics(&session.out.join("metrics.csv"), &self.p.rows)?;
         session.record.phases = self.p.rows.clone();
+        // Every pretraining epoch finished, and the fine-tuning iterations.
+        let pretraining = self.p.rows.iter().filter(|r| r.phase == Phase::Pretrain).count();
+        session.record.steps = (pretraining * self.n_batches + self.iterations) as u64;
         Ok(())
     }
 
