@@ -24,6 +24,11 @@ pub const LOG_EVERY: usize = 1000;
 /// `pictures::PICTURE_STREAM`; noise draws use the step numbers.
 pub const ORDER_STREAM: u64 = (1 << 63) + (2 << 32);
 
+/// The number of steps before the `LOG_EVERY` row that step `step` (1-based) belongs to.
+fn row_start(step: usize) -> usize {
+    (step - 1) / LOG_EVERY * LOG_EVERY
+}
+
 /// Settings of a ReLU-DAE run (validated by `config`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReluDaeRun {
@@ -215,7 +220,7 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
             self.sparsity.extend_from_slice(&be.download(self.ws.fraction_on())[from..to]);
         }
         // The block of the steps taken (`steps_done` is past the last of them).
-        let start = (self.progress.steps_done - 1) / LOG_EVERY * LOG_EVERY;
+        let start = row_start(self.progress.steps_done);
         &self.errors[start..]
     }
 
@@ -223,7 +228,7 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
 
     fn end_epoch(&mut self, seconds: f64, _stopped: bool) -> String {
         let step = self.progress.steps_done;
-        let start = (step - 1) / LOG_EVERY * LOG_EVERY;
+        let start = row_start(step);
         let row = StepRow {
             step,
             error: mean(&self.errors[start..]),
@@ -330,7 +335,7 @@ impl<B: Backend> Trainer<B> for ReluDaeTrainer<'_, B> {
         };
         let sparsity =
             last.and_then(|r| r.sparsity).map(|s| format!(", sparsity {s:.4}")).unwrap_or_default();
-        let steps = last.map_or(0, |r| r.step - (r.step - 1) / LOG_EVERY * LOG_EVERY);
+        let steps = last.map_or(0, |r| r.step - row_start(r.step));
         vec![format!(
             "done: error {:.4}{sparsity} over the last {steps} steps ({inputs}), {:.1} s in all; wrote filters.png, decoder_filters.png, reconstructions.png, curves.png, metrics.csv, steps.csv, checkpoint.safetensors, run.json to {}",
             last.map_or(f32::NAN, |r| r.error),

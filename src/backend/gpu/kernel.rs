@@ -87,7 +87,7 @@ pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
 pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
 
 /// One shader module: an op's file (last), prefixed by the helper files it calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Module(pub &'static [File]);
 
 impl Module {
