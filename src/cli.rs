@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::device::EnginePolicy;
+use crate::model::sda::LayerKind;
 use crate::model::{FinetuneScope, Loss};
 
 /// Train the classic autoencoders (denoising, contractive, stacked) on MNIST-style data, on a GPU
@@ -177,6 +178,24 @@ impl From<FinetuneChoice> for FinetuneScope {
     }
 }
 
+/// What each SdA layer is pretrained as (`model::sda::LayerKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LayerChoice {
+    /// A denoising autoencoder with the layer's --corruption (SdA.py).
+    Da,
+    /// A contractive autoencoder without corruption, penalty --contraction (default 0.1).
+    Cae,
+}
+
+impl From<LayerChoice> for LayerKind {
+    fn from(choice: LayerChoice) -> Self {
+        match choice {
+            LayerChoice::Da => LayerKind::Da,
+            LayerChoice::Cae => LayerKind::Cae,
+        }
+    }
+}
+
 /// Device selection shared by `train` and `bench`.
 #[derive(Clone, Debug, Args)]
 pub struct BackendArgs {
@@ -243,6 +262,7 @@ pub struct TrainArgs {
     pub epochs: Option<usize>,
     /// cae: weight λ of the contractive penalty λ·(1/B)Σₙ‖Jₙ‖²_F (Jₙ the Jacobian of the
     /// hidden code w.r.t. the input of example n), ≥ 0; default 0.1. da: 0 (no penalty).
+    /// sda --layer cae: each layer's penalty, default 0.1.
     #[arg(long)]
     pub contraction: Option<f32>,
     /// da, cae, relu-dae: the input corruption: none, mask:P (zero each input with probability
@@ -299,6 +319,11 @@ pub struct TrainArgs {
     /// only.
     #[arg(long, value_enum, value_name = "full|top")]
     pub finetune: Option<FinetuneChoice>,
+    /// sda: what each hidden layer is pretrained as: da = a denoising autoencoder with its
+    /// --corruption (default), cae = a contractive autoencoder with penalty --contraction
+    /// (default 0.1) and no corruption (a stacked cA).
+    #[arg(long, value_enum, value_name = "da|cae")]
+    pub layer: Option<LayerChoice>,
     /// sda: a named set of defaults; flags given explicitly override it. Default: tutorial.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
@@ -334,8 +359,9 @@ impl TrainArgs {
     }
 
     /// The flags of the SdA only: (flag, given).
-    pub fn sda_flags_given(&self) -> [(&'static str, bool); 5] {
+    pub fn sda_flags_given(&self) -> [(&'static str, bool); 6] {
         [
+            ("layer", self.layer.is_some()),
             ("pretrain-lr", self.pretrain_lr.is_some()),
             ("pretrain-epochs", self.pretrain_epochs.is_some()),
             ("finetune-lr", self.finetune_lr.is_some()),
@@ -453,3 +479,4 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,
 }
+

@@ -3,8 +3,11 @@
 //! found and what is allowed.
 
 use crate::backend::{Activation, Noise};
-use crate::cli::{DecoderChoice, EncoderChoice, Inputs, ModelKind, Preset, TrainArgs, Weights};
+use crate::cli::{
+    DecoderChoice, EncoderChoice, Inputs, LayerChoice, ModelKind, Preset, TrainArgs, Weights,
+};
 use crate::data::{self, DataSet};
+use crate::model::sda::LayerKind;
 use crate::model::{AutoencoderConfig, FinetuneScope, Init, Loss, SdaConfig};
 use crate::train::{DaRun, ReluDaeRun, SdaRun, Settings};
 
@@ -137,7 +140,7 @@ impl AePreset {
         };
         match model {
             ModelKind::Cae => AePreset {
-                model: AutoencoderConfig { contraction: 0.1, ..tutorial },
+                model: AutoencoderConfig { contraction: CAE_CONTRACTION, ..tutorial },
                 lr: 0.01,
                 batch: 10,
                 epochs: 20,
@@ -177,6 +180,9 @@ pub fn relu_dae_model(n_vis: usize, n_hid: usize) -> AutoencoderConfig {
     }
 }
 
+/// cA.py's penalty weight λ: the default of `--model cae` and of `--model sda --layer cae`.
+pub const CAE_CONTRACTION: f32 = 0.1;
+
 /// The tutorial SdA's hidden layers.
 const SDA_HIDDEN: [usize; 3] = [1000, 1000, 1000];
 /// The tutorial SdA's corruption levels, one per layer.
@@ -185,7 +191,14 @@ const SDA_CORRUPTION: [f32; 3] = [0.1, 0.2, 0.3];
 /// The tutorial SdA (SdA.py) for `n_in` inputs and `n_out` classes: hidden layers
 /// 1000-1000-1000, masking noise 0.1, 0.2, 0.3 (every preset's network).
 pub fn tutorial_sda(n_in: usize, n_out: usize) -> SdaConfig {
-    SdaConfig { n_in, hidden: SDA_HIDDEN.to_vec(), corruption: SDA_CORRUPTION.to_vec(), n_out }
+    SdaConfig {
+        n_in,
+        hidden: SDA_HIDDEN.to_vec(),
+        corruption: SDA_CORRUPTION.to_vec(),
+        n_out,
+        layer: LayerKind::Da,
+        contraction: 0.0,
+    }
 }
 /// Examples per forward pass when the SdA measures validation and test errors.
 const EVAL_CHUNK: usize = 500;
@@ -294,8 +307,17 @@ impl TrainArgs {
                     let expected = "no value with --model sda (its layers are the tutorial's dAs; see --corruption)";
                     check(!given, flag, "(given)", expected)?;
                 }
-                if let Some(c) = self.contraction {
-                    check(false, "contraction", c, "no value: it applies to --model cae only")?;
+                if let Some(c) = self.contraction
+                    && self.layer != Some(LayerChoice::Cae)
+                {
+                    let expected = "no value with --model sda unless --layer cae";
+                    check(false, "contraction", c, expected)?;
+                }
+                if let Some(ps) = &self.corruption
+                    && self.layer == Some(LayerChoice::Cae)
+                {
+                    let expected = "no value with --layer cae (a cA layer is not corrupted; its penalty is --contraction)";
+                    check(false, "corruption", list(ps), expected)?;
                 }
                 if let Some(lr) = self.lr {
                     check(
@@ -480,7 +502,9 @@ impl TrainArgs {
         for &h in &hidden {
             check(h >= 1, "hidden", list(&hidden), "layer sizes of at least 1")?;
         }
+        let layer = self.layer.map_or(LayerKind::Da, LayerKind::from);
         let corruption = match self.corruption.as_deref() {
+            None if layer == LayerKind::Cae => vec![0.0; hidden.len()],
             None if hidden.len() == SDA_CORRUPTION.len() => SDA_CORRUPTION.to_vec(),
             None => {
                 return Err(ConfigError {
@@ -508,6 +532,16 @@ impl TrainArgs {
             }
         };
         check_corruption(&corruption)?;
+        let contraction = match layer {
+            LayerKind::Da => 0.0,
+            LayerKind::Cae => self.contraction.unwrap_or(CAE_CONTRACTION),
+        };
+        check(
+            contraction.is_finite() && contraction >= 0.0,
+            "contraction",
+            contraction,
+            "a finite number ≥ 0",
+        )?;
         let batch = self.batch.unwrap_or(d.batch);
         check_batch(batch, n_train)?;
         let pretrain_lr = check_lr("pretrain-lr", self.pretrain_lr.unwrap_or(d.pretrain_lr))?;
@@ -515,7 +549,7 @@ impl TrainArgs {
         let epochs = self.epochs.unwrap_or(d.epochs);
         check(epochs >= 1, "epochs", epochs, "at least 1")?;
         Ok(SdaRun {
-            model: SdaConfig { n_in, hidden, corruption, n_out },
+            model: SdaConfig { n_in, hidden, corruption, n_out, layer, contraction },
             batch,
             pretrain_lr,
             pretrain_epochs: self.pretrain_epochs.unwrap_or(d.pretrain_epochs),

@@ -8,6 +8,7 @@ use std::cell::Cell;
 
 use gpu_dae::backend::Storage;
 use gpu_dae::backend::cpu::Cpu;
+use gpu_dae::model::sda::LayerKind;
 use gpu_dae::model::{FinetuneScope, Sda, SdaConfig, Step};
 use gpu_dae::rng::RngKey;
 
@@ -50,8 +51,14 @@ fn allocations_in(f: impl FnOnce()) -> u64 {
 fn sda_steps_at_batch_1_allocate_nothing() {
     let be = Cpu::new();
     let (vis, n) = (784, 8);
-    let config =
-        SdaConfig { n_in: vis, hidden: vec![100, 50], corruption: vec![0.1, 0.2], n_out: 10 };
+    let config = SdaConfig {
+        n_in: vis,
+        hidden: vec![100, 50],
+        corruption: vec![0.1, 0.2],
+        n_out: 10,
+        layer: LayerKind::Da,
+        contraction: 0.0,
+    };
     let pixels: Vec<u8> = uniforms(1, n * vis, 0.0, 256.0).iter().map(|&p| p as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
     let (images, labels) = (be.upload_images(&pixels, vis), be.upload_labels(&labels));

@@ -10,6 +10,7 @@ use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::{Backend, Noise};
 use gpu_dae::checkpoint::{Checkpoint, DataSource, FILE_NAME};
 use gpu_dae::data::{self, DataSet};
+use gpu_dae::model::sda::LayerKind;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, FinetuneScope, SdaConfig};
 use gpu_dae::train::{
     self, DaRun, EpochRow, Progress, ReluDaeRun, RunRecord, SdaRun, Session, Silent, TrainError,
@@ -245,7 +246,14 @@ fn weights_that_overflow_are_never_checkpointed() {
 fn sda_interrupted_in_pretraining_and_fine_tuning_resumes_bit_identical() {
     let data = small_data();
     let run = SdaRun {
-        model: SdaConfig { n_in: 784, hidden: vec![16, 12], corruption: vec![0.1, 0.2], n_out: 10 },
+        model: SdaConfig {
+            n_in: 784,
+            hidden: vec![16, 12],
+            corruption: vec![0.1, 0.2],
+            n_out: 10,
+            layer: LayerKind::Da,
+            contraction: 0.0,
+        },
         batch: 10,
         pretrain_lr: 0.05,
         pretrain_epochs: 2,
@@ -291,7 +299,14 @@ fn sda_interrupted_in_pretraining_and_fine_tuning_resumes_bit_identical() {
 fn sda_resumed_with_no_epochs_left_is_an_error() {
     let data = small_data();
     let run = SdaRun {
-        model: SdaConfig { n_in: 784, hidden: vec![8], corruption: vec![0.1], n_out: 10 },
+        model: SdaConfig {
+            n_in: 784,
+            hidden: vec![8],
+            corruption: vec![0.1],
+            n_out: 10,
+            layer: LayerKind::Da,
+            contraction: 0.0,
+        },
         batch: 10,
         pretrain_lr: 0.05,
         pretrain_epochs: 1,

@@ -508,6 +508,10 @@ fn sda_flags_are_checked_per_model() {
         (&sda, &["--finetune-lr", "-1"], &["--finetune-lr", "-1", "> 0"]),
         (&sda, &["--batch", "51"], &["--batch", "51", "1 to 50"]),
         (&sda, &["--epochs", "0"], &["--epochs", "0"]),
+        (&sda, &["--contraction", "0.1"], &["--contraction", "--layer cae"]),
+        (&sda, &["--layer", "cae", "--corruption", "0.1"], &["--corruption", "--layer cae"]),
+        (&sda, &["--layer", "cae", "--contraction", "NaN"], &["--contraction", "NaN", "≥ 0"]),
+        (&da, &["--layer", "cae"], &["--layer", "--model sda"]),
         (&da, &["--pretrain-lr", "0.1"], &["--pretrain-lr", "--model sda"]),
         (&da, &["--finetune", "top"], &["--finetune", "--model sda"]),
         (&da, &["--preset", "fast"], &["--preset", "--model sda"]),
@@ -850,4 +854,34 @@ fn data_whose_images_do_not_fit_the_checkpoint_is_rejected() {
         &["encode", "--model", ck, "--data", "small", "--out", "x.npy"],
         &needles,
     );
+}
+
+#[test]
+fn sda_layer_cae_pretrains_stacked_contractive_autoencoders() {
+    let tmp = tempfile::tempdir().unwrap();
+    // SDA_SMALL without its --corruption.
+    let stack = [&SDA_SMALL[..7], &SDA_SMALL[9..]].concat();
+    let cae = [&stack[..], &["--layer", "cae", "--contraction", "0.3"]].concat();
+    ok(tmp.path(), &[&cae[..], &["--backend", "cpu", "--out", "cae"]].concat());
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("cae/run.json")).unwrap()).unwrap();
+    let model = &record["config"]["model"];
+    assert_eq!(model["layer"], "cae");
+    assert!((model["contraction"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert!(model["corruption"].as_array().unwrap().iter().all(|c| c.as_f64() == Some(0.0)));
+    // The penalty changes the pretraining costs: the same stack as dAs without corruption
+    // (the same inputs, no penalty) gives other costs from the first epoch on.
+    let plain = [&stack[..], &["--corruption", "0", "--backend", "cpu", "--out", "plain"]];
+    ok(tmp.path(), &plain.concat());
+    let pretrain = |run: &str| -> Vec<f64> {
+        sda_rows(&tmp.path().join(run))
+            .iter()
+            .filter(|r| r[0] == "pretrain")
+            .map(|r| r[3].parse().unwrap())
+            .collect()
+    };
+    let (with_penalty, without) = (pretrain("cae"), pretrain("plain"));
+    assert_eq!(with_penalty.len(), without.len());
+    assert!(with_penalty.iter().all(|c| c.is_finite() && *c > 0.0));
+    assert_ne!(with_penalty[0], without[0], "the contractive penalty changed nothing");
 }

@@ -13,6 +13,7 @@ use gpu_dae::backend::ops::{
     ScaleCols, SoftmaxNll, SqErr, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
+use gpu_dae::model::sda::LayerKind;
 use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
@@ -612,8 +613,9 @@ fn softmax_nll_matches_cpu() {
     }
 }
 
-/// `pretrain` steps of each hidden layer's dA, then `finetune` fine-tuning steps, of a small
-/// SdA (vis-7-5-10, corruption 0.1/0.3, batches of `batch` in order, wrapping around) on
+/// `pretrain` steps of each hidden layer's autoencoder (`layer`: dAs with corruption 0.1/0.3,
+/// or cAs with λ = 0.5), then `finetune` fine-tuning steps, of a small SdA (vis-7-5-10,
+/// batches of `batch` in order, wrapping around) on
 /// `images` ([n, vis] u8) and `labels`. Returns the per-step pretraining costs, fine-tuning
 /// costs and error counts, each downloaded once, then the parameters (W, b of every layer, then
 /// the softmax layer's).
@@ -624,10 +626,16 @@ fn sda_steps<B: Backend>(
     vis: usize,
     batch: usize,
     (pretrain, finetune): (usize, usize),
+    layer: LayerKind,
 ) -> Vec<Vec<f32>> {
     use gpu_dae::model::{FinetuneScope, Sda, SdaConfig};
     let n_batches = labels.len() / batch;
-    let config = SdaConfig { n_in: vis, hidden: vec![7, 5], corruption: vec![0.1, 0.3], n_out: 10 };
+    let (corruption, contraction) = match layer {
+        LayerKind::Da => (vec![0.1, 0.3], 0.0),
+        LayerKind::Cae => (vec![0.0, 0.0], 0.5),
+    };
+    let hidden = vec![7, 5];
+    let config = SdaConfig { n_in: vis, hidden, corruption, n_out: 10, layer, contraction };
     let (dev_images, dev_labels) = (be.upload_images(images, vis), be.upload_labels(labels));
     let mut sda = Sda::new(be, config, 3);
     let mut ws = sda.workspace(be, batch, finetune);
@@ -665,24 +673,28 @@ fn sda_pretraining_and_finetuning_steps_match_cpu() {
     let images = pixels(11, n * vis);
     let labels: Vec<u8> = uniforms(12, n, 0.0, 10.0).iter().map(|&v| v as u8).collect();
     let steps = (5, 6);
-    let want = sda_steps(&Cpu::new(), &images, &labels, vis, batch, steps);
-    let got = sda_steps(gpu, &images, &labels, vis, batch, steps);
-    let again = sda_steps(gpu, &images, &labels, vis, batch, steps);
-    let names =
-        ["pretraining costs", "fine-tuning costs", "errors", "W0", "b0", "W1", "b1", "W", "b"];
-    for (i, name) in names.into_iter().enumerate() {
-        assert_bit_identical(&format!("SdA {name}, run twice"), &again[i], &got[i]);
-    }
-    println!("fine-tuning costs GPU {:?}\nfine-tuning costs CPU {:?}", got[1], want[1]);
-    for i in 0..2 {
-        for (step, (&g, &c)) in got[i].iter().zip(&want[i]).enumerate() {
-            let what = format!("{} step {step}: GPU vs CPU", names[i]);
-            Rel::STEP_COSTS.check(&what, g.into(), c.into());
+    // Stacked dAs (SdA.py) and stacked cAs (`--layer cae`).
+    for layer in [LayerKind::Da, LayerKind::Cae] {
+        let want = sda_steps(&Cpu::new(), &images, &labels, vis, batch, steps, layer);
+        let got = sda_steps(gpu, &images, &labels, vis, batch, steps, layer);
+        let again = sda_steps(gpu, &images, &labels, vis, batch, steps, layer);
+        let names =
+            ["pretraining costs", "fine-tuning costs", "errors", "W0", "b0", "W1", "b1", "W", "b"];
+        for (i, name) in names.into_iter().enumerate() {
+            assert_bit_identical(&format!("{layer:?} SdA {name}, run twice"), &again[i], &got[i]);
         }
-    }
-    assert_eq!(got[2], want[2], "fine-tuning error counts");
-    for i in 3..names.len() {
-        assert_close(&format!("SdA {} vs CPU", names[i]), &got[i], &want[i], Tol::STEPS);
+        println!("fine-tuning costs GPU {:?}\nfine-tuning costs CPU {:?}", got[1], want[1]);
+        for i in 0..2 {
+            for (step, (&g, &c)) in got[i].iter().zip(&want[i]).enumerate() {
+                let what = format!("{layer:?} SdA {} step {step}: GPU vs CPU", names[i]);
+                Rel::STEP_COSTS.check(&what, g.into(), c.into());
+            }
+        }
+        assert_eq!(got[2], want[2], "{layer:?} SdA fine-tuning error counts");
+        for i in 3..names.len() {
+            let what = format!("{layer:?} SdA {} vs CPU", names[i]);
+            assert_close(&what, &got[i], &want[i], Tol::STEPS);
+        }
     }
 }
 

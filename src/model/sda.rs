@@ -8,7 +8,9 @@
 //!   a = h_{L−1}W_top + b_top,  p = softmax(a)   a: [B, C], W_top: [H_{L−1}, C]
 //!   NLL = −(1/B) Σᵣ log p(yᵣ | xᵣ)
 //! Pretraining (greedy, layer by layer): layer k is the dA (Wₖ, bₖ, b′ₖ) trained on the clean
-//! hₖ₋₁, corrupted with its own masking level; b′ₖ is not part of the classifier.
+//! hₖ₋₁, corrupted with its own masking level; b′ₖ is not part of the classifier. With
+//! `LayerKind::Cae` (a stacked contractive autoencoder, Rifai et al. 2011) layer k is instead
+//! a cA on the uncorrupted hₖ₋₁: the cross-entropy plus λ·(1/B)Σₙ‖Jₙ‖²_F, as `--model cae`.
 //! Fine-tuning backward (of the batch-mean NLL), all deltas taken before any update:
 //!   dA = (p − onehot(y))/B                      [B, C]
 //!   d_{L−1} = (dA·W_topᵀ) ⊙ h_{L−1}(1 − h_{L−1})
@@ -33,10 +35,29 @@ pub struct SdaConfig {
     pub n_in: usize,
     /// Hidden units of each sigmoid layer, bottom first.
     pub hidden: Vec<usize>,
-    /// Masking-noise level of each layer's dA, in [0, 1]; one per hidden layer.
+    /// Masking-noise level of each layer's dA, in [0, 1]; one per hidden layer (0 for cA
+    /// layers).
     pub corruption: Vec<f32>,
     /// Classes C.
     pub n_out: usize,
+    /// What each hidden layer is pretrained as (runs written before stacked cAs existed are
+    /// dAs).
+    #[serde(default)]
+    pub layer: LayerKind,
+    /// Weight λ of each cA layer's contractive penalty (0 for dA layers).
+    #[serde(default)]
+    pub contraction: f32,
+}
+
+/// The autoencoder each hidden layer of a stack is pretrained as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    /// A denoising autoencoder with its layer's masking noise (SdA.py).
+    #[default]
+    Da,
+    /// A contractive autoencoder without corruption, penalty weight `SdaConfig::contraction`.
+    Cae,
 }
 
 impl SdaConfig {
@@ -45,13 +66,17 @@ impl SdaConfig {
         if k == 0 { self.n_in } else { self.hidden[k - 1] }
     }
 
-    /// The dA of hidden layer k.
+    /// The autoencoder hidden layer k is pretrained as: its dA, or its cA.
     pub fn layer(&self, k: usize) -> AutoencoderConfig {
+        let (noise, contraction) = match self.layer {
+            LayerKind::Da => (Noise::Mask { p: self.corruption[k] }, 0.0),
+            LayerKind::Cae => (Noise::None, self.contraction),
+        };
         AutoencoderConfig {
             n_vis: self.layer_inputs(k),
             n_hid: self.hidden[k],
-            noise: Noise::Mask { p: self.corruption[k] },
-            contraction: 0.0,
+            noise,
+            contraction,
             ..Default::default()
         }
     }
