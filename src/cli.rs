@@ -36,6 +36,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the GPU adapters wgpu can see.
     Devices,
+    /// Train a study's rows (papers' and tutorials' MNIST configurations) over many seeds and
+    /// report each row's test error: mean, standard deviation and 95 % confidence interval,
+    /// beside the published figure. Re-running resumes; --collect only reports.
+    Reproduce(ReproduceArgs),
 }
 
 /// Which models `train` knows.
@@ -480,3 +484,54 @@ pub struct BenchArgs {
     pub seconds: f64,
 }
 
+/// Flags of `gpu-dae reproduce`.
+#[derive(Clone, Debug, Args)]
+pub struct ReproduceArgs {
+    /// The study: tutorial-sda (SdA.py, its no-pretraining control, --preset tuned),
+    /// vincent2010 (SDAE-3, SAE-3), rifai2011 (one and two contractive layers), fast (every
+    /// row above at --preset fast's settings, minutes per run).
+    #[arg(value_name = "STUDY", required_unless_present = "collect")]
+    pub study: Option<String>,
+    /// Seeds: a count N (seeds 1..N) or a comma-separated list, e.g. 3,7,11.
+    #[arg(long, default_value = "5")]
+    pub seeds: String,
+    /// Train only these rows of the study (comma-separated names, as in its report). Default:
+    /// every row.
+    #[arg(long, value_delimiter = ',', value_name = "ROW[,ROW…]")]
+    pub rows: Option<Vec<String>>,
+    /// The study directory: one `gpu-dae train` output per run in DIR/<row>/seed-<s>/, and the
+    /// report. Default: runs/<STUDY>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only rebuild the report of the runs in DIR (a study directory, or any directory of
+    /// `gpu-dae train` outputs such as docs/sda), training nothing.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["study", "out", "slurm", "jobs", "rows"])]
+    pub collect: Option<PathBuf>,
+    /// Trainings run at once on this machine. Default: one per hardware GPU adapter, else one.
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Submit the study's pending runs as one Slurm array job (one task per run, each an
+    /// ordinary `gpu-dae train`), then exit; --collect DIR reports once they finish.
+    #[arg(long)]
+    pub slurm: bool,
+    /// --slurm: the partition to submit to. Default: the cluster's default partition.
+    #[arg(long, requires = "slurm", value_name = "NAME")]
+    pub partition: Option<String>,
+    /// --slurm: each task's time limit, in Slurm's format (e.g. 2:00:00). Default: the
+    /// partition's.
+    #[arg(long, requires = "slurm", value_name = "TIME")]
+    pub time: Option<String>,
+    /// --slurm: GPUs per task. Default: none requested.
+    #[arg(long, requires = "slurm", value_name = "G")]
+    pub gpus_per_task: Option<u32>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub device: BackendArgs,
+    /// Directory with the four IDX files, for every run. Default: the built-in MNIST.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Use only the first N images of the training and test files, in every run (a quick
+    /// trial; the report is then not comparable with the published figures).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}

@@ -10,11 +10,12 @@ use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
 use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
 use gpu_dae::checkpoint::{Checkpoint, DataSource};
-use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, Preset, TrainArgs};
+use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, Preset, ReproduceArgs, TrainArgs};
 use gpu_dae::config::{AePreset, tutorial_sda};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine, EnginePolicy};
 use gpu_dae::model::AutoencoderConfig;
+use gpu_dae::reproduce;
 use gpu_dae::train::{self, Console, RunRecord, Session, Settings};
 use gpu_dae::with_engine;
 
@@ -103,6 +104,21 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         train::train(be, &data, &run, &mut session)?;
     });
     Ok(())
+}
+
+/// `gpu-dae reproduce`: a study over seeds (`gpu_dae::reproduce::run`), each run a `gpu-dae
+/// train` child of this executable. Ctrl-C lets the runs under way save their checkpoints and
+/// starts no more.
+pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
+    let program = std::env::current_exe().context("cannot find this gpu-dae executable")?;
+    ctrlc::set_handler(|| {
+        if reproduce::local::request_stop() {
+            std::process::exit(INTERRUPTED_EXIT);
+        }
+        eprintln!("\ninterrupt: the runs under way save their checkpoints; no more start");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(reproduce::run(args, &program)?)
 }
 
 /// The exit status after Ctrl-C (128 + SIGINT, the shell's convention).

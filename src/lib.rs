@@ -11,6 +11,8 @@ pub mod data;
 pub mod device;
 pub mod model;
 pub mod output;
+pub mod reproduce;
+
 pub mod rng;
 pub mod train;
 pub mod viz;

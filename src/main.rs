@@ -35,6 +35,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Encode(args) => reuse::encode(&args),
         Command::Reconstruct(args) => reuse::reconstruct(&args),
         Command::Devices => commands::devices(),
+        Command::Reproduce(args) => commands::reproduce(&args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `gpu-dae args…` in `dir` and returns its output.
-fn gpu_dae(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn gpu_dae(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
         .args(args)
         .current_dir(dir)
@@ -24,14 +24,14 @@ fn describe(args: &[&str], out: &Output) -> String {
 }
 
 /// Runs and asserts success.
-fn ok(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> Output {
     let out = gpu_dae(dir, args);
     assert!(out.status.success(), "expected success:\n{}", describe(args, &out));
     out
 }
 
 /// Runs and asserts failure with a one-line error containing every one of `needles`.
-fn fails_with(dir: &Path, args: &[&str], needles: &[&str]) {
+pub(crate) fn fails_with(dir: &Path, args: &[&str], needles: &[&str]) {
     let out = gpu_dae(dir, args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "expected failure:\n{}", describe(args, &out));

@@ -14,6 +14,8 @@ mod gpu_vs_cpu;
 mod gradients;
 mod ops;
 mod presets;
+mod reproduce;
 mod rng;
 mod shaders;
+mod slurm;
 mod viz;

@@ -170,10 +170,10 @@ const PALETTE: [RGBColor; 6] = [
 ];
 
 /// The embedded font's family name in plotters' font table.
-const FONT: &str = "DejaVu Sans";
+pub(crate) const FONT: &str = "DejaVu Sans";
 
 /// Registers the embedded DejaVu Sans once per process; the error says why it failed.
-fn font() -> io::Result<()> {
+pub(crate) fn font() -> io::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     static TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
     if *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, TTF).is_ok()) {

@@ -7,6 +7,7 @@
 //! total: degenerate shapes give an empty 0×0 picture or black tiles, never a panic.
 
 mod curves;
+pub mod study_plot;
 
 pub use curves::{
     Axis, Curves, MOVING_AVERAGE_WINDOW, RgbImage, Series, curves_png, moving_average,
