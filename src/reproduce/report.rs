@@ -73,28 +73,29 @@ pub fn rows(study: Option<&Study>, runs: &[FoundRun]) -> Vec<ReportRow> {
                     None => groups.push((key, vec![run])),
                 }
             }
+            // Study rows first, in the studies' order, then the others in path order.
             let mut others = 0;
-            groups
+            let mut named: Vec<((usize, usize), ReportRow)> = groups
                 .into_iter()
                 .map(|(_, group)| {
                     let first = group[0];
-                    let (name, label, published) = match matching_row(first) {
-                        Some((study, row)) => {
-                            let row = study.row(row).expect("matched by name");
-                            (
-                                format!("{}/{}", study.name, row.name),
-                                row.label.into(),
-                                row.published,
-                            )
+                    let (order, name, label, published) = match matching_row(first) {
+                        Some((s, study, row)) => {
+                            let r = study.rows[row].clone();
+                            let name = format!("{}/{}", study.name, r.name);
+                            ((s, row), name, r.label.into(), r.published)
                         }
                         None => {
                             others += 1;
-                            (format!("other-{others}"), describe(&first.run), None)
+                            let name = format!("other-{others}");
+                            ((usize::MAX, others), name, describe(&first.run), None)
                         }
                     };
-                    report_row(name, label, published, &group)
+                    (order, report_row(name, label, published, &group))
                 })
-                .collect()
+                .collect();
+            named.sort_by_key(|(order, _)| *order);
+            named.into_iter().map(|(_, row)| row).collect()
         }
     }
 }
@@ -114,17 +115,16 @@ fn report_row(
     ReportRow { name, label, published, runs: finished, unfinished }
 }
 
-/// The study and row whose settings `run` has, if any.
-fn matching_row(run: &FoundRun) -> Option<(Study, &'static str)> {
+/// The study whose row has `run`'s settings, with the indices of the study and of the row.
+fn matching_row(run: &FoundRun) -> Option<(usize, Study, usize)> {
     let key = run.settings_key();
     let (n_in, n_out) = (run.run.model.n_in, run.run.model.n_out);
-    Study::all().find_map(|study| {
-        let name = study.rows.iter().find(|row| {
+    Study::all().enumerate().find_map(|(s, study)| {
+        let row = study.rows.iter().position(|row| {
             row_run(row, run.split_sizes, n_in, n_out)
                 .is_ok_and(|want| settings_key(&want, run.split_sizes) == key)
         })?;
-        let name = name.name;
-        Some((study, name))
+        Some((s, study, row))
     })
 }
 
@@ -251,9 +251,11 @@ pub fn markdown(title: &str, choices: Option<&str>, rows: &[ReportRow]) -> Strin
     );
     out.push_str(&table(rows));
     let _ = writeln!(out, "\n![each seed's test error](results.png)\n");
-    for row in rows.iter().filter(|r| r.published.is_some()) {
-        let p = row.published.expect("filtered");
-        let _ = writeln!(out, "- {}: {} — {} %", row.name, p.source, pct(p.test_error));
+    for row in rows {
+        let published = row.published.map_or(String::new(), |p| {
+            format!("; published: {} — {} %", p.source, pct(p.test_error))
+        });
+        let _ = writeln!(out, "- **{}**: {}{published}", row.name, row.label);
     }
     let _ = writeln!(
         out,
