@@ -362,6 +362,7 @@ fn sda_pretrains_each_layer_then_finetunes_and_writes_every_output() {
         "best validation score",
         "test performance",
         "pretraining took",
+        "wrote filters.png, curves.png, metrics.csv",
     ] {
         assert!(stderr.contains(needle), "no {needle:?}:\n{}", describe(&args, &out));
     }
@@ -412,6 +413,15 @@ fn sda_pretrains_each_layer_then_finetunes_and_writes_every_output() {
         .read_info()
         .is_ok()
     );
+    // curves.png: a 48-pixel title over two 1000×600 panels (pretraining, fine-tuning), RGB.
+    let file = std::fs::File::open(run.join("curves.png")).expect("curves.png is written");
+    let mut reader =
+        png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("curves.png decodes");
+    assert_eq!((reader.info().width, reader.info().height), (1000, 48 + 2 * 600));
+    assert_eq!(reader.info().color_type, png::ColorType::Rgb);
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut buf).expect("curves.png pixels decode");
+    assert!(buf.iter().any(|&p| p < 255), "curves.png is blank");
 
     // The final checkpoint holds the best model: its layer-1 codes, and layer 0's pictures.
     let ck = run.join("checkpoint.safetensors");

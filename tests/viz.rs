@@ -1,12 +1,15 @@
 //! Pictures: tile_raster_images (layout, per-tile scaling, degenerate input), filters_image,
-//! image_rows, reconstructions_image, PNG encoding and atomic saving; moving_average and the
-//! curves plot.
+//! image_rows, reconstructions_image, PNG encoding and atomic saving; moving_average, the
+//! curves plot and the SdA's figure of them.
 
 use std::path::Path;
 
+use gpu_dae::model::sda::{FinetuneScope, SdaConfig};
+use gpu_dae::train::{Phase, SdaCurves, SdaRow, SdaRun};
 use gpu_dae::viz::{
-    Axis, Curves, GrayImage, MOVING_AVERAGE_WINDOW, Series, curves_png, filters_image, image_rows,
-    moving_average, reconstructions_image, tile_raster_images,
+    Axis, Curves, GrayImage, MARKER_RGB, MOVING_AVERAGE_WINDOW, RgbImage, Series, curves_png,
+    figure_png, filters_image, image_rows, moving_average, reconstructions_image,
+    tile_raster_images,
 };
 
 use crate::util::{Rel, Tol};
@@ -657,4 +660,143 @@ fn a_few_early_spikes_do_not_squash_a_long_curve() {
     assert!(!clipped && range.end >= 800.0, "{range:?}");
     // The picture still renders, with every point drawn inside the frame.
     curves.render().expect("renders");
+}
+
+/// The settings of an SdA run of `layers` hidden layers of 100 units (the title only).
+fn sda_run(layers: usize) -> SdaRun {
+    SdaRun {
+        model: SdaConfig {
+            n_in: 784,
+            hidden: vec![100; layers],
+            corruption: vec![0.1; layers],
+            n_out: 10,
+            layer: gpu_dae::model::sda::LayerKind::Da,
+            contraction: 0.0,
+        },
+        batch: 20,
+        pretrain_lr: 0.05,
+        pretrain_epochs: 3,
+        finetune_lr: 0.5,
+        finetune: FinetuneScope::Full,
+        epochs: 5,
+        seed: 1,
+        eval_chunk: 500,
+    }
+}
+
+/// A fine-tuning epoch's metrics: (mean NLL, validation error %, test error %).
+type FinetuneEpoch = (f32, Option<f64>, Option<f64>);
+
+/// SdA metrics rows: `pretrain[k]` is layer k's cost per epoch, `finetune` one entry per
+/// fine-tuning epoch.
+fn sda_rows(pretrain: &[&[f32]], finetune: &[FinetuneEpoch]) -> Vec<SdaRow> {
+    let row = |phase, layer, epoch, cost, valid_error, test_error| SdaRow {
+        phase,
+        layer,
+        epoch,
+        cost,
+        valid_error,
+        test_error,
+        seconds: 1.0,
+    };
+    let pretraining = pretrain.iter().enumerate().flat_map(|(k, costs)| {
+        costs
+            .iter()
+            .enumerate()
+            .map(move |(e, &c)| row(Phase::Pretrain, Some(k), e + 1, c, None, None))
+    });
+    let finetuning = finetune
+        .iter()
+        .enumerate()
+        .map(|(e, &(nll, v, t))| row(Phase::Finetune, None, e + 1, nll, v, t));
+    pretraining.chain(finetuning).collect()
+}
+
+/// The column of `image` with the most marker-coloured pixels in rows `rows`, and how many.
+fn marker_column(image: &RgbImage, rows: std::ops::Range<usize>) -> (usize, usize) {
+    let mut counts = vec![0; image.width];
+    for r in rows {
+        for (c, count) in counts.iter_mut().enumerate() {
+            let i = (r * image.width + c) * 3;
+            *count += usize::from(image.pixels[i..i + 3] == MARKER_RGB);
+        }
+    }
+    let (column, &count) =
+        counts.iter().enumerate().max_by_key(|&(c, &n)| (n, std::cmp::Reverse(c))).unwrap();
+    (column, count)
+}
+
+#[test]
+fn sda_curves_show_each_phase_and_mark_the_best_epoch_inside_the_plot() {
+    // Two layers whose costs differ in scale, then five fine-tuning epochs; the best is epoch 4.
+    let finetune = [
+        (0.9, Some(12.0), Some(12.5)),
+        (0.5, Some(9.0), Some(9.4)),
+        (0.4, Some(9.5), None),
+        (0.35, Some(8.0), Some(8.2)),
+        (0.3, Some(8.1), None),
+    ];
+    let rows = sda_rows(&[&[58.0, 55.0, 54.0], &[450.0, 430.0, 425.0]], &finetune);
+    let curves = SdaCurves::new(&sda_run(2), &rows, 4);
+    let figure = curves.figure();
+    assert_eq!(figure.panels.len(), 2);
+    // Each layer is drawn relative to its epoch 1: the axis spans about [0.94, 1], not [54, 450].
+    let (range, _) = figure.panels[0].y_range(false);
+    assert!(range.start > 0.9 && range.end < 1.01, "pretraining axis {range:?}");
+    assert!(figure.panels[0].marker.is_none());
+    let finetuning = &figure.panels[1];
+    assert_eq!(finetuning.marker.map(|m| m.x), Some(4.0));
+    let x = finetuning.x_range();
+    assert!(x.start < 1.0 && x.end > 5.0, "the marker pads the x range: {x:?}");
+
+    let image = figure.render().expect("renders");
+    assert_eq!((image.width, image.height), (1000, 48 + 2 * 600));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("curves.png");
+    figure_png(&path, &figure).expect("writes");
+    assert_eq!(decode_rgb(&path).0, (1000, 1248));
+    keep(&path, "curves_sda.png");
+    // The marker is only in the fine-tuning panel; there it is a dashed line over most of the
+    // plot's height.
+    assert_eq!(marker_column(&image, 0..648).1, 0, "no marker in the pretraining panel");
+    let (at_4, n) = marker_column(&image, 648..1248);
+    assert!(n > 150, "a line of {n} pixels");
+
+    // Moved to the first and the last epoch (the x range stays 0.8 ..= 5.2), the line moves
+    // with x and stays inside the plot, clear of the image's edges.
+    let column_at = |epoch: f64| {
+        let mut moved = figure.clone();
+        moved.panels[1] = moved.panels[1].clone().with_marker(epoch, "moved");
+        marker_column(&moved.render().expect("renders"), 648..1248).0
+    };
+    let (at_1, at_5) = (column_at(1.0), column_at(5.0));
+    assert!(60 < at_1 && at_1 < at_4 && at_4 < at_5 && at_5 < 940, "{at_1} {at_4} {at_5}");
+    let share = (at_4 - at_1) as f64 / (at_5 - at_1) as f64;
+    assert!((share - 0.75).abs() < 0.02, "epoch 4 at {share} of the way from 1 to 5");
+}
+
+#[test]
+fn sda_curves_without_pretraining_and_with_one_fine_tuning_epoch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, &[FinetuneEpoch]); 3] = [
+        ("one epoch", &[(0.8, Some(11.0), Some(11.5))]),
+        ("no validation", &[(0.8, None, None)]),
+        ("no epoch", &[]),
+    ];
+    for (name, finetune) in cases {
+        let rows = sda_rows(&[], finetune);
+        let curves = SdaCurves::new(&sda_run(2), &rows, 1);
+        let figure = curves.figure();
+        assert_eq!(figure.panels.len(), 1, "{name}: only the fine-tuning panel");
+        let image = figure.render().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((image.width, image.height), (1000, 48 + 600), "{name}");
+        // The single epoch sits in the middle of the x range, and so does the marker.
+        let x = figure.panels[0].x_range();
+        assert!(x.start < 1.0 && 1.0 < x.end, "{name}: {x:?}");
+        let (column, n) = marker_column(&image, 0..image.height);
+        assert!(n > 150 && (300..750).contains(&column), "{name}: line of {n} at {column}");
+        let path = dir.path().join("curves.png");
+        figure_png(&path, &figure).unwrap_or_else(|e| panic!("{name}: {e}"));
+        keep(&path, &format!("curves_sda_{}.png", name.replace(' ', "_")));
+    }
 }

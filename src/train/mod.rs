@@ -1,6 +1,6 @@
 //! Training: one loop (`runner::drive`) driving each model's trainer (`da`: the dA and cA by epochs;
-//! `relu_dae`: the ReLU-DAE by steps; `sda`: SdA pretraining and fine-tuning), early stopping,
-//! the metrics log, progress reporting and the run record.
+//! `relu_dae`: the ReLU-DAE by steps; `sda`: SdA pretraining and fine-tuning, with its learning
+//! curves in `sda_curves`), early stopping, the metrics log, progress reporting and the run record.
 
 pub mod da;
 pub mod early_stopping;
@@ -9,6 +9,7 @@ mod pictures;
 pub mod relu_dae;
 pub mod runner;
 pub mod sda;
+pub mod sda_curves;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub use log::{
 };
 pub use relu_dae::{ReluDaeOutcome, ReluDaeRun, StepRow, train_relu_dae};
 pub use sda::{SdaOutcome, SdaRun, train_sda};
+pub use sda_curves::SdaCurves;
 
 /// The checked settings of a run of any model, as its trainer takes them (from the flags by
 /// `TrainArgs::settings`, or from a checkpoint).

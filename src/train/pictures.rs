@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::data::DataSet;
 use crate::model::Autoencoder;
 use crate::rng::RngKey;
-use crate::viz::{self, Curves, GrayImage};
+use crate::viz::{self, Curves, Figure, GrayImage};
 
 /// Test digits shown in `reconstructions.png` (the first ones of the test split).
 pub const RECONSTRUCTION_DIGITS: usize = 10;
@@ -37,6 +37,12 @@ pub(super) fn write_filters(
 pub(super) fn write_curves(out: &Path, curves: &Curves) -> Result<(), TrainError> {
     let path = out.join("curves.png");
     viz::curves_png(&path, curves).map_err(|source| TrainError::Write { path, source })
+}
+
+/// Writes `curves.png` as a figure of several panels.
+pub(super) fn write_figure(out: &Path, figure: &Figure) -> Result<(), TrainError> {
+    let path = out.join("curves.png");
+    viz::figure_png(&path, figure).map_err(|source| TrainError::Write { path, source })
 }
 
 /// Writes `reconstructions.png`: the first `RECONSTRUCTION_DIGITS` test digits (fewer if the

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::log::{self, Phase, SdaRow, SdaSummary};
 use super::pictures;
 use super::runner::{self, Epoch, Flow, Trainer};
+use super::sda_curves::SdaCurves;
 use super::{EarlyStopping, Session, TrainError, mean};
 use crate::backend::Backend;
 use crate::checkpoint::Checkpoint;
@@ -134,8 +135,9 @@ struct SdaProgress {
 /// Trains an SdA on `data` (pretraining on `data.train`'s images, fine-tuning on its labels,
 /// early stopping on `data.valid`, test error on `data.test`), writing `metrics.csv`,
 /// `checkpoint.safetensors` and `run.json` into `session.out` after every epoch and
-/// `filters.png` (the best model's layer-0 filters) at the end; the final checkpoint holds the
-/// best model. n_batches = ⌊n_train / batch⌋ (a final partial batch is skipped, as in SdA.py).
+/// `filters.png` (the best model's layer-0 filters) and `curves.png` (`SdaCurves`) at the end;
+/// the final checkpoint holds the best model. n_batches = ⌊n_train / batch⌋ (a final partial
+/// batch is skipped, as in SdA.py).
 /// Pretraining step s of layer k corrupts with `RngKey::new(seed, k·2⁴⁰ + s)`, so a resumed
 /// run takes the same steps as one that never stopped.
 pub fn train_sda<B: Backend>(
@@ -458,6 +460,8 @@ impl<B: Backend> Trainer<B> for SdaTrainer<'_, B> {
         let train = &self.data.train.images;
         let shape = (self.run.model.n_in, self.run.model.hidden[0]);
         pictures::write_filters(session.out, w0, shape, (train.rows, train.cols))?;
+        let curves = SdaCurves::new(&self.run, &self.p.rows, summary.best_epoch);
+        pictures::write_figure(session.out, &curves.figure())?;
         session.record.summary = Some(summary.clone());
         Ok(SdaOutcome { rows: self.p.rows, summary, best })
     }
@@ -481,7 +485,7 @@ impl<B: Backend> Trainer<B> for SdaTrainer<'_, B> {
                 s.finetune_seconds / 60.0
             ),
             format!(
-                "done: {:.1} s in all; wrote filters.png, metrics.csv, checkpoint.safetensors (the best model), run.json to {}",
+                "done: {:.1} s in all; wrote filters.png, curves.png, metrics.csv, checkpoint.safetensors (the best model), run.json to {}",
                 session.record.total_seconds,
                 session.out.display()
             ),

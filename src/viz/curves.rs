@@ -1,6 +1,8 @@
 //! Learning curves (`curves.png`): per-step or per-epoch values, each optionally with its
 //! trailing moving average as a second, darker line, on a left y axis and optionally a right one
-//! (e.g. cost on the left, sparsity — a fraction in [0, 1] — on the right).
+//! (e.g. cost on the left, sparsity — a fraction in [0, 1] — on the right), optionally with a
+//! labelled vertical [`Marker`] (e.g. the early-stopping point). A [`Figure`] stacks several such
+//! plots as panels under one title.
 //!
 //! Drawn with `plotters` into an in-memory RGB buffer, encoded with `png` and written atomically.
 //! The text uses DejaVu Sans, embedded in the binary (`assets/fonts/`, licence next to it): no
@@ -123,7 +125,25 @@ impl<'a> Axis<'a> {
     }
 }
 
-/// A `curves.png` plot: a title, the x description, a left y axis and optionally a right one.
+/// A labelled vertical line across a plot at `x`, e.g. the epoch whose model a run kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Marker<'a> {
+    /// Where the line is, in the x axis' units; a non-finite x (or one beyond ±`f32::MAX`) draws
+    /// nothing.
+    pub x: f64,
+    /// The text drawn beside the top of the line, e.g. `"best validation, epoch 12"`.
+    pub label: &'a str,
+}
+
+impl Marker<'_> {
+    /// Whether the marker is drawn (its x is finite and within ±`f32::MAX`, like a point's).
+    fn drawn(&self) -> bool {
+        self.x.abs() <= f64::from(f32::MAX)
+    }
+}
+
+/// A `curves.png` plot: a title, the x description, a left y axis, optionally a right one and
+/// optionally a vertical marker.
 ///
 /// ```no_run
 /// use gpu_dae::viz::{Axis, Curves, MOVING_AVERAGE_WINDOW, Series, curves_png};
@@ -152,6 +172,8 @@ pub struct Curves<'a> {
     pub left: Axis<'a>,
     /// An optional right y axis with its own range.
     pub right: Option<Axis<'a>>,
+    /// An optional vertical marker.
+    pub marker: Option<Marker<'a>>,
     /// Picture width in pixels, in [`Curves::MIN_SIZE`]`.0 ..= `[`Curves::MAX_SIDE`].
     pub width: u32,
     /// Picture height in pixels, in [`Curves::MIN_SIZE`]`.1 ..= `[`Curves::MAX_SIDE`].
@@ -168,6 +190,13 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
 ];
+
+/// The colour of a [`Marker`]'s line and label, red, green, blue: tab10's pink, which no series
+/// takes (it is not in `PALETTE`).
+pub const MARKER_RGB: [u8; 3] = [227, 119, 194];
+const MARKER_COLOR: RGBColor = RGBColor(MARKER_RGB[0], MARKER_RGB[1], MARKER_RGB[2]);
+/// The share of the x span added on both sides of a plot with a marker.
+const MARKER_PAD: f64 = 0.05;
 
 /// The embedded font's family name in plotters' font table.
 pub(crate) const FONT: &str = "DejaVu Sans";
@@ -216,9 +245,153 @@ impl RgbImage {
 /// (rendered in memory, encoded, then temporary sibling + rename via
 /// [`crate::output::write_atomic`]). Errors as [`Curves::render`], or I/O errors naming `path`.
 pub fn curves_png(path: &Path, curves: &Curves) -> io::Result<()> {
+    save_rendered(path, curves.render())
+}
+
+/// Writes `figure` as a PNG of `figure.width × figure.height` pixels to `path`, atomically, as
+/// [`curves_png`] does. Errors as [`Figure::render`], or I/O errors naming `path`.
+pub fn figure_png(path: &Path, figure: &Figure) -> io::Result<()> {
+    save_rendered(path, figure.render())
+}
+
+/// Saves a rendered picture (or its rendering error) to `path`, naming `path` in any error.
+fn save_rendered(path: &Path, image: io::Result<RgbImage>) -> io::Result<()> {
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    let image = curves.render().map_err(with_path)?;
-    image.save(path)
+    image.map_err(with_path)?.save(path)
+}
+
+/// A drawing area of an in-memory picture.
+type Area<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
+
+/// Errors (`InvalidInput`) unless `w × h` lies within [`Curves::MIN_SIZE`] ..=
+/// [`Curves::MAX_SIDE`]; `what` names the picture in the message.
+fn check_size(what: &str, w: u32, h: u32) -> io::Result<()> {
+    let (min_w, min_h) = Curves::MIN_SIZE;
+    if (min_w..=Curves::MAX_SIDE).contains(&w) && (min_h..=Curves::MAX_SIDE).contains(&h) {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{what} of {w}x{h} (width x height): expected at least {min_w}x{min_h} and sides at \
+             most {}",
+            Curves::MAX_SIDE
+        ),
+    ))
+}
+
+/// A white `w × h` picture with `draw` drawn on it.
+fn draw_picture(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&Area) -> io::Result<()>,
+) -> io::Result<RgbImage> {
+    font()?;
+    let (width, height) = (w as usize, h as usize);
+    let mut pixels = vec![255u8; width * height * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        draw(&root)?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(RgbImage { width, height, pixels })
+}
+
+/// The scale of a `width × height` plot: sizes (fonts, gaps, line widths) are given for
+/// 1000×600, scale 1.
+fn scale(width: u32, height: u32) -> f64 {
+    (f64::from(width) / 1000.0).min(f64::from(height) / 600.0).clamp(0.4, 4.0)
+}
+
+/// Title heights at scale 1, in points: a plot's, a figure's, and a panel's within a figure.
+const TITLE_SIZE: f64 = 22.0;
+const FIGURE_TITLE_SIZE: f64 = 24.0;
+const PANEL_TITLE_SIZE: f64 = 18.0;
+/// Height of a figure's title band at scale 1, in pixels.
+const FIGURE_TITLE_BAND: u32 = 48;
+
+/// Several [`Curves`] stacked top to bottom under one title, each panel with its own title,
+/// legend, axes and marker, e.g. an SdA run's pretraining and fine-tuning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure<'a> {
+    /// Title above the panels.
+    pub title: &'a str,
+    /// The panels, top first. Their own `width` and `height` are not used: each panel gets the
+    /// figure's width and an equal share of its height (see [`Figure::render`]).
+    pub panels: Vec<Curves<'a>>,
+    /// Picture width in pixels, in [`Curves::MIN_SIZE`]`.0 ..= `[`Curves::MAX_SIDE`].
+    pub width: u32,
+    /// Picture height in pixels, at most [`Curves::MAX_SIDE`] and enough for the title band
+    /// and [`Curves::MIN_SIZE`]`.1` per panel.
+    pub height: u32,
+}
+
+impl<'a> Figure<'a> {
+    /// `panels` under `title` in a picture 1000 wide and 48 + 600 per panel high (one panel's
+    /// room when there is none), so that each panel is drawn as a default [`Curves`] is.
+    pub fn new(title: &'a str, panels: Vec<Curves<'a>>) -> Self {
+        let slots = u32::try_from(panels.len().max(1)).unwrap_or(u32::MAX);
+        let height = slots.saturating_mul(600).saturating_add(FIGURE_TITLE_BAND);
+        Self { title, panels, width: 1000, height }
+    }
+
+    /// Sets the picture size in pixels.
+    pub fn with_size(self, width: u32, height: u32) -> Self {
+        Self { width, height, ..self }
+    }
+
+    /// Draws the figure into an RGB picture `[height, width, 3]`.
+    ///
+    /// Sizes scale by s = min(width / 1000, height / (48 + 600 · panels)) (clamped as a plot's
+    /// are): the title band is 48·s pixels high, and the panels share the rest equally, each
+    /// drawn as [`Curves::render`] draws a plot, at scale s and with a smaller title. A figure
+    /// without panels is its title over white.
+    ///
+    /// Errors (`InvalidInput`) for a size outside [`Curves::MIN_SIZE`] ..= [`Curves::MAX_SIDE`]
+    /// or one that leaves a panel less than [`Curves::MIN_SIZE`]`.1` high; drawing errors, which
+    /// should not happen, are returned rather than panicking.
+    pub fn render(&self) -> io::Result<RgbImage> {
+        let (w, h) = (self.width, self.height);
+        check_size("figure", w, h)?;
+        let slots = self.panels.len().max(1) as f64;
+        let s = (f64::from(w) / 1000.0)
+            .min(f64::from(h) / (f64::from(FIGURE_TITLE_BAND) + 600.0 * slots))
+            .clamp(0.4, 4.0);
+        let band = (f64::from(FIGURE_TITLE_BAND) * s).round() as u32;
+        let room = u64::from(h.saturating_sub(band));
+        if room < self.panels.len() as u64 * u64::from(Curves::MIN_SIZE.1) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "figure of {w}x{h} (width x height) with {} panels: expected at least {} \
+                     pixels of height per panel below the {band}-pixel title",
+                    self.panels.len(),
+                    Curves::MIN_SIZE.1
+                ),
+            ));
+        }
+        draw_picture(w, h, |root| {
+            let (title_band, body) = root.split_vertically(band);
+            let style = TextStyle::from((FONT, FIGURE_TITLE_SIZE * s).into_font()).color(&BLACK);
+            let (tw, th) = title_band.dim_in_pixel();
+            title_band
+                .draw(&Text::new(
+                    self.title.to_string(),
+                    (tw as i32 / 2, th as i32 / 2),
+                    style.pos(Pos::new(HPos::Center, VPos::Center)),
+                ))
+                .map_err(draw_err)?;
+            if self.panels.is_empty() {
+                return Ok(());
+            }
+            let areas = body.split_evenly((self.panels.len(), 1));
+            for (panel, area) in self.panels.iter().zip(&areas) {
+                panel.draw(area, s, PANEL_TITLE_SIZE)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Number of tick labels asked of plotters per axis (it picks round values, at most this many).
@@ -231,14 +404,19 @@ impl<'a> Curves<'a> {
     /// The largest side accepted.
     pub const MAX_SIDE: u32 = 8192;
 
-    /// A 1000×600 plot with only a left axis.
+    /// A 1000×600 plot with only a left axis and no marker.
     pub fn new(title: &'a str, x_label: &'a str, left: Axis<'a>) -> Self {
-        Self { title, x_label, left, right: None, width: 1000, height: 600 }
+        Self { title, x_label, left, right: None, marker: None, width: 1000, height: 600 }
     }
 
     /// Adds a right y axis with its own range.
     pub fn with_right(self, right: Axis<'a>) -> Self {
         Self { right: Some(right), ..self }
+    }
+
+    /// Marks `x` with a dashed vertical line labelled `label` (replacing any marker).
+    pub fn with_marker(self, x: f64, label: &'a str) -> Self {
+        Self { marker: Some(Marker { x, label }), ..self }
     }
 
     /// Sets the picture size in pixels.
@@ -252,55 +430,43 @@ impl<'a> Curves<'a> {
         y_axis_range(&self.lines(), right)
     }
 
+    /// The range `render` gives the x axis: the span of every series' finite points and of the
+    /// marker (see `render`).
+    pub fn x_range(&self) -> Range<f64> {
+        x_axis_range(&self.lines(), self.marker)
+    }
+
     /// Draws the plot into an RGB picture `[height, width, 3]`.
     ///
     /// Layout, top to bottom: the title, the legend (one entry per drawn curve, wrapped into
     /// rows, at most a third of the height, so it never covers the data), then the plot with
     /// the x description below and the y descriptions at the sides. The x range spans the
-    /// finite points of all series; each y range spans its axis' finite values plus 5 % on
+    /// finite points of all series and the marker, widened by 5 % on both sides when there is a
+    /// marker, so that one at the first or last point stays clear of the axes (a single x gets
+    /// ±5 % of its value, or ±0.5 around 0); each y range spans its axis' finite values plus 5 % on
     /// both sides (a constant series gets ±5 % of its value, or ±0.5 around 0), except that an
     /// axis with at least 200 values leaves its highest 0.5 % above the range: those points are
     /// drawn at the top edge and the axis description says "(top 0.5 % clipped)". Runs of
     /// consecutive finite points are drawn as lines; a lone finite point, and every point of a
     /// series of at most 60, as a dot. An axis without a finite value gets the range [0, 1];
-    /// with no finite value at all the plot says so in its middle.
+    /// with no finite value at all the plot says so in its middle. The marker is a dashed line
+    /// from the bottom to the top of the plot, under the curves and in a colour no series uses,
+    /// with its label on a white box over them at the top: right of the line in the left half of
+    /// the plot, left of it in the right half.
     ///
     /// Errors (`InvalidInput`) for a size outside [`Curves::MIN_SIZE`] ..= [`Curves::MAX_SIDE`];
     /// drawing errors, which should not happen, are returned rather than panicking.
     pub fn render(&self) -> io::Result<RgbImage> {
         let (w, h) = (self.width, self.height);
-        if w < Self::MIN_SIZE.0 || h < Self::MIN_SIZE.1 || w > Self::MAX_SIDE || h > Self::MAX_SIDE
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "curves picture of {w}x{h} (width x height): expected at least {}x{} and \
-                     sides at most {}",
-                    Self::MIN_SIZE.0,
-                    Self::MIN_SIZE.1,
-                    Self::MAX_SIDE
-                ),
-            ));
-        }
-        font()?;
-        let (width, height) = (w as usize, h as usize);
-        let mut pixels = vec![255u8; width * height * 3];
-        {
-            let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-            root.fill(&WHITE).map_err(draw_err)?;
-            self.draw(&root)?;
-            root.present().map_err(draw_err)?;
-        }
-        Ok(RgbImage { width, height, pixels })
+        check_size("curves picture", w, h)?;
+        draw_picture(w, h, |root| self.draw(root, scale(w, h), TITLE_SIZE))
     }
 
-    /// Draws everything onto `root` (white already).
-    fn draw(&self, root: &DrawingArea<BitMapBackend, Shift>) -> io::Result<()> {
-        // Sizes scale with the picture; 1000×600 is scale 1.
-        let s =
-            (f64::from(self.width) / 1000.0).min(f64::from(self.height) / 600.0).clamp(0.4, 4.0);
+    /// Draws everything onto `root` (white already) at scale `s`, the title `title_size` points
+    /// high at scale 1.
+    fn draw(&self, root: &Area, s: f64, title_size: f64) -> io::Result<()> {
         let px = |v: f64| (v * s).round().max(1.0) as i32;
-        let title_style = TextStyle::from((FONT, 22.0 * s).into_font()).color(&BLACK);
+        let title_style = TextStyle::from((FONT, title_size * s).into_font()).color(&BLACK);
         let text_style = TextStyle::from((FONT, 15.0 * s).into_font()).color(&BLACK);
         let tick_style = TextStyle::from((FONT, 13.0 * s).into_font()).color(&RGBColor(60, 60, 60));
 
@@ -323,7 +489,7 @@ impl<'a> Curves<'a> {
         draw_legend(&legend_band, &lines, &legend, &text_style, px)?;
 
         // Ranges, ticks and their formats.
-        let x_range = padded_range(lines.iter().flat_map(|l| l.xs()), 0.0);
+        let x_range = x_axis_range(&lines, self.marker);
         let (y_range, left_clipped) = y_axis_range(&lines, false);
         let (y2_range, right_clipped) = y_axis_range(&lines, true);
         let clipped = |label: &str, clipped: bool| {
@@ -396,6 +562,16 @@ impl<'a> Curves<'a> {
                 .map_err(draw_err)?;
         }
 
+        // The marker's label goes over the curves, its line under them.
+        let marker = self.marker.filter(Marker::drawn);
+        if let Some(marker) = marker {
+            let line = ShapeStyle::from(&MARKER_COLOR).stroke_width(px(2.0) as u32);
+            let dashes = [(marker.x, y_range.start), (marker.x, y_range.end)];
+            chart
+                .draw_series(DashedLineSeries::new(dashes, px(8.0), px(5.0), line))
+                .map_err(draw_err)?;
+        }
+
         // Raw values first, then the darker moving averages on top of all of them.
         for line in lines.iter().filter(|l| !l.average).chain(lines.iter().filter(|l| l.average)) {
             let style =
@@ -419,6 +595,29 @@ impl<'a> Curves<'a> {
                     chart.draw_series(marks).map_err(draw_err)?;
                 }
             }
+        }
+
+        if let Some(marker) = marker {
+            let (tw, th) =
+                plot_area.estimate_text_size(marker.label, &text_style).map_err(draw_err)?;
+            let (tw, th) = (tw as i32, th as i32);
+            let (gap, pad) = (px(6.0), px(3.0));
+            let left = if marker.x < (x_range.start + x_range.end) / 2.0 {
+                gap
+            } else {
+                -gap - tw - 2 * pad
+            };
+            let label = EmptyElement::at((marker.x, y_range.end))
+                + Rectangle::new(
+                    [(left, gap), (left + tw + 2 * pad, gap + th + 2 * pad)],
+                    WHITE.mix(0.85).filled(),
+                )
+                + Text::new(
+                    marker.label.to_string(),
+                    (left + pad, gap + pad),
+                    text_style.color(&MARKER_COLOR),
+                );
+            chart.draw_series(std::iter::once(label)).map_err(draw_err)?;
         }
 
         if lines.iter().all(|l| l.runs.is_empty()) {
@@ -527,7 +726,7 @@ const ENTRY_GAP: f64 = 26.0;
 
 /// Wraps the legend entries into rows no wider than the picture, at most a third of its height.
 fn layout_legend(
-    root: &DrawingArea<BitMapBackend, Shift>,
+    root: &Area,
     entries: &[Line],
     style: &TextStyle,
     px: impl Fn(f64) -> i32,
@@ -577,7 +776,7 @@ fn layout_legend(
 }
 
 fn draw_legend(
-    band: &DrawingArea<BitMapBackend, Shift>,
+    band: &Area,
     entries: &[Line],
     layout: &LegendLayout,
     style: &TextStyle,
@@ -616,6 +815,14 @@ fn draw_legend(
 const CLIP_PERCENT: f64 = 0.5;
 /// Fewer values than this are never clipped.
 const CLIP_MIN_VALUES: usize = 200;
+
+/// The x range: `padded_range` of every line's x and the marker's (when drawn), by
+/// `MARKER_PAD` of the span when there is a marker, by nothing otherwise.
+fn x_axis_range(lines: &[Line], marker: Option<Marker>) -> Range<f64> {
+    let marker = marker.filter(Marker::drawn);
+    let pad = if marker.is_some() { MARKER_PAD } else { 0.0 };
+    padded_range(lines.iter().flat_map(|l| l.xs()).chain(marker.map(|m| m.x)), pad)
+}
 
 /// The y range of the left (`right` = false) or right axis: `padded_range` of its finite
 /// values, with the top at the (100 − `CLIP_PERCENT`)th percentile when the axis holds at least

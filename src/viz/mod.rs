@@ -1,6 +1,7 @@
 //! Pictures of a training run: the filters grid (`filters.png`), the reconstruction rows
 //! (`reconstructions.png`: originals / corrupted / reconstructions), the learning curves
-//! (`curves.png`, [`Curves`]) and the PNG encoding of all of them.
+//! (`curves.png`: a [`Curves`] plot, or a [`Figure`] of several) and the PNG encoding of all of
+//! them.
 //!
 //! [`tile_raster_images`] is a port of the Theano tutorials' `utils.tile_raster_images`
 //! (DeepLearningTutorials, `code/utils.py`) for one grayscale channel. Every function here is
@@ -10,7 +11,8 @@ mod curves;
 pub mod study_plot;
 
 pub use curves::{
-    Axis, Curves, MOVING_AVERAGE_WINDOW, RgbImage, Series, curves_png, moving_average,
+    Axis, Curves, Figure, MARKER_RGB, MOVING_AVERAGE_WINDOW, Marker, RgbImage, Series, curves_png,
+    figure_png, moving_average,
 };
 
 use std::io;
