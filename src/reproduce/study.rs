@@ -161,48 +161,34 @@ impl Study {
     }
 }
 
-/// rifai2011's one-layer cA (see `RIFAI_CHOICES`).
-const CAE_1: &[&str] = &[
-    "--model",
-    "sda",
-    "--layer",
-    "cae",
-    "--hidden",
-    "1000",
-    "--contraction",
-    "0.1",
-    "--batch",
-    "10",
-    "--pretrain-lr",
-    "0.01",
-    "--pretrain-epochs",
-    "20",
-    "--finetune-lr",
-    "0.5",
-    "--epochs",
-    "200",
-];
-/// rifai2011's two stacked cA layers.
-const CAE_2: &[&str] = &[
-    "--model",
-    "sda",
-    "--layer",
-    "cae",
-    "--hidden",
-    "1000,1000",
-    "--contraction",
-    "0.1",
-    "--batch",
-    "10",
-    "--pretrain-lr",
-    "0.01",
-    "--pretrain-epochs",
-    "20",
-    "--finetune-lr",
-    "0.5",
-    "--epochs",
-    "200",
-];
+/// rifai2011's rows: contractive layers of `$hidden` units (see `RIFAI_CHOICES`).
+macro_rules! rifai {
+    ($hidden:literal) => {
+        &[
+            "--model",
+            "sda",
+            "--layer",
+            "cae",
+            "--hidden",
+            $hidden,
+            "--contraction",
+            "0.1",
+            "--batch",
+            "10",
+            "--pretrain-lr",
+            "0.01",
+            "--pretrain-epochs",
+            "20",
+            "--finetune-lr",
+            "0.5",
+            "--epochs",
+            "200",
+        ]
+    };
+}
+const CAE_1: &[&str] = rifai!("1000");
+const CAE_2: &[&str] = rifai!("1000,1000");
+
 /// The fast study's settings, shared by its rows.
 macro_rules! fast {
     ($($extra:literal),*) => {
