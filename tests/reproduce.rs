@@ -309,3 +309,20 @@ fn collect_groups_train_runs_by_settings_and_names_the_study_rows_they_match() {
     assert_eq!(row("other-1")["n"], "1", "the fast run (30 epochs) matches no study row");
     assert_eq!(rows.len(), 3, "{rows:?}");
 }
+
+#[test]
+fn a_run_finished_after_the_plan_was_made_is_seen_as_finished() {
+    use gpu_dae::reproduce::{Plan, Shared, Study, TaskState};
+    let tmp = tempfile::tempdir().unwrap();
+    let study = Study::named("fast").unwrap();
+    let only = ["no-pretraining".to_string()];
+    let shared = Shared { limit: Some(300), backend: "cpu".into(), ..Shared::default() };
+    let plan = Plan::new(study, &tmp.path().join("study"), &[1], Some(&only), shared).unwrap();
+    let task = &plan.tasks[0];
+    assert_eq!((task.state, task.finished_now()), (TaskState::New, false));
+    // A second `reproduce` on the same directory trains it meanwhile: the plan's task must not
+    // be trained again over it.
+    let argv = task.argv(&plan.shared);
+    ok(tmp.path(), &argv.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(task.finished_now(), "{}", task.dir.display());
+}

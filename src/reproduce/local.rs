@@ -49,6 +49,13 @@ pub fn run_tasks(
     loop {
         while running.len() < jobs.max(1) && !STOP.load(Ordering::SeqCst) {
             let Some(task) = queue.next() else { break };
+            // Another process (a second `reproduce` on the same DIR) may have finished it since
+            // the plan was made: never train over a finished run.
+            if task.finished_now() {
+                done += 1;
+                eprintln!("[{done}/{total}] {}: already finished", task.name());
+                continue;
+            }
             running.push(start(program, task, shared)?);
             eprintln!("[{done}/{total}] {}: started ({})", task.name(), task.dir.display());
         }

@@ -93,6 +93,13 @@ impl Task {
         argv
     }
 
+    /// Whether its run record now holds a summary (it finished after the plan was made).
+    pub fn finished_now(&self) -> bool {
+        let record = self.dir.join("run.json");
+        record.exists()
+            && collect::read_record(&record).is_ok_and(|r| r.is_some_and(|r| r.outcome.is_some()))
+    }
+
     /// "row seed s", as progress lines name a run.
     pub fn name(&self) -> String {
         format!("{} seed {}", self.row.name, self.seed)
