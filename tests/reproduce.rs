@@ -312,11 +312,12 @@ fn collect_groups_train_runs_by_settings_and_names_the_study_rows_they_match() {
 
 #[test]
 fn a_run_finished_after_the_plan_was_made_is_seen_as_finished() {
-    use gpu_dae::reproduce::{Plan, Shared, Study, TaskState};
+    use gpu_dae::reproduce::{DataFlags, Plan, Shared, Study, TaskState};
     let tmp = tempfile::tempdir().unwrap();
     let study = Study::named("fast").unwrap();
     let only = ["no-pretraining".to_string()];
-    let shared = Shared { limit: Some(300), backend: "cpu".into(), ..Shared::default() };
+    let data = DataFlags { limit: Some(300), ..DataFlags::default() };
+    let shared = Shared { data, backend: "cpu".into(), ..Shared::default() };
     let plan = Plan::new(study, &tmp.path().join("study"), &[1], Some(&only), shared).unwrap();
     let task = &plan.tasks[0];
     assert_eq!((task.state, task.finished_now()), (TaskState::New, false));

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::cli::{BackendChoice, ReproduceArgs};
-pub use plan::{Plan, Shared, Task, TaskState};
+pub use plan::{DataFlags, Plan, Shared, Task, TaskState};
 use slurm::SlurmOptions;
 pub use study::{Published, Row, Study};
 
@@ -168,8 +168,10 @@ pub fn run(args: &ReproduceArgs, program: &Path) -> Result<(), ReproduceError> {
     let dir = args.out.clone().unwrap_or_else(|| Path::new("runs").join(study.name));
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let shared = Shared {
-        data: args.data.as_ref().map(|d| std::path::absolute(d).unwrap_or(d.clone())),
-        limit: args.limit,
+        data: DataFlags {
+            data: args.data.as_ref().map(|d| std::path::absolute(d).unwrap_or(d.clone())),
+            limit: args.limit,
+        },
         backend: args
             .device
             .backend
@@ -206,10 +208,8 @@ pub fn run(args: &ReproduceArgs, program: &Path) -> Result<(), ReproduceError> {
         count(TaskState::New)
     );
     let pending: Vec<&Task> = plan.pending().collect();
-    if let Some(sbatch) = sbatch {
-        if pending.is_empty() {
-            eprintln!("nothing to submit: every run is finished");
-        } else {
+    match sbatch {
+        Some(sbatch) if !pending.is_empty() => {
             let argvs: Vec<Vec<String>> = pending.iter().map(|t| t.argv(&plan.shared)).collect();
             let options = SlurmOptions {
                 partition: args.partition.clone(),
@@ -222,19 +222,23 @@ pub fn run(args: &ReproduceArgs, program: &Path) -> Result<(), ReproduceError> {
                 argvs.len(),
                 dir.display()
             );
-            return Ok(());
+            Ok(())
         }
-    } else {
-        let jobs = args.jobs.unwrap_or_else(|| default_jobs(args.device.backend));
-        eprintln!("running {} runs, {jobs} at a time", pending.len());
-        let ran = local::run_tasks(program, &pending, &plan.shared, jobs, done, total);
-        if let Err(e @ ReproduceError::Interrupted) = ran {
-            return Err(e);
+        Some(_) => {
+            eprintln!("nothing to submit: every run is finished");
+            report_study(&plan.study, &dir)
         }
-        report_study(&plan.study, &dir)?;
-        return ran;
+        None => {
+            let jobs = args.jobs.unwrap_or_else(|| default_jobs(args.device.backend));
+            eprintln!("running {} runs, {jobs} at a time", pending.len());
+            let ran = local::run_tasks(program, &pending, &plan.shared, jobs, done, total);
+            // After failures the finished runs are still reported; after Ctrl-C nothing is.
+            if !matches!(ran, Err(ReproduceError::Interrupted)) {
+                report_study(&plan.study, &dir)?;
+            }
+            ran
+        }
     }
-    report_study(&plan.study, &dir)
 }
 
 /// Trainings at once by default: one per hardware GPU adapter (counted on the graphics API

@@ -13,18 +13,24 @@ use crate::checkpoint::FILE_NAME;
 use crate::cli::{Cli, Command};
 use crate::train::SdaRun;
 
-/// The flags every run of a study shares: where the data comes from and the device.
+/// The data flags every run of a study shares, kept in `study.json`: a rerun must give the same.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Shared {
+pub struct DataFlags {
     /// --data DIR, if given.
     pub data: Option<PathBuf>,
     /// --limit N, if given.
     pub limit: Option<usize>,
-    /// --backend, as spelled on the command line (not stored: a run may resume elsewhere).
-    #[serde(skip)]
+}
+
+/// The flags every run of a study shares: the data, and the device (not stored: a run may
+/// resume elsewhere).
+#[derive(Clone, Debug, Default)]
+pub struct Shared {
+    /// --data and --limit.
+    pub data: DataFlags,
+    /// --backend, as spelled on the command line.
     pub backend: String,
-    /// --adapter NAME, if given (not stored).
-    #[serde(skip)]
+    /// --adapter NAME, if given.
     pub adapter: Option<String>,
 }
 
@@ -35,7 +41,7 @@ struct StudyFile {
     study: String,
     /// The data flags of its runs.
     #[serde(flatten)]
-    shared: Shared,
+    data: DataFlags,
 }
 
 /// MNIST's split sizes, for checking a row's flags before any run exists.
@@ -78,13 +84,13 @@ impl Task {
         } else {
             argv.extend(self.row.args.iter().map(|a| a.to_string()));
             argv.extend(["--seed".into(), self.seed.to_string()]);
-            if let Some(limit) = shared.limit {
+            if let Some(limit) = shared.data.limit {
                 argv.extend(["--limit".into(), limit.to_string()]);
             }
         }
         argv.extend(["--out".into(), path_arg(&self.dir)]);
         argv.extend(["--backend".into(), shared.backend.clone()]);
-        if let Some(data) = &shared.data {
+        if let Some(data) = &shared.data.data {
             argv.extend(["--data".into(), path_arg(data)]);
         }
         if let Some(adapter) = &shared.adapter {
@@ -159,7 +165,7 @@ impl Plan {
     pub fn save_study_file(&self) -> Result<(), ReproduceError> {
         let write = |path: &Path, e| ReproduceError::Write { path: path.into(), source: e };
         std::fs::create_dir_all(&self.dir).map_err(|e| write(&self.dir, e))?;
-        let file = StudyFile { study: self.study.name.into(), shared: self.shared.clone() };
+        let file = StudyFile { study: self.study.name.into(), data: self.shared.data.clone() };
         let path = self.dir.join(STUDY_FILE);
         let json = serde_json::to_vec_pretty(&file).expect("a StudyFile always serialises");
         crate::output::write_atomic(&path, &json).map_err(|e| write(&path, e))
@@ -204,18 +210,17 @@ fn check_study_file(dir: &Path, study: &Study, shared: &Shared) -> Result<(), Re
     if file.study != study.name {
         return Err(other(format!("holds runs of the study {}, not {}", file.study, study.name)));
     }
-    let data_flags = |s: &Shared| (s.data.clone(), s.limit);
-    if data_flags(&file.shared) != data_flags(shared) {
-        let flags = |s: &Shared| {
+    if file.data != shared.data {
+        let flags = |f: &DataFlags| {
             let data =
-                s.data.as_ref().map_or("the built-in MNIST".into(), |d| d.display().to_string());
-            let limit = s.limit.map_or("no --limit".into(), |n| format!("--limit {n}"));
+                f.data.as_ref().map_or("the built-in MNIST".into(), |d| d.display().to_string());
+            let limit = f.limit.map_or("no --limit".into(), |n| format!("--limit {n}"));
             format!("data {data}, {limit}")
         };
         return Err(other(format!(
             "its runs were made with {}, not {}",
-            flags(&file.shared),
-            flags(shared)
+            flags(&file.data),
+            flags(&shared.data)
         )));
     }
     Ok(())
