@@ -470,11 +470,13 @@ fn divergence_keeps_the_last_good_checkpoint() {
 }
 
 /// The checkpoints of tests/fixtures/format-1 (written before the backend and trainer
-/// redesign; its README says how), each resumed by this version, end bit-identical to the same
-/// run made straight through: the `progress` fields and tensor names of that format still
-/// resume.
+/// redesign; its README says how), each resumed by this version, end where the same run made
+/// straight through ends: the `progress` fields and tensor names of that format still resume.
+/// Within `Tol::STEPS`, not bit for bit: the fixtures were trained by the CPU's earlier GEMM
+/// kernels (faer's), whose rounding the current ones do not repeat; a resume at the wrong
+/// step, minibatch or noise draw would differ by far more.
 #[test]
-fn checkpoints_written_before_the_redesign_resume_bit_identical() {
+fn checkpoints_written_before_the_redesign_resume_where_a_straight_run_ends() {
     use gpu_dae::train::Settings;
     let data = small_data();
     let be = Cpu::new();
@@ -501,7 +503,14 @@ fn checkpoints_written_before_the_redesign_resume_bit_identical() {
             .unwrap_or_else(|e| panic!("{name}: the straight run trains: {e}"));
         session_run(model, resumed.path(), &Silent, true, train)
             .unwrap_or_else(|e| panic!("{name}: the fixture resumes: {e}"));
-        assert_same_checkpoints(straight.path(), resumed.path());
+        let (want, got) = (tensor_bits(straight.path()), tensor_bits(resumed.path()));
+        assert_eq!(want.len(), got.len(), "{name}: the same tensors");
+        for (w, g) in want.iter().zip(&got) {
+            assert_eq!((&w.0, &w.1), (&g.0, &g.1), "{name}: the same names and shapes");
+            let floats = |bits: &[u32]| bits.iter().map(|&b| f32::from_bits(b)).collect::<Vec<_>>();
+            let what = format!("{name}: {}", w.0);
+            assert_close(&what, &floats(&g.2), &floats(&w.2), Tol::STEPS);
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::util::{Tol, assert_close};
+
 /// Runs `gpu-dae args…` in `dir` and returns its output.
 pub(crate) fn gpu_dae(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
@@ -142,6 +144,74 @@ fn the_same_seed_gives_the_same_costs() {
         csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().to_string()).collect::<Vec<_>>()
     };
     assert_eq!(read("a"), read("b"));
+}
+
+/// Every column of metrics.csv but the last (seconds), row by row.
+fn metrics_without_seconds(run: &Path) -> Vec<String> {
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    csv.lines().map(|l| l.rsplit_once(',').map_or(l, |(head, _)| head).to_string()).collect()
+}
+
+/// The CPU backend's runs are bit-identical whatever the thread count (its GEMMs split the
+/// work by columns and a fixed split of the inner dimension, never by thread), and its slower
+/// instruction sets, forced with GPU_DAE_CPU_ISA, train the same dA within rounding. A dA
+/// with 300 hidden units (its decoder's inner dimension in two parts) at batch 20, and an SdA
+/// fine-tuned at batch 1 (the single-row kernels) for the thread counts.
+#[test]
+fn cpu_runs_do_not_depend_on_the_thread_count_and_every_instruction_set_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let da = ["train", "--backend", "cpu", "--limit", "200", "--epochs", "2", "--hidden", "300"];
+    let sda = [
+        "train",
+        "--model",
+        "sda",
+        "--backend",
+        "cpu",
+        "--limit",
+        "120",
+        "--hidden",
+        "300,20",
+        "--corruption",
+        "0.1,0.2",
+        "--pretrain-epochs",
+        "1",
+        "--epochs",
+        "2",
+        "--batch",
+        "1",
+    ];
+    let run = |args: &[&str], out: &str, env: &[(&str, &str)]| {
+        let args = [args, &["--out", out]].concat();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpu-dae"));
+        cmd.args(&args).current_dir(tmp.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let output = cmd.output().expect("the gpu-dae binary runs");
+        assert!(output.status.success(), "{env:?}:\n{}", describe(&args, &output));
+        metrics_without_seconds(&tmp.path().join(out))
+    };
+    for (name, args) in [("da", &da[..]), ("sda", &sda[..])] {
+        let one = run(args, &format!("{name}-1"), &[("RAYON_NUM_THREADS", "1")]);
+        for threads in ["2", "3"] {
+            let many = run(args, &format!("{name}-{threads}"), &[("RAYON_NUM_THREADS", threads)]);
+            assert_eq!(one, many, "{name}: 1 thread against {threads}");
+        }
+        // The SdA's error rates move in steps of one example: compare the dA's costs only.
+        for isa in ["portable", "avx2"].into_iter().filter(|_| name == "da") {
+            let got = run(args, &format!("{name}-{isa}"), &[("GPU_DAE_CPU_ISA", isa)]);
+            assert_eq!(got.len(), one.len(), "{name} on {isa}: rows");
+            let numbers = |rows: &[String]| -> Vec<f32> {
+                rows.iter()
+                    .skip(1)
+                    .flat_map(|r| {
+                        r.split(',').filter_map(|v| v.parse::<f32>().ok()).collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
+            assert_close(&format!("{name} on {isa}"), &numbers(&got), &numbers(&one), Tol::STEPS);
+        }
+    }
 }
 
 #[test]

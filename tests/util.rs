@@ -324,6 +324,29 @@ macro_rules! on_every_backend {
                 }
             )*
         }
+        /// The CPU backend's slower instruction sets, forced on a processor that has faster
+        /// ones (`Cpu::with_isa`); a processor without one skips it, saying so.
+        mod on_cpu_portable {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&crate::util::cpu_with(gpu_dae::backend::cpu::Isa::Portable));
+                }
+            )*
+        }
+        mod on_cpu_avx2 {
+            $(
+                #[test]
+                fn $name() {
+                    let isa = gpu_dae::backend::cpu::Isa::Avx2;
+                    if isa.available() {
+                        super::$name(&crate::util::cpu_with(isa));
+                    } else {
+                        eprintln!("skipped: this processor has no AVX2 + FMA");
+                    }
+                }
+            )*
+        }
         mod on_gpu {
             $(
                 #[test]
@@ -338,3 +361,8 @@ macro_rules! on_every_backend {
     };
 }
 pub(crate) use on_every_backend;
+
+/// The CPU backend with its kernels on `isa` (which the processor must have).
+pub fn cpu_with(isa: gpu_dae::backend::cpu::Isa) -> gpu_dae::backend::cpu::Cpu {
+    gpu_dae::backend::cpu::Cpu::with_isa(isa).expect("the processor has this instruction set")
+}

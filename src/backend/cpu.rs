@@ -4,6 +4,10 @@
 //! large products; chosen over gemm and matrixmultiply by measurement); element-wise loops are
 //! written branch-free over `backend::math` so LLVM vectorises them.
 
+mod pool;
+mod simd;
+mod small_gemm;
+
 use std::cell::RefCell;
 
 use faer::{Accum, MatMut, MatRef, Par};
@@ -16,6 +20,8 @@ use super::ops::{
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
+
+pub use simd::{ISA_ENV, Isa};
 
 /// Element-wise work below this many elements runs on one thread (rayon's fork/join costs more).
 const PAR_MIN: usize = 1 << 16;
@@ -30,7 +36,7 @@ const GEMM_PAR_MIN: usize = 1 << 25;
 const LANES: usize = 16;
 
 /// Defines `fn $name` twice: as written, and compiled for AVX2 + FMA, picking the latter at run
-/// time when the processor has it. The element-wise kernels run several times faster that way
+/// time when the processor has it (and `Isa::chosen` allows it). The element-wise kernels run several times faster that way
 /// than with the x86-64 baseline (SSE2) while computing identical bits (Rust never contracts
 /// a·b + c into an FMA on its own).
 macro_rules! simd_kernel {
@@ -45,9 +51,7 @@ macro_rules! simd_kernel {
                 fn avx2($($arg: $ty),*) $(-> $ret)? {
                     portable($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
+                if Isa::chosen() >= Isa::Avx2 {
                     // SAFETY: the processor has the features `avx2` is compiled for.
                     return unsafe { avx2($($arg),*) };
                 }
@@ -212,9 +216,18 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     })
 }
 
-/// The CPU backend. Tensors are `Vec<f32>`; image and label sets keep their u8 values.
-#[derive(Clone, Debug, Default)]
-pub struct Cpu;
+/// The CPU backend. Tensors are `Vec<f32>`; image and label sets keep their u8 values. Its
+/// GEMM kernels run with the instruction set `isa`.
+#[derive(Clone, Copy, Debug)]
+pub struct Cpu {
+    isa: Isa,
+}
+
+impl Default for Cpu {
+    fn default() -> Self {
+        Cpu::new()
+    }
+}
 
 /// A u8 image set held by the CPU backend: pixels: [n, dim].
 pub struct CpuImages {
@@ -223,9 +236,21 @@ pub struct CpuImages {
 }
 
 impl Cpu {
-    /// The CPU backend, using rayon's global pool (one thread per core).
+    /// The CPU backend with the best instruction set the processor has (`Isa::chosen`), its
+    /// threads one per core (`RAYON_NUM_THREADS` overrides).
     pub fn new() -> Self {
-        Cpu
+        Cpu { isa: Isa::chosen() }
+    }
+
+    /// The CPU backend with its GEMMs on `isa`, or None if the processor lacks it (to test and
+    /// compare the slower paths).
+    pub fn with_isa(isa: Isa) -> Option<Self> {
+        isa.available().then_some(Cpu { isa })
+    }
+
+    /// The instruction set of its GEMM kernels.
+    pub fn isa(&self) -> Isa {
+        self.isa
     }
 }
 
@@ -236,8 +261,8 @@ impl Storage for Cpu {
 
     fn describe(&self) -> String {
         match rayon::current_num_threads() {
-            1 => "cpu (1 thread)".to_owned(),
-            n => format!("cpu ({n} threads)"),
+            1 => format!("cpu (1 thread, {})", self.isa.name()),
+            n => format!("cpu ({n} threads, {})", self.isa.name()),
         }
     }
 
@@ -277,11 +302,21 @@ macro_rules! cpu_twins {
     };
 }
 
+impl Run<Gemm<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: Gemm<'_, Vec<f32>>) {
+        gemm(self.isa, op)
+    }
+}
+
+impl Run<GemmSum<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: GemmSum<'_, Vec<f32>>) {
+        gemm_sum(self.isa, op)
+    }
+}
+
 cpu_twins! {
     LoadBatch<CpuImages> => load_batch,
     Corrupt => corrupt,
-    Gemm => gemm,
-    GemmSum => gemm_sum,
     XentLogits => xent_logits,
     SqErr => sq_err,
     CountPositive => count_positive,
@@ -379,43 +414,66 @@ fn corrupt(op: Corrupt<'_, Vec<f32>>) {
     }
 }
 
-/// `ops::Gemm`: one faer product into C (scaled by β first), then the epilogue row by row.
-fn gemm(op: Gemm<'_, Vec<f32>>) {
+/// `ops::Gemm`: the CPU's own kernels for the step's products (`small_gemm`), faer's for
+/// larger ones (scaled by β first); the epilogue on each finished slice of rows.
+fn gemm(isa: Isa, op: Gemm<'_, Vec<f32>>) {
     let Gemm { c, a, b, spec: s, epilogue } = op;
     let GemmSpec { m, n, k, .. } = s;
     let c = &mut c[..m * n];
+    let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n, i, j, row);
+    if small_gemm::takes(s, 0) {
+        small_gemm::gemm(isa, c, (&a[..m * k], &b[..k * n]), None, s, &finish);
+        return;
+    }
     let accum = scale_for_accum(c, s.beta);
     product(c, &a[..m * k], &b[..k * n], s, accum);
-    match epilogue {
+    if !matches!(epilogue, Epilogue::None) {
+        for_rows(c, n, |i, row| finish(i, 0, row));
+    }
+}
+
+/// The epilogue on row i, columns j..j + row.len() of C: [m, n].
+fn finish_row(epilogue: &Epilogue<'_, Vec<f32>>, n: usize, i: usize, j: usize, row: &mut [f32]) {
+    match *epilogue {
         Epilogue::None => {}
         Epilogue::BiasAct { bias, act } => {
-            let bias = &bias[..n];
-            for_rows(c, n, |_, row| match act {
+            let bias = &bias[j..j + row.len()];
+            match act {
                 Activation::Identity => row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b),
                 Activation::Sigmoid => bias_sigmoid_row(row, bias),
                 Activation::Relu => {
                     row.iter_mut().zip(bias).for_each(|(v, &b)| *v = (*v + b).max(0.0))
                 }
-            });
+            }
         }
         Epilogue::ActGrad { out, act } => {
-            let out = &out[..m * n];
-            for_rows(c, n, |i, row| {
-                let o = &out[i * n..(i + 1) * n];
-                row.iter_mut().zip(o).for_each(|(v, &o)| *v *= act.grad_from_output(o));
-            });
+            let o = &out[i * n + j..i * n + j + row.len()];
+            row.iter_mut().zip(o).for_each(|(v, &o)| *v *= act.grad_from_output(o));
         }
     }
 }
 
-/// `ops::GemmSum`: one product over the concatenated inner dimension, so C is swept once (the
-/// update at small batch is bound by W's memory traffic). op(A) = [op(A₁) | op(A₂)]:
+/// `ops::GemmSum`: the CPU's own broadcast kernel for the step's updates (`small_gemm`, both
+/// pairs in one multiply-add chain per element); otherwise one faer product over the
+/// concatenated inner dimension, so C is swept once. op(A) = [op(A₁) | op(A₂)]:
 /// [m, k + k2] and op(B) = [op(B₁); op(B₂)]: [k + k2, n], packed row-major as op(A)ᵀ and op(B);
 /// for the dA's update (Aᵢ stored [B, V] used transposed, Bᵢ [B, H]) the packing is four
 /// contiguous copies.
-fn gemm_sum(op: GemmSum<'_, Vec<f32>>) {
+fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
     let GemmSum { c, a1, b1, a2, b2, spec: s, k2 } = op;
     let GemmSpec { m, n, k, .. } = s;
+    if small_gemm::takes(s, k2) {
+        let second = Some((&a2[..m * k2], &b2[..k2 * n], k2));
+        small_gemm::gemm(
+            isa,
+            &mut c[..m * n],
+            (&a1[..m * k], &b1[..k * n]),
+            second,
+            s,
+            &|_, _, _| {},
+        );
+        return;
+    }
     let kt = k + k2;
     with_scratch(kt * (m + n), |scratch| {
         let (packed_at, packed_b) = scratch.split_at_mut(kt * m);

@@ -1,0 +1,629 @@
+//! The CPU backend's own GEMM kernels, for the products a training step runs: a minibatch of a
+//! few rows (or one example) against a weight matrix, and the SGD update of that matrix by a
+//! rank-B product. Larger products (evaluation chunks) go to faer (`cpu::gemm`).
+//!
+//! Two register-tiled kernels, written once over `Lanes` and compiled per instruction set:
+//! - **broadcast** (`op(A)·B`, A plain or transposed, B row-major [k, n]): C[i, j..j+w] +=
+//!   A(i, p)·B[p, j..j+w], one element of A broadcast against vectors of a row of B. It serves
+//!   the encoder x̃·W, the backward product dA·W and the updates x̃ᵀ·dH (+ dAᵀ·h), each
+//!   element a single multiply-add chain over p in order;
+//! - **dot** (`A·Bᵀ`, B stored [n, k]): C[i, j] = Σₚ A[i, p]·B[j, p] with vectors along p and a
+//!   fixed lane-sum tree at the end: the tied decoder h·Wᵀ and the backward product dZ·Wᵀ.
+//!
+//! Threads split the columns of W (the weight matrix's hidden units) the same way in every
+//! product of a step, so each core keeps its slice of W in its own cache: the broadcast
+//! kernel's C columns are W's columns, and the dot kernel splits its inner dimension (W's
+//! columns again) into parts whose partial products are then added in part order. The parts
+//! are a function of k alone (`SPLIT_K`), never of the thread count, so a run's bits do not
+//! depend on how many threads it has.
+
+use std::sync::Mutex;
+
+use super::pool::Pool;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{Avx2, Avx512};
+use super::simd::{Isa, Lanes, Portable};
+use crate::backend::GemmSpec;
+
+/// The most rows of op(A) (or, for a transposed A, the longest inner dimension) these kernels
+/// take; larger products go to faer.
+pub(super) const MAX_ROWS: usize = 256;
+
+/// Inner-dimension length of one part of a dot (`A·Bᵀ`) product: ⌈k / SPLIT_K⌉ parts.
+const SPLIT_K: usize = 256;
+
+/// Alignment of the threads' column slices and of the dot kernel's parts (one AVX-512 vector).
+const ALIGN: usize = 16;
+
+/// Rows of B ahead of the one being read that the broadcast kernel asks the cache for.
+const PREFETCH: usize = 8;
+
+/// Products of fewer multiply-adds than this run on the calling thread alone.
+const PAR_MIN: usize = 1 << 15;
+
+/// What the caller does to the finished elements of C: `finish(i, j, row)` for row i's
+/// columns j..j + row.len(), each slice once, from any thread.
+pub(super) type Finish<'a> = dyn Fn(usize, usize, &mut [f32]) + Sync + 'a;
+
+/// A read-only operand: element (i, p) at `ptr[i·rs + p·ks]`.
+#[derive(Clone, Copy)]
+struct Src {
+    ptr: *const f32,
+    rs: usize,
+    ks: usize,
+}
+
+/// One product of a broadcast GEMM: op(A) [m, k] (element (i, p) at `a`) times B [k, n]
+/// row-major with row stride `ldb`.
+#[derive(Clone, Copy)]
+struct Pair {
+    a: Src,
+    b: *const f32,
+    ldb: usize,
+    k: usize,
+}
+
+/// A written matrix: element (i, j) at `ptr[i·ld + j]`.
+#[derive(Clone, Copy)]
+struct Dst {
+    ptr: *mut f32,
+    ld: usize,
+}
+
+impl Dst {
+    /// Row i's columns `cols` as a slice.
+    ///
+    /// # Safety
+    /// The elements lie in the matrix, and no one else reads or writes them meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, i: usize, cols: std::ops::Range<usize>) -> &mut [f32] {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ptr.add(i * self.ld + cols.start), cols.len())
+        }
+    }
+}
+
+/// A broadcast GEMM: C [m, n] = α·Σ_pairs op(A)·B + β·C, its columns split into `pieces`.
+struct BcastJob {
+    pairs: [Pair; 2],
+    npairs: usize,
+    m: usize,
+    c: Dst,
+    alpha: f32,
+    beta: f32,
+    pieces: usize,
+}
+
+/// A dot GEMM: out_p [m, n] = A[:, part p]·B[:, part p]ᵀ (A [m, k], B [n, k] row-major), for
+/// part p of `parts` of k, each part's n split into `pieces`; with one part, out is C itself,
+/// scaled by α and β.
+struct DotJob {
+    a: *const f32,
+    b: *const f32,
+    m: usize,
+    k: usize,
+    parts: usize,
+    out: Dst,
+    /// Floats between one part's output and the next.
+    part_stride: usize,
+    alpha: f32,
+    beta: f32,
+}
+
+// SAFETY: the jobs' pointers are only dereferenced by the kernels below, each task writing a
+// disjoint range of the output, while the borrow they were made from is held by the caller of
+// `Pool::run`, which returns only after every task has finished.
+unsafe impl Sync for BcastJob {}
+// SAFETY: as for `BcastJob`.
+unsafe impl Sync for DotJob {}
+// SAFETY: as for `BcastJob`: tasks write disjoint ranges through it.
+unsafe impl Sync for Dst {}
+
+/// The index range of piece `t` of `pieces` over 0..len, boundaries rounded to `align`.
+fn piece(len: usize, pieces: usize, t: usize, align: usize) -> std::ops::Range<usize> {
+    let edge = |t: usize| ((len * t / pieces).div_ceil(align) * align).min(len);
+    edge(t)..edge(t + 1)
+}
+
+/// Whether `s` (with a second inner dimension k2 for `GemmSum`, else 0) runs here rather than
+/// in faer: no double transpose, few rows of op(A) (or a short inner dimension for a
+/// transposed A), and, for a `GemmSum`, no transposed B.
+pub(super) fn takes(s: GemmSpec, k2: usize) -> bool {
+    match (s.trans_a, s.trans_b) {
+        (false, false) => s.m <= MAX_ROWS,
+        (true, false) => s.k + k2 <= MAX_ROWS,
+        (false, true) => s.m <= MAX_ROWS && k2 == 0,
+        (true, true) => false,
+    }
+}
+
+/// C [m, n] = α·(op(A₁)·op(B₁) [+ op(A₂)·op(B₂)]) + β·C, then `finish` on every element, for
+/// a spec `takes` accepted; `second` is (A₂, B₂, k₂). β = 0 never reads C.
+pub(super) fn gemm(
+    isa: Isa,
+    c: &mut [f32],
+    (a, b): (&[f32], &[f32]),
+    second: Option<(&[f32], &[f32], usize)>,
+    s: GemmSpec,
+    finish: &Finish<'_>,
+) {
+    let GemmSpec { m, n, k, .. } = s;
+    let c = &mut c[..m * n];
+    if m == 0 || n == 0 {
+        return;
+    }
+    let pool = Pool::global();
+    let work = m * n * (k + second.map_or(0, |(_, _, k2)| k2));
+    let threads = if work < PAR_MIN { 1 } else { pool.threads() };
+    if s.trans_b {
+        dot(isa, pool, threads, c, (&a[..m * k], &b[..n * k]), s, finish);
+    } else {
+        let pair = |a: &[f32], b: &[f32], k: usize| Pair {
+            a: if s.trans_a {
+                Src { ptr: a[..m * k].as_ptr(), rs: 1, ks: m }
+            } else {
+                Src { ptr: a[..m * k].as_ptr(), rs: k, ks: 1 }
+            },
+            b: b[..k * n].as_ptr(),
+            ldb: n,
+            k,
+        };
+        let first = pair(a, b, k);
+        let (second, npairs) = match second {
+            Some((a2, b2, k2)) => (pair(a2, b2, k2), 2),
+            None => (first, 1),
+        };
+        let job = BcastJob {
+            pairs: [first, second],
+            npairs,
+            m,
+            c: Dst { ptr: c.as_mut_ptr(), ld: n },
+            alpha: s.alpha,
+            beta: s.beta,
+            pieces: threads,
+        };
+        let kernel = bcast_kernel(isa);
+        let task = |t: usize| {
+            let cols = piece(n, job.pieces, t, ALIGN);
+            if cols.is_empty() {
+                return;
+            }
+            // SAFETY: `kernel` matches an instruction set the processor has (`Isa`), and task
+            // t writes only columns `cols` of C, which no other task writes.
+            unsafe { kernel(&job, cols.clone()) };
+            finish_cols(job.c, 0..m, cols, finish);
+        };
+        pool.run(threads, &task);
+    }
+}
+
+/// Calls `finish` on rows `rows`, columns `cols` of `c`.
+fn finish_cols(c: Dst, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>, f: &Finish<'_>) {
+    for i in rows {
+        // SAFETY: the caller owns columns `cols` of these rows of C for the duration.
+        f(i, cols.start, unsafe { c.row(i, cols.clone()) });
+    }
+}
+
+/// The dot GEMM: split-k parts into a scratch buffer and their fixed-order sum, or C directly
+/// when k is one part.
+fn dot(
+    isa: Isa,
+    pool: &Pool,
+    threads: usize,
+    c: &mut [f32],
+    (a, b): (&[f32], &[f32]),
+    s: GemmSpec,
+    finish: &Finish<'_>,
+) {
+    let GemmSpec { m, n, k, alpha, beta, .. } = s;
+    let parts = k.div_ceil(SPLIT_K).max(1);
+    let pieces = threads.div_ceil(parts);
+    let kernel = dot_kernel(isa);
+    let mut job = DotJob {
+        a: a.as_ptr(),
+        b: b.as_ptr(),
+        m,
+        k,
+        parts,
+        out: Dst { ptr: c.as_mut_ptr(), ld: n },
+        part_stride: 0,
+        alpha,
+        beta,
+    };
+    if parts == 1 {
+        let task = |t: usize| {
+            let cols = piece(n, pieces, t, 4);
+            if cols.is_empty() {
+                return;
+            }
+            // SAFETY: as in `gemm`; task t writes only columns `cols` of C.
+            unsafe { kernel(&job, 0, cols.clone()) };
+            finish_cols(job.out, 0..m, cols, finish);
+        };
+        pool.run(pieces, &task);
+        return;
+    }
+    with_partials(parts * m * n, |partials| {
+        job.out = Dst { ptr: partials.as_mut_ptr(), ld: n };
+        job.part_stride = m * n;
+        let task = |t: usize| {
+            let (p, q) = (t / pieces, t % pieces);
+            let cols = piece(n, pieces, q, 4);
+            if !cols.is_empty() {
+                // SAFETY: as in `gemm`; task t writes only part p's columns `cols`.
+                unsafe { kernel(&job, p, cols) };
+            }
+        };
+        pool.run(parts * pieces, &task);
+        let out = Dst { ptr: c.as_mut_ptr(), ld: n };
+        // The partials as one [parts·m, n] matrix: part p's row i is row p·m + i.
+        let part_rows = Dst { ptr: partials.as_mut_ptr(), ld: n };
+        let sum = |t: usize| {
+            let cols = piece(n, threads, t, ALIGN);
+            if cols.is_empty() {
+                return;
+            }
+            for i in 0..m {
+                // SAFETY: task t alone touches these columns of the partials and of C.
+                let (acc, row) =
+                    unsafe { (part_rows.row(i, cols.clone()), out.row(i, cols.clone())) };
+                for p in 1..parts {
+                    // SAFETY: as above; part p's row is another row of the partials.
+                    let part = unsafe { part_rows.row(p * m + i, cols.clone()) };
+                    acc.iter_mut().zip(part.iter()).for_each(|(s, &v)| *s += v);
+                }
+                if beta == 0.0 {
+                    row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s);
+                } else {
+                    row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s + beta * *c);
+                }
+                finish(i, cols.start, row);
+            }
+        };
+        pool.run(threads, &sum);
+    });
+}
+
+/// Runs `f` on `len` scratch floats for split-k partial products, reused from call to call;
+/// a second caller at the same time gets a buffer of its own.
+fn with_partials(len: usize, f: impl FnOnce(&mut [f32])) {
+    static PARTIALS: Mutex<Vec<f32>> = Mutex::new(Vec::new());
+    match PARTIALS.try_lock() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len]);
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    }
+}
+
+/// The broadcast kernel compiled for `isa`: computes the columns `cols` of the job's C.
+type BcastKernel = unsafe fn(&BcastJob, std::ops::Range<usize>);
+/// The dot kernel compiled for `isa`: computes part p's columns `cols`.
+type DotKernel = unsafe fn(&DotJob, usize, std::ops::Range<usize>);
+
+fn bcast_kernel(isa: Isa) -> BcastKernel {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => bcast_avx512,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => bcast_avx2,
+        _ => bcast_portable,
+    }
+}
+
+fn dot_kernel(isa: Isa) -> DotKernel {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => dot_avx512,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => dot_avx2,
+        _ => dot_portable,
+    }
+}
+
+/// Defines the per-instruction-set entry points of the two kernels.
+macro_rules! entry_points {
+    ($($(#[$cfg:meta])* $features:literal, $lanes:ty => $bcast:ident, $dot:ident;)*) => {
+        $(
+            $(#[$cfg])*
+            #[target_feature(enable = $features)]
+            unsafe fn $bcast(job: &BcastJob, cols: std::ops::Range<usize>) {
+                // SAFETY: forwarded from the caller (features present, columns owned).
+                unsafe { bcast_cols::<$lanes>(job, cols) }
+            }
+            $(#[$cfg])*
+            #[target_feature(enable = $features)]
+            unsafe fn $dot(job: &DotJob, part: usize, cols: std::ops::Range<usize>) {
+                // SAFETY: forwarded from the caller (features present, columns owned).
+                unsafe { dot_cols::<$lanes>(job, part, cols) }
+            }
+        )*
+    };
+}
+
+entry_points! {
+    #[cfg(target_arch = "x86_64")] "avx512f,avx2,fma", Avx512 => bcast_avx512, dot_avx512;
+    #[cfg(target_arch = "x86_64")] "avx2,fma", Avx2 => bcast_avx2, dot_avx2;
+}
+
+unsafe fn bcast_portable(job: &BcastJob, cols: std::ops::Range<usize>) {
+    // SAFETY: forwarded from the caller (columns owned); the portable path needs no features.
+    unsafe { bcast_cols::<Portable>(job, cols) }
+}
+
+unsafe fn dot_portable(job: &DotJob, part: usize, cols: std::ops::Range<usize>) {
+    // SAFETY: forwarded from the caller (columns owned); the portable path needs no features.
+    unsafe { dot_cols::<Portable>(job, part, cols) }
+}
+
+/// Calls `$f::<$L, R, …>($args)` for R = `$rows` (1..=6).
+macro_rules! by_rows {
+    ($rows:expr, $f:ident::<$L:ty; $($rest:tt),*>($($arg:expr),*)) => {
+        match $rows {
+            1 => $f::<$L, 1, $($rest),*>($($arg),*),
+            2 => $f::<$L, 2, $($rest),*>($($arg),*),
+            3 => $f::<$L, 3, $($rest),*>($($arg),*),
+            4 => $f::<$L, 4, $($rest),*>($($arg),*),
+            5 => $f::<$L, 5, $($rest),*>($($arg),*),
+            _ => $f::<$L, 6, $($rest),*>($($arg),*),
+        }
+    };
+}
+
+/// The broadcast kernel over columns `cols` of C: register tiles of MR rows × NV vectors
+/// (6 × 4 with AVX-512's 32 registers, 4 × 2 otherwise; 1 × 8 or 1 × 4 for a single row, so
+/// enough independent chains hide the multiply-add latency).
+#[inline(always)]
+unsafe fn bcast_cols<L: Lanes>(job: &BcastJob, cols: std::ops::Range<usize>) {
+    // SAFETY: forwarded.
+    unsafe {
+        match (job.m == 1, L::WIDE) {
+            (true, true) => bcast_blocks::<L, 1, 8>(job, cols),
+            (true, false) => bcast_blocks::<L, 1, 4>(job, cols),
+            (false, true) => bcast_blocks::<L, 6, 4>(job, cols),
+            (false, false) => bcast_blocks::<L, 4, 2>(job, cols),
+        }
+    }
+}
+
+/// Column blocks of NV vectors (outer, so a block of B stays in L1 across the row blocks),
+/// row blocks of MR (inner).
+#[inline(always)]
+unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
+    job: &BcastJob,
+    cols: std::ops::Range<usize>,
+) {
+    let width = NV * L::N;
+    let pairs = &job.pairs[..job.npairs];
+    let mut j0 = cols.start;
+    while j0 < cols.end {
+        let w = (cols.end - j0).min(width);
+        let mut i0 = 0;
+        while i0 < job.m {
+            let rows = (job.m - i0).min(MR);
+            // SAFETY: forwarded; the tile lies inside C and the operands.
+            unsafe {
+                if w == width {
+                    by_rows!(rows, bcast_tile::<L; NV, true>(job, pairs, i0, j0, w))
+                } else {
+                    by_rows!(rows, bcast_tile::<L; NV, false>(job, pairs, i0, j0, w))
+                }
+            }
+            i0 += rows;
+        }
+        j0 += width;
+    }
+}
+
+/// Rows i0..i0 + R, columns j0..j0 + w of C = α·Σ_pairs Σₚ A(i, p)·B[p, j] + β·C, each
+/// element one multiply-add chain over the pairs and p in order. FULL: w = NV·N.
+#[inline(always)]
+unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool>(
+    job: &BcastJob,
+    pairs: &[Pair],
+    i0: usize,
+    j0: usize,
+    w: usize,
+) {
+    // SAFETY: the caller keeps rows i0..i0 + R < m and columns j0..j0 + w ≤ n; vectors past w
+    // are read and written with zero-length masks.
+    unsafe {
+        let mut lens = [L::N; NV];
+        for (v, len) in lens.iter_mut().enumerate() {
+            *len = w.saturating_sub(v * L::N).min(L::N);
+        }
+        if job.beta != 0.0 {
+            // C's tile is read at the end: ask for it now, so the loads below hide its latency.
+            for r in 0..R {
+                let row = job.c.ptr.wrapping_add((i0 + r) * job.c.ld + j0);
+                for v in 0..NV {
+                    L::prefetch(row.wrapping_add(v * L::N));
+                }
+            }
+        }
+        let mut acc = [[L::zero(); NV]; R];
+        for pair in pairs {
+            let mut a = pair.a.ptr.wrapping_add(i0 * pair.a.rs);
+            let mut b = pair.b.wrapping_add(j0);
+            for _ in 0..pair.k {
+                // No closures here: they would not inherit the caller's target features.
+                let mut bv = [L::zero(); NV];
+                let ahead = b.wrapping_add(PREFETCH * pair.ldb);
+                for v in 0..NV {
+                    L::prefetch(ahead.wrapping_add(v * L::N));
+                }
+                for (v, bv) in bv.iter_mut().enumerate() {
+                    let p = b.wrapping_add(v * L::N);
+                    *bv = if FULL { L::load(p) } else { L::load_n(p, lens[v]) };
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = L::splat(*a.wrapping_add(r * pair.a.rs));
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = L::mul_add(av, bv, *acc);
+                    }
+                }
+                a = a.wrapping_add(pair.a.ks);
+                b = b.wrapping_add(pair.ldb);
+            }
+        }
+        let (alpha, beta) = (L::splat(job.alpha), L::splat(job.beta));
+        for (r, acc) in acc.iter().enumerate() {
+            let row = job.c.ptr.wrapping_add((i0 + r) * job.c.ld + j0);
+            for (v, &acc) in acc.iter().enumerate() {
+                let p = row.wrapping_add(v * L::N);
+                let len = if FULL { L::N } else { lens[v] };
+                let mut out = L::mul(alpha, acc);
+                if job.beta != 0.0 {
+                    out = L::mul_add(beta, L::load_n(p, len), out);
+                }
+                out.store_n(p, len);
+            }
+        }
+    }
+}
+
+/// Calls `$f::<$L, R, …>($args)` for R = `$rows` (1..=4).
+macro_rules! by_rows4 {
+    ($rows:expr, $f:ident::<$L:ty; $($rest:tt),*>($($arg:expr),*)) => {
+        match $rows {
+            1 => $f::<$L, 1, $($rest),*>($($arg),*),
+            2 => $f::<$L, 2, $($rest),*>($($arg),*),
+            3 => $f::<$L, 3, $($rest),*>($($arg),*),
+            _ => $f::<$L, 4, $($rest),*>($($arg),*),
+        }
+    };
+}
+
+/// The dot kernel over part `part` of k and columns `cols` of its output: register tiles of
+/// MR rows of A × NR rows of B (4 × 4 with AVX-512, 2 × 4 otherwise; 1 × 8 or 1 × 6 for a
+/// single row).
+#[inline(always)]
+unsafe fn dot_cols<L: Lanes>(job: &DotJob, part: usize, cols: std::ops::Range<usize>) {
+    // SAFETY: forwarded.
+    unsafe {
+        match (job.m == 1, L::WIDE) {
+            (true, true) => dot_blocks::<L, 1, 8>(job, part, cols),
+            (true, false) => dot_blocks::<L, 1, 6>(job, part, cols),
+            (false, true) => dot_blocks::<L, 4, 4>(job, part, cols),
+            (false, false) => dot_blocks::<L, 2, 4>(job, part, cols),
+        }
+    }
+}
+
+/// Blocks of NR rows of B (outer: A's rows, a few KB, stay in L1 while B streams once), blocks
+/// of MR rows of A (inner).
+#[inline(always)]
+unsafe fn dot_blocks<L: Lanes, const MR: usize, const NR: usize>(
+    job: &DotJob,
+    part: usize,
+    cols: std::ops::Range<usize>,
+) {
+    let ks = piece(job.k, job.parts, part, ALIGN);
+    let out = Dst { ptr: job.out.ptr.wrapping_add(part * job.part_stride), ld: job.out.ld };
+    let mut j0 = cols.start;
+    while j0 < cols.end {
+        let nr = (cols.end - j0).min(NR);
+        let mut i0 = 0;
+        while i0 < job.m {
+            let rows = (job.m - i0).min(MR);
+            // SAFETY: forwarded; the tile lies inside the operands and the output.
+            unsafe {
+                match nr {
+                    1 => by_rows4!(rows, dot_tile::<L; 1>(job, &ks, out, i0, j0)),
+                    2 => by_rows4!(rows, dot_tile::<L; 2>(job, &ks, out, i0, j0)),
+                    3 => by_rows4!(rows, dot_tile::<L; 3>(job, &ks, out, i0, j0)),
+                    4 => by_rows4!(rows, dot_tile::<L; 4>(job, &ks, out, i0, j0)),
+                    5 => by_rows4!(rows, dot_tile::<L; 5>(job, &ks, out, i0, j0)),
+                    6 => by_rows4!(rows, dot_tile::<L; 6>(job, &ks, out, i0, j0)),
+                    7 => by_rows4!(rows, dot_tile::<L; 7>(job, &ks, out, i0, j0)),
+                    _ => by_rows4!(rows, dot_tile::<L; 8>(job, &ks, out, i0, j0)),
+                }
+            }
+            i0 += rows;
+        }
+        j0 += nr;
+    }
+}
+
+/// One vector step of `dot_tile`: acc[r][s] += A[i0 + r, p..p + len]·B[j0 + s, p..p + len]
+/// lane by lane (a function, not a closure, so it inherits the caller's target features).
+#[inline(always)]
+unsafe fn dot_step<L: Lanes, const R: usize, const S: usize>(
+    job: &DotJob,
+    i0: usize,
+    j0: usize,
+    p: usize,
+    len: usize,
+    acc: &mut [[L; S]; R],
+) {
+    // SAFETY: the caller keeps the rows and p..p + len inside A and B.
+    unsafe {
+        let mut av = [L::zero(); R];
+        for (r, av) in av.iter_mut().enumerate() {
+            *av = L::load_n(job.a.wrapping_add((i0 + r) * job.k + p), len);
+        }
+        let mut bv = [L::zero(); S];
+        for (s, bv) in bv.iter_mut().enumerate() {
+            *bv = L::load_n(job.b.wrapping_add((j0 + s) * job.k + p), len);
+        }
+        for (acc, &av) in acc.iter_mut().zip(&av) {
+            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                *acc = L::mul_add(av, bv, *acc);
+            }
+        }
+    }
+}
+
+/// Rows i0..i0 + R, columns j0..j0 + S of `out` = Σ_{p ∈ ks} A[i, p]·B[j, p] (scaled by α and
+/// β into C when k is one part): lane l of each accumulator sums the p ≡ l (mod N) of the
+/// part, then `Lanes::sum` adds the lanes.
+#[inline(always)]
+unsafe fn dot_tile<L: Lanes, const R: usize, const S: usize>(
+    job: &DotJob,
+    ks: &std::ops::Range<usize>,
+    out: Dst,
+    i0: usize,
+    j0: usize,
+) {
+    // SAFETY: the caller keeps rows i0..i0 + R ≤ m and j0..j0 + S ≤ n; the last vector of the
+    // part is read with a mask.
+    unsafe {
+        let mut acc = [[L::zero(); S]; R];
+        let mut p = ks.start;
+        while p + L::N <= ks.end {
+            dot_step::<L, R, S>(job, i0, j0, p, L::N, &mut acc);
+            p += L::N;
+        }
+        if p < ks.end {
+            dot_step::<L, R, S>(job, i0, j0, p, ks.end - p, &mut acc);
+        }
+        // Lane sums of up to 16 accumulators at once (`Lanes::sum16`), the tile padded with
+        // zeros; wider tiles (1 × 8 at most) fit too.
+        let mut flat = [L::zero(); 16];
+        for (r, acc) in acc.iter().enumerate() {
+            for (s, &acc) in acc.iter().enumerate() {
+                flat[r * S + s] = acc;
+            }
+        }
+        let sums = L::sum16(&flat);
+        let one_part = job.parts == 1;
+        for r in 0..R {
+            for s in 0..S {
+                let o = out.ptr.wrapping_add((i0 + r) * out.ld + j0 + s);
+                let sum = sums[r * S + s];
+                *o = if !one_part {
+                    sum
+                } else if job.beta == 0.0 {
+                    job.alpha * sum
+                } else {
+                    job.alpha * sum + job.beta * *o
+                };
+            }
+        }
+    }
+}
