@@ -187,3 +187,39 @@ impl<'a, B: Backend> SdaBench<'a, B> {
         self.run(which, steps) / steps as f64 * 1e3
     }
 }
+
+/// The minibatch sizes of `gpu-dae bench --sweep`: batch 1 (per-example SGD) to 256.
+pub const SWEEP_BATCHES: [usize; 6] = [1, 10, 20, 64, 128, 256];
+
+/// The hidden-layer sizes of `gpu-dae bench --sweep` (784-H dA): the ReLU-DAE's 225, the
+/// tutorial's 500, the SdA's 1000 and a wider 2000.
+pub const SWEEP_HIDDEN: [usize; 4] = [225, 500, 1000, 2000];
+
+/// Side of the square SGEMM `sgemm_peak_gflops` times.
+pub const PEAK_SIDE: usize = 2048;
+
+/// The machine's single-precision GEMM rate as faer reaches it on all threads: the best of three
+/// 2048³ products, GFLOP/s (2·n³ FLOPs each). The reference line of the sweep: a large GEMM is
+/// the fastest thing a CPU does with floats, so no training step can beat it.
+pub fn sgemm_peak_gflops() -> f64 {
+    use faer::{Accum, Mat, Par};
+    let n = PEAK_SIDE;
+    let a = Mat::<f32>::from_fn(n, n, |i, j| ((i * 7 + j * 3) % 11) as f32 * 0.1);
+    let b = Mat::<f32>::from_fn(n, n, |i, j| ((i * 5 + j) % 13) as f32 * 0.1);
+    let mut c = Mat::<f32>::zeros(n, n);
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        faer::linalg::matmul::matmul(
+            c.as_mut(),
+            Accum::Replace,
+            a.as_ref(),
+            b.as_ref(),
+            1.0,
+            Par::rayon(0),
+        );
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(&c);
+    2.0 * (n as f64).powi(3) / best / 1e9
+}

@@ -482,6 +482,18 @@ pub struct BenchArgs {
     /// Seconds to measure each case for (after one warm-up epoch slice).
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,
+    /// Sweep the dA over minibatch sizes 1, 10, 20, 64, 128, 256 and hidden sizes 225, 500,
+    /// 1000, 2000: s/epoch and GFLOP/s of each, beside the machine's SGEMM rate (faer,
+    /// 2048³); writes sweep.csv and sweep.png into --out.
+    #[arg(long)]
+    pub sweep: bool,
+    /// A second reference rate for --sweep's picture, GFLOP/s, with its label after a colon,
+    /// e.g. "361:OpenBLAS 2048³" (measured elsewhere: gpu-dae links no BLAS).
+    #[arg(long, value_name = "GFLOPS:LABEL", requires = "sweep")]
+    pub peak: Option<String>,
+    /// Where --sweep writes sweep.csv and sweep.png. Default: runs/bench-sweep.
+    #[arg(long, value_name = "DIR", requires = "sweep")]
+    pub out: Option<PathBuf>,
 }
 
 /// Flags of `gpu-dae reproduce`.

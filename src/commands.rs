@@ -8,15 +8,17 @@ use gpu_dae::backend::Storage;
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{Gpu, list_adapters};
 use gpu_dae::backend::timed::Timed;
-use gpu_dae::bench::{BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
+use gpu_dae::bench::{self, BenchRow, DaBench, EPOCH_EXAMPLES, SdaBench, SdaStep};
 use gpu_dae::checkpoint::{Checkpoint, DataSource};
 use gpu_dae::cli::{BackendChoice, BenchArgs, ModelKind, Preset, ReproduceArgs, TrainArgs};
 use gpu_dae::config::{AePreset, tutorial_sda};
 use gpu_dae::data::{self, DataSet, Images};
 use gpu_dae::device::{self, Engine, EnginePolicy};
 use gpu_dae::model::AutoencoderConfig;
+use gpu_dae::output;
 use gpu_dae::reproduce;
 use gpu_dae::train::{self, Console, RunRecord, Session, Settings};
+use gpu_dae::viz::sweep_plot::{self, SweepLine};
 use gpu_dae::with_engine;
 
 /// `gpu-dae train`: validate the flags (or read the checkpoint to resume), load the data, pick
@@ -168,6 +170,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    if args.sweep {
+        return bench_sweep(args, &data, &engines, &mut out);
+    }
     // The preset's batch and a larger one.
     let (label, larger) = match args.model {
         ModelKind::Da => ("dA", 128),
@@ -188,6 +193,111 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     }
     let batches = args.batch.clone().unwrap_or(vec![preset.batch, larger]);
     bench_da(args, &data, &engines, &batches, (label, config), &mut out)
+}
+
+/// `bench --sweep`: the dA (784-H, the tutorial's other settings) at every batch of
+/// `SWEEP_BATCHES` and H of `SWEEP_HIDDEN` per backend, printed as it goes and written to
+/// DIR/sweep.csv and DIR/sweep.png with the machine's SGEMM rate.
+fn bench_sweep(
+    args: &BenchArgs,
+    data: &DataSet,
+    engines: &[Engine],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if args.model != ModelKind::Da {
+        let name = clap::ValueEnum::to_possible_value(&args.model).map(|v| v.get_name().to_owned());
+        anyhow::bail!(
+            "--sweep measures the dA; leave --model out (found --model {})",
+            name.unwrap_or_default()
+        );
+    }
+    if args.batch.is_some() {
+        anyhow::bail!(
+            "--sweep measures its own batches (1, 10, 20, 64, 128, 256); leave --batch out"
+        );
+    }
+    let extra_peak = match &args.peak {
+        None => None,
+        Some(text) => {
+            let (rate, label) = text.split_once(':').unwrap_or((text, "reference"));
+            match rate.trim().parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 => Some((r, label.trim().to_string())),
+                _ => anyhow::bail!(
+                    "--peak {text}: expected GFLOPS:LABEL with GFLOPS a positive number, e.g. 361:OpenBLAS 2048³"
+                ),
+            }
+        }
+    };
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("runs/bench-sweep"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("--out {}: cannot create it: {e}", dir.display()))?;
+    let images = &data.train.images;
+    let peak = bench::sgemm_peak_gflops();
+    writeln!(
+        out,
+        "dA 784-H sweep on {} training images, about {:.1} s per case; SGEMM {n}³ (faer, all threads): {peak:.0} GFLOP/s",
+        images.n,
+        args.seconds,
+        n = bench::PEAK_SIDE
+    )?;
+    writeln!(
+        out,
+        "{:<48} {:>6} {:>6} {:>10} {:>12} {:>9} {:>8}",
+        "backend", "hidden", "batch", "ms/step", "s/epoch(50k)", "GFLOP/s", "of SGEMM"
+    )?;
+    let mut csv =
+        String::from("hidden,batch,ms_per_step,s_per_epoch,gflops,sgemm_gflops,backend\n");
+    let mut lines = Vec::new();
+    for engine in engines {
+        with_engine!(engine, |be| {
+            for hidden in bench::SWEEP_HIDDEN {
+                let config = AutoencoderConfig {
+                    n_vis: images.dim(),
+                    n_hid: hidden,
+                    ..AePreset::of(ModelKind::Da, images.dim()).model
+                };
+                let mut points = Vec::new();
+                for batch in bench::SWEEP_BATCHES {
+                    let row = DaBench::new(be, images, &config, batch).measure(args.seconds, || {});
+                    writeln!(
+                        out,
+                        "{:<48} {:>6} {:>6} {:>10.3} {:>12.2} {:>9.1} {:>7.0}%",
+                        be.describe(),
+                        hidden,
+                        batch,
+                        row.ms_per_step,
+                        row.s_per_epoch,
+                        row.gflops,
+                        100.0 * row.gflops / peak
+                    )?;
+                    csv.push_str(&format!(
+                        "{hidden},{batch},{:.4},{:.3},{:.1},{peak:.1},\"{}\"\n",
+                        row.ms_per_step,
+                        row.s_per_epoch,
+                        row.gflops,
+                        be.describe(),
+                    ));
+                    points.push((batch as f64, row.gflops));
+                }
+                let label = format!("{}: 784-{hidden}", be.describe());
+                lines.push(SweepLine { label, points });
+            }
+        });
+    }
+    let csv_path = dir.join("sweep.csv");
+    output::write_atomic(&csv_path, csv.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", csv_path.display()))?;
+    let peak_label = format!("SGEMM {n}³ (faer): {peak:.0} GFLOP/s", n = bench::PEAK_SIDE);
+    let extra_label = extra_peak.as_ref().map(|(r, l)| format!("{l}: {r:.0} GFLOP/s"));
+    let mut peaks = vec![(peak_label.as_str(), peak)];
+    if let (Some((rate, _)), Some(label)) = (&extra_peak, &extra_label) {
+        peaks.push((label.as_str(), *rate));
+    }
+    let png = dir.join("sweep.png");
+    let title = "dA training step: GFLOP/s by minibatch and hidden size";
+    sweep_plot::sweep_png(&png, title, &lines, &peaks)?;
+    writeln!(out, "wrote {} and {}", csv_path.display(), png.display())?;
+    Ok(())
 }
 
 /// The SdA's steps (the tutorial's 784-1000-1000-1000-10) per backend and minibatch size, and

@@ -306,6 +306,46 @@ fn bench_prints_the_throughput_table() {
     assert!(numbers.len() >= 5 && numbers.iter().all(|n| *n > 0.0), "{row}");
 }
 
+/// `bench --sweep` measures every batch × hidden case and writes its table and picture; its
+/// bad flags are one-line errors before any work.
+#[test]
+fn bench_sweep_writes_every_case_and_the_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "--backend", "cpu", "--sweep", "--seconds", "0.01", "--out", "sweep"];
+    let out = ok(tmp.path(), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("SGEMM 2048³ (faer, all threads)"), "{}", describe(&args, &out));
+    let csv = std::fs::read_to_string(tmp.path().join("sweep/sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("hidden,batch,ms_per_step,s_per_epoch,gflops,sgemm_gflops,backend")
+    );
+    let cases: Vec<(String, String)> = lines
+        .map(|l| {
+            // The backend, last, is quoted: "cpu (2 threads, avx512)".
+            let f: Vec<&str> = l.splitn(7, ',').collect();
+            assert!(f[2..6].iter().all(|v| v.parse::<f64>().is_ok_and(|v| v > 0.0)), "{l}");
+            assert!(f[6].starts_with("\"cpu (") && f[6].ends_with(")\""), "{l}");
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    assert_eq!(cases.len(), 24, "{csv}");
+    assert!(
+        cases.contains(&("2000".into(), "256".into()))
+            && cases.contains(&("225".into(), "1".into()))
+    );
+    let png = std::fs::read(tmp.path().join("sweep/sweep.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "sweep.png is a PNG");
+    for (bad, needle) in [
+        (&["bench", "--sweep", "--peak", "fast"][..], "--peak fast"),
+        (&["bench", "--sweep", "--model", "sda"][..], "--model sda"),
+        (&["bench", "--sweep", "--batch", "7"][..], "--batch"),
+    ] {
+        fails_with(tmp.path(), bad, &[needle]);
+    }
+}
+
 fn epoch_costs(run: &Path) -> Vec<f64> {
     let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect()

@@ -9,6 +9,7 @@
 
 mod curves;
 pub mod study_plot;
+pub mod sweep_plot;
 
 pub use curves::{
     Axis, Curves, Figure, MARKER_RGB, MOVING_AVERAGE_WINDOW, Marker, RgbImage, Series, curves_png,
