@@ -152,7 +152,8 @@ fn metrics_without_seconds(run: &Path) -> Vec<String> {
     csv.lines().map(|l| l.rsplit_once(',').map_or(l, |(head, _)| head).to_string()).collect()
 }
 
-/// The CPU backend's runs are bit-identical whatever the thread count (its GEMMs split the
+/// The CPU backend's runs (metrics and every checkpoint tensor, by a hash of its bits) are
+/// bit-identical whatever the thread count (its GEMMs split the
 /// work by columns and a fixed split of the inner dimension, never by thread), and its slower
 /// instruction sets, forced with GPU_DAE_CPU_ISA, train the same dA within rounding. A dA
 /// with 300 hidden units (its decoder's inner dimension in two parts) at batch 20, and an SdA
@@ -189,17 +190,29 @@ fn cpu_runs_do_not_depend_on_the_thread_count_and_every_instruction_set_agrees()
         }
         let output = cmd.output().expect("the gpu-dae binary runs");
         assert!(output.status.success(), "{env:?}:\n{}", describe(&args, &output));
-        metrics_without_seconds(&tmp.path().join(out))
+        let dir = tmp.path().join(out);
+        let ck = gpu_dae::checkpoint::Checkpoint::load(&dir.join("checkpoint.safetensors"))
+            .expect("the run's checkpoint loads");
+        let mut bits: Vec<String> = ck
+            .names()
+            .map(|name| {
+                let (_, data) = ck.get(name).expect("a listed tensor exists");
+                let sum = data.iter().fold(0u64, |h, v| h.rotate_left(5) ^ u64::from(v.to_bits()));
+                format!("{name}: {sum:016x}")
+            })
+            .collect();
+        bits.sort();
+        (metrics_without_seconds(&dir), bits)
     };
     for (name, args) in [("da", &da[..]), ("sda", &sda[..])] {
-        let one = run(args, &format!("{name}-1"), &[("RAYON_NUM_THREADS", "1")]);
+        let (one, one_bits) = run(args, &format!("{name}-1"), &[("RAYON_NUM_THREADS", "1")]);
         for threads in ["2", "3"] {
             let many = run(args, &format!("{name}-{threads}"), &[("RAYON_NUM_THREADS", threads)]);
-            assert_eq!(one, many, "{name}: 1 thread against {threads}");
+            assert_eq!((&one, &one_bits), (&many.0, &many.1), "{name}: 1 thread against {threads}");
         }
         // The SdA's error rates move in steps of one example: compare the dA's costs only.
         for isa in ["portable", "avx2"].into_iter().filter(|_| name == "da") {
-            let got = run(args, &format!("{name}-{isa}"), &[("GPU_DAE_CPU_ISA", isa)]);
+            let (got, _) = run(args, &format!("{name}-{isa}"), &[("GPU_DAE_CPU_ISA", isa)]);
             assert_eq!(got.len(), one.len(), "{name} on {isa}: rows");
             let numbers = |rows: &[String]| -> Vec<f32> {
                 rows.iter()
