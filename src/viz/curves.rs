@@ -182,7 +182,7 @@ pub struct Curves<'a> {
 
 /// tab10 colours (blue, orange, green, red, purple, brown), one per series in order, left axis
 /// first. The moving average uses the colour, the raw values a light tint of it.
-const PALETTE: [RGBColor; 6] = [
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::curves::{FONT, RgbImage, font};
+use super::curves::{FONT, PALETTE, RgbImage, font};
 
 /// One line of the picture: a hidden-layer size and its (batch, GFLOP/s) points.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,16 +20,6 @@ pub struct SweepLine {
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 560;
-
-/// tab10's first colours, one per line.
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
 
 fn draw_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("drawing sweep.png failed: {e}"))
