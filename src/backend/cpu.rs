@@ -1,8 +1,9 @@
 //! The CPU backend: the reference every GPU kernel is tested against, and a fast engine of its
 //! own. Each op of `backend::ops` has its twin here, a function named by the op's stem
-//! (`gemm`, `load_batch`, …). GEMMs go to faer (runtime-dispatched SIMD, rayon's threads for
-//! large products; chosen over gemm and matrixmultiply by measurement); element-wise loops are
-//! written branch-free over `backend::math` so LLVM vectorises them.
+//! (`gemm`, `load_batch`, …). A training step's GEMMs run in the backend's own kernels
+//! (`small_gemm`, on the instruction set of `simd::Isa` and the threads of `pool`); larger
+//! products go to faer (rayon's threads); element-wise loops are written branch-free over
+//! `backend::math` so LLVM vectorises them.
 
 mod pool;
 mod simd;
@@ -36,9 +37,9 @@ const GEMM_PAR_MIN: usize = 1 << 25;
 const LANES: usize = 16;
 
 /// Defines `fn $name` twice: as written, and compiled for AVX2 + FMA, picking the latter at run
-/// time when the processor has it (and `Isa::chosen` allows it). The element-wise kernels run several times faster that way
-/// than with the x86-64 baseline (SSE2) while computing identical bits (Rust never contracts
-/// a·b + c into an FMA on its own).
+/// time when the processor has it (and `Isa::chosen` allows it). The element-wise kernels run
+/// several times faster that way than with the x86-64 baseline (SSE2) while computing identical
+/// bits (Rust never contracts a·b + c into an FMA on its own).
 macro_rules! simd_kernel {
     ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*

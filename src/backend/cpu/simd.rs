@@ -369,10 +369,7 @@ mod x86 {
                 // (l + l+8), then AVX2's tree on the 8 sums.
                 let lo = _mm512_castps512_ps256(self.0);
                 let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(self.0), 1));
-                let o = _mm256_add_ps(lo, hi);
-                let q = _mm_add_ps(_mm256_castps256_ps128(o), _mm256_extractf128_ps(o, 1));
-                let d = _mm_add_ps(q, _mm_movehl_ps(q, q));
-                _mm_cvtss_f32(_mm_add_ss(d, _mm_shuffle_ps(d, d, 1)))
+                Avx2(_mm256_add_ps(lo, hi)).sum()
             }
         }
     }

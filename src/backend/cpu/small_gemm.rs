@@ -17,8 +17,6 @@
 //! are a function of k alone (`SPLIT_K`), never of the thread count, so a run's bits do not
 //! depend on how many threads it has.
 
-use std::sync::Mutex;
-
 use super::pool::Pool;
 #[cfg(target_arch = "x86_64")]
 use super::simd::{Avx2, Avx512};
@@ -245,7 +243,8 @@ fn dot(
         pool.run(pieces, &task);
         return;
     }
-    with_partials(parts * m * n, |partials| {
+    // The caller's per-thread scratch; the workers write their parts through `part_rows`.
+    super::with_scratch(parts * m * n, |partials| {
         job.out = Dst { ptr: partials.as_mut_ptr(), ld: n };
         job.part_stride = m * n;
         let task = |t: usize| {
@@ -284,21 +283,6 @@ fn dot(
         };
         pool.run(threads, &sum);
     });
-}
-
-/// Runs `f` on `len` scratch floats for split-k partial products, reused from call to call;
-/// a second caller at the same time gets a buffer of its own.
-fn with_partials(len: usize, f: impl FnOnce(&mut [f32])) {
-    static PARTIALS: Mutex<Vec<f32>> = Mutex::new(Vec::new());
-    match PARTIALS.try_lock() {
-        Ok(mut buf) => {
-            if buf.len() < len {
-                buf.resize(len, 0.0);
-            }
-            f(&mut buf[..len]);
-        }
-        Err(_) => f(&mut vec![0.0; len]),
-    }
 }
 
 /// The broadcast kernel compiled for `isa`: computes the columns `cols` of the job's C.
