@@ -1,6 +1,9 @@
 // gemm_sum: C = α·(op(A)·op(B) + op(A₂)·op(B₂)) + β·C, two products summed in one K loop (the
-// first pair's k, then the second's k2, into the same accumulators); needs gemm_tiles.wgsl.
-// Twin of `cpu::gemm_sum` (`ops::GemmSum`): the tied dA's update W −= lr·(x̃ᵀ·dH + dAᵀ·h).
+// first pair's k, then the second's k2, into the same accumulators); needs gemm_tiles.wgsl and
+// gemm_small.wgsl. Twin of `cpu::gemm_sum` (`ops::GemmSum`): the tied dA's update
+// W −= lr·(x̃ᵀ·dH + dAᵀ·h). The host picks the kernel by shape (gpu/gemm_sum.rs):
+//   gemm_sum:        the 64×64 tiles, one workgroup per tile
+//   gemm_sum_outer:  small k + k2 (the update at a minibatch): one thread four elements of C
 //   op(A₂): [m, k2] (A₂ stored [m, k2], or [k2, m] when TRANS_A)
 //   op(B₂): [k2, n] (B₂ stored [k2, n], or [n, k2] when TRANS_B)
 
@@ -46,7 +49,27 @@ fn gemm_sum(
     let i0 = wid.y * BM;
     let j0 = wid.x * BN;
     var acc: array<vec4<f32>, 4>;
-    accumulate(&acc, false, p.k, t, lid, i0, j0);
-    accumulate(&acc, true, p.k2, t, lid, i0, j0);
+    accumulate(&acc, false, p.k, 0u, p.k, t, lid, i0, j0);
+    accumulate(&acc, true, p.k2, 0u, p.k2, t, lid, i0, j0);
     store(&acc, i0, j0, lid);
+}
+
+@compute @workgroup_size(256)
+fn gemm_sum_outer(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let at = outer_at((wid.y * nwg.x + wid.x) * 256u + t);
+    if at.x >= p.m {
+        return;
+    }
+    let first = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
+    let v = outer_accumulate(first, true, p.k2, at.x, at.y);
+    for (var q = 0u; q < 4u; q++) {
+        if at.y + q < p.n {
+            let idx = at.x * p.n + at.y + q;
+            c[idx] = scaled(v[q], idx);
+        }
+    }
 }

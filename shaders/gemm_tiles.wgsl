@@ -47,8 +47,8 @@ fn put_b(kk: u32, col: u32, v: f32) {
 }
 
 // Thread t (of 256) loads its share of op(A)[i0 .. i0 + 64, k0 .. k0 + 16] (of op(A₂) when
-// `second`); kd is that matrix's inner dimension.
-fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
+// `second`), zero from column kend on; kd is that matrix's inner dimension.
+fn load_a(second: bool, kd: u32, kend: u32, t: u32, i0: u32, k0: u32) {
     if !TRANS_A {
         // A: [m, k], contiguous along k.
         if VEC_A {
@@ -57,7 +57,7 @@ fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
             let gi = i0 + r;
             let gk = k0 + q;
             var v = vec4<f32>(0.0);
-            if gi < p.m && gk < kd {
+            if gi < p.m && gk < kend {
                 v = a_vec(second, (gi * kd + gk) >> 2u);
             }
             put_a(r, q, v.x);
@@ -72,7 +72,7 @@ fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
                 let gi = i0 + r;
                 let gk = k0 + kk;
                 var v = 0.0;
-                if gi < p.m && gk < kd {
+                if gi < p.m && gk < kend {
                     v = a_at(second, gi * kd + gk);
                 }
                 put_a(r, kk, v);
@@ -86,7 +86,7 @@ fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
             let gk = k0 + kk;
             let gi = i0 + q * 4u;
             var v = vec4<f32>(0.0);
-            if gk < kd && gi < p.m {
+            if gk < kend && gi < p.m {
                 v = a_vec(second, (gk * p.m + gi) >> 2u);
             }
             tile_a[kk * 16u + q] = v;
@@ -98,7 +98,7 @@ fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
                 let gk = k0 + kk;
                 let gi = i0 + r;
                 var v = 0.0;
-                if gk < kd && gi < p.m {
+                if gk < kend && gi < p.m {
                     v = a_at(second, gk * p.m + gi);
                 }
                 put_a(r, kk, v);
@@ -108,8 +108,8 @@ fn load_a(second: bool, kd: u32, t: u32, i0: u32, k0: u32) {
 }
 
 // Thread t (of 256) loads its share of op(B)[k0 .. k0 + 16, j0 .. j0 + 64] (of op(B₂) when
-// `second`); kd is that matrix's inner dimension.
-fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
+// `second`), zero from row kend on; kd is that matrix's inner dimension.
+fn load_b(second: bool, kd: u32, kend: u32, t: u32, j0: u32, k0: u32) {
     if !TRANS_B {
         // B: [k, n], contiguous along n.
         if VEC_B {
@@ -118,7 +118,7 @@ fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
             let gk = k0 + kk;
             let gj = j0 + q * 4u;
             var v = vec4<f32>(0.0);
-            if gk < kd && gj < p.n {
+            if gk < kend && gj < p.n {
                 v = b_vec(second, (gk * p.n + gj) >> 2u);
             }
             tile_b[kk * 16u + q] = v;
@@ -130,7 +130,7 @@ fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
                 let gk = k0 + kk;
                 let gj = j0 + col;
                 var v = 0.0;
-                if gk < kd && gj < p.n {
+                if gk < kend && gj < p.n {
                     v = b_at(second, gk * p.n + gj);
                 }
                 put_b(kk, col, v);
@@ -144,7 +144,7 @@ fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
             let gj = j0 + col;
             let gk = k0 + q;
             var v = vec4<f32>(0.0);
-            if gj < p.n && gk < kd {
+            if gj < p.n && gk < kend {
                 v = b_vec(second, (gj * kd + gk) >> 2u);
             }
             put_b(q, col, v.x);
@@ -159,7 +159,7 @@ fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
                 let gj = j0 + col;
                 let gk = k0 + kk;
                 var v = 0.0;
-                if gj < p.n && gk < kd {
+                if gj < p.n && gk < kend {
                     v = b_at(second, gj * kd + gk);
                 }
                 put_b(kk, col, v);
@@ -168,20 +168,23 @@ fn load_b(second: bool, kd: u32, t: u32, j0: u32, k0: u32) {
     }
 }
 
-// acc[r][cc] += Σ_k op(A)[i0 + 4·ty + r, k] · op(B)[k, j0 + 4·tx + cc] over one pair (A₂, B₂
-// when `second`) of inner dimension kd. Call in uniform control flow (it has barriers).
+// acc[r][cc] += Σ_k op(A)[i0 + 4·ty + r, k] · op(B)[k, j0 + 4·tx + cc] for kbeg ≤ k < kend,
+// over one pair (A₂, B₂ when `second`) of inner dimension kd; kbeg is a multiple of 4 (a split
+// of K starts on a vec4 word). Call in uniform control flow (it has barriers).
 fn accumulate(
     acc: ptr<function, array<vec4<f32>, 4>>,
     second: bool,
     kd: u32,
+    kbeg: u32,
+    kend: u32,
     t: u32,
     lid: vec3<u32>,
     i0: u32,
     j0: u32,
 ) {
-    for (var k0 = 0u; k0 < kd; k0 += BK) {
-        load_a(second, kd, t, i0, k0);
-        load_b(second, kd, t, j0, k0);
+    for (var k0 = kbeg; k0 < kend; k0 += BK) {
+        load_a(second, kd, kend, t, i0, k0);
+        load_b(second, kd, kend, t, j0, k0);
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
             let av = tile_a[kk * 16u + lid.y];

@@ -7,7 +7,9 @@
 //! `util::gpu` for what happens without one. Shapes are small: a software adapter is slow.
 
 use gpu_dae::backend::cpu::Cpu;
-use gpu_dae::backend::gpu::{DeviceError, Gpu, GpuOptions, GpuTensor, list_adapters};
+use gpu_dae::backend::gpu::{
+    DeviceError, FILL, GemmKernel, GemmPath, Gpu, GpuOptions, GpuTensor, gemm_plan, list_adapters,
+};
 use gpu_dae::backend::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
     ScaleCols, SoftmaxNll, SqErr, XentLogits,
@@ -91,23 +93,74 @@ fn gemm_on<B: Backend>(be: &B, spec: GemmSpec, epilogue: EpilogueCase, seed: u64
     be.download(&c)
 }
 
-/// Runs one GEMM on both backends from the same inputs and compares C.
-fn check_gemm(gpu: &Gpu, spec: GemmSpec, epilogue: EpilogueCase, seed: u64) {
-    let got = gemm_on(gpu, spec, epilogue, seed);
+/// Every way a GEMM runs on the GPU: as its shape chooses, and each kernel family forced.
+const GEMM_PATHS: [Option<GemmPath>; 5] = [
+    None,
+    Some(GemmPath::Tiled),
+    Some(GemmPath::Split),
+    Some(GemmPath::Rows),
+    Some(GemmPath::Outer),
+];
+
+/// Runs `body` on `gpu` with every GEMM taking `path`, and returns its result with the entry
+/// points it dispatched.
+fn with_gemm_path<T>(
+    gpu: &Gpu,
+    path: Option<GemmPath>,
+    body: impl FnOnce() -> T,
+) -> (T, Vec<String>) {
+    gpu.force_gemm(path);
+    gpu.log_dispatches(true);
+    let out = body();
+    let entries = gpu.dispatch_log().into_iter().map(|d| d.entry.to_string()).collect();
+    gpu.log_dispatches(false);
+    gpu.force_gemm(None);
+    (out, entries)
+}
+
+/// The entry point a forced path must have dispatched, where the shape lets it (a `Split`
+/// needs k > 32; the outer kernel applies no epilogue and yields to the others).
+fn forced_entry(path: GemmPath, k: usize, epilogue: bool) -> Option<&'static str> {
+    match path {
+        GemmPath::Tiled => Some(if epilogue { "gemm_epilogue" } else { "gemm" }),
+        GemmPath::Split => (k > 32).then_some("gemm_part"),
+        GemmPath::Rows => Some(if epilogue { "gemm_rows_epilogue" } else { "gemm_rows" }),
+        GemmPath::Outer => (!epilogue).then_some("gemm_outer"),
+    }
+}
+
+/// Runs one GEMM on both backends from the same inputs, with the GPU's GEMMs taking `path`, and
+/// compares C; checks that the forced kernel ran.
+fn check_gemm(
+    gpu: &Gpu,
+    spec: GemmSpec,
+    epilogue: EpilogueCase,
+    seed: u64,
+    path: Option<GemmPath>,
+) {
+    let (got, entries) = with_gemm_path(gpu, path, || gemm_on(gpu, spec, epilogue, seed));
     let want = gemm_on(&Cpu::new(), spec, epilogue, seed);
-    assert_close(&format!("gemm {spec:?} epilogue {epilogue:?}"), &got, &want, Tol::gemm(spec.k));
+    let what = format!("gemm {spec:?} epilogue {epilogue:?} path {path:?}");
+    assert_close(&what, &got, &want, Tol::gemm(spec.k));
+    let applies =
+        !matches!(epilogue, EpilogueCase::None | EpilogueCase::ActGrad(Activation::Identity));
+    if let Some(entry) = path.and_then(|p| forced_entry(p, spec.k, applies)) {
+        assert!(entries.iter().any(|e| e == entry), "{what}: dispatched {entries:?}, not {entry}");
+    }
 }
 
 #[test]
 fn gemm_matches_cpu_for_every_transpose_and_scaling() {
-    let Some(gpu) = gpu("gemm_matches_cpu_for_every_transpose_and_scaling") else {
+    let Some(gpu) = own_gpu("gemm_matches_cpu_for_every_transpose_and_scaling") else {
         return;
     };
     for (s, &(m, n, k)) in GEMM_SHAPES.iter().enumerate() {
         for (trans_a, trans_b) in TRANSPOSES {
             for &(alpha, beta) in SCALINGS {
                 let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
-                check_gemm(gpu, spec, EpilogueCase::None, 100 + s as u64);
+                for path in GEMM_PATHS {
+                    check_gemm(&gpu, spec, EpilogueCase::None, 100 + s as u64, path);
+                }
             }
         }
     }
@@ -115,7 +168,7 @@ fn gemm_matches_cpu_for_every_transpose_and_scaling() {
 
 #[test]
 fn gemm_epilogues_match_cpu() {
-    let Some(gpu) = gpu("gemm_epilogues_match_cpu") else {
+    let Some(gpu) = own_gpu("gemm_epilogues_match_cpu") else {
         return;
     };
     for (s, &(m, n, k)) in GEMM_SHAPES.iter().enumerate() {
@@ -128,10 +181,47 @@ fn gemm_epilogues_match_cpu() {
         ];
         for spec in specs {
             for epilogue in EPILOGUES {
-                check_gemm(gpu, spec, epilogue, 200 + s as u64);
+                // The outer kernel applies no epilogue: forcing it falls back to the others.
+                for &path in &GEMM_PATHS[..4] {
+                    check_gemm(&gpu, spec, epilogue, 200 + s as u64, path);
+                }
             }
         }
     }
+}
+
+#[test]
+fn gemm_plans_fill_the_grid_at_the_tutorial_shapes() {
+    // (batch, n_hid, n_vis) of the dA (500-784) and the SdA's layers, at the batches where a
+    // minibatch's rows alone can fill 256 workgroups.
+    for batch in [10, 20, 128] {
+        for (hid, vis) in [(500, 784), (1000, 784), (1000, 1000)] {
+            let encode = GemmSpec::new(batch, hid, vis);
+            let decode = GemmSpec::new(batch, vis, hid).trans_b();
+            let update = GemmSpec::new(vis, hid, batch).trans_a().scaled(-0.1, 1.0);
+            let cases = [
+                ("encode", gemm_plan(&encode, None, true, None)),
+                ("decode", gemm_plan(&decode, None, true, None)),
+                ("update", gemm_plan(&update, None, false, None)),
+            ];
+            for (what, plan) in cases {
+                let groups: u32 = plan.groups.iter().product();
+                assert!(
+                    groups as usize >= FILL,
+                    "batch {batch} {hid}-{vis} {what}: {plan:?} has {groups} workgroups"
+                );
+                assert_eq!(plan.fewer, None, "batch {batch} {hid}-{vis} {what}");
+            }
+        }
+    }
+    // At batch 1 the rows kernel gives every lane at most one of K's quads: fewer workgroups,
+    // each saying why.
+    let plan = gemm_plan(&GemmSpec::new(1, 500, 784), None, true, None);
+    assert!(matches!(plan.kernel, GemmKernel::Rows { mr: 1, kl: 256 }), "{plan:?}");
+    assert!(plan.fewer.is_some_and(|f| f.contains("≤ 1")), "batch 1 encode");
+    // The tied update at batch 20 sums both products in the outer kernel.
+    let update = GemmSpec::new(784, 500, 20).trans_a().scaled(-0.1, 1.0);
+    assert_eq!(gemm_plan(&update, Some(20), false, None).kernel, GemmKernel::Outer);
 }
 
 /// C after one `GemmSum` of `spec` with second inner dimension `k2`, from inputs seeded by
@@ -151,7 +241,7 @@ fn gemm_sum_on<B: Backend>(be: &B, spec: GemmSpec, k2: usize, seed: u64) -> Vec<
 
 #[test]
 fn gemm_sum_matches_cpu_for_every_transpose_and_scaling() {
-    let Some(gpu) = gpu("gemm_sum_matches_cpu_for_every_transpose_and_scaling") else {
+    let Some(gpu) = own_gpu("gemm_sum_matches_cpu_for_every_transpose_and_scaling") else {
         return;
     };
     for (s, &(m, n, k, k2)) in GEMM_SUM_SHAPES.iter().enumerate() {
@@ -159,10 +249,19 @@ fn gemm_sum_matches_cpu_for_every_transpose_and_scaling() {
         for (trans_a, trans_b) in TRANSPOSES {
             for &(alpha, beta) in SCALINGS {
                 let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta };
-                let got = gemm_sum_on(gpu, spec, k2, seed);
                 let want = gemm_sum_on(&Cpu::new(), spec, k2, seed);
-                let what = format!("gemm_sum {spec:?} k2={k2}");
-                assert_close(&what, &got, &want, Tol::gemm(k + k2));
+                for path in [None, Some(GemmPath::Tiled), Some(GemmPath::Outer)] {
+                    let (got, entries) =
+                        with_gemm_path(&gpu, path, || gemm_sum_on(&gpu, spec, k2, seed));
+                    let what = format!("gemm_sum {spec:?} k2={k2} path {path:?}");
+                    assert_close(&what, &got, &want, Tol::gemm(k + k2));
+                    let entry = match path {
+                        Some(GemmPath::Outer) => "gemm_sum_outer",
+                        Some(_) => "gemm_sum",
+                        None => continue,
+                    };
+                    assert!(entries.iter().any(|e| e == entry), "{what}: dispatched {entries:?}");
+                }
             }
         }
     }

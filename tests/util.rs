@@ -212,8 +212,16 @@ pub fn pixels(seed: u64, n: usize) -> Vec<u8> {
 
 /// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
 /// the dA's [20, 784] × [784, 500].
-pub const GEMM_SHAPES: &[(usize, usize, usize)] =
-    &[(1, 1, 1), (7, 33, 1), (1, 7, 33), (33, 7, 784), (7, 784, 33), (65, 63, 17), (20, 500, 784)];
+pub const GEMM_SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (7, 33, 1),
+    (1, 7, 33),
+    (33, 7, 784),
+    (7, 784, 33),
+    (65, 63, 17),
+    (20, 500, 784),
+    (130, 66, 300),
+];
 
 /// Every combination of transposes.
 pub const TRANSPOSES: [(bool, bool); 4] =

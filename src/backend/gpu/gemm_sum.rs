@@ -1,10 +1,14 @@
-//! `ops::GemmSum` (shaders/gemm_sum.wgsl on shaders/gemm_tiles.wgsl): two products summed in
-//! one K loop of the tiled GEMM.
+//! `ops::GemmSum` (shaders/gemm_sum.wgsl on shaders/gemm_tiles.wgsl and gemm_small.wgsl): two
+//! products summed in one K loop, of the 64×64 tiles or, for short inner dimensions (the update
+//! at a minibatch), of the outer kernel (`gemm::plan`).
 
 use std::marker::PhantomData;
 
-use super::gemm::{TILING, tile_grid, tiling, vec4_ok};
-use super::kernel::{AnyKernel, GEMM_TILES, Kernel, Module, read, shader_file, wgsl_struct, write};
+use super::gemm::{GemmKernel, TILING, plan, tiling, vec4_ok};
+use super::kernel::{
+    AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, Module, read, shader_file, wgsl_struct,
+    write,
+};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::ops::GemmSum;
 use crate::backend::{GemmSpec, Run};
@@ -23,22 +27,34 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_sum.wgsl on gemm_tiles.wgsl.
-const MODULE: Module = Module(&[GEMM_TILES, shader_file!("gemm_sum.wgsl")]);
+/// shaders/gemm_sum.wgsl on gemm_tiles.wgsl and gemm_small.wgsl.
+const MODULE: Module = Module(&[GEMM_TILES, GEMM_SMALL, shader_file!("gemm_sum.wgsl")]);
+
+const BINDINGS: [Binding; 5] =
+    [read(1, "a"), read(2, "b"), read(3, "a2"), read(4, "b2"), write(5, "c")];
 
 const GEMM_SUM: Kernel<GemmSumParams> = Kernel {
     op: "gemm_sum",
     module: MODULE,
     entry: "gemm_sum",
-    bindings: &[read(1, "a"), read(2, "b"), read(3, "a2"), read(4, "b2"), write(5, "c")],
+    bindings: &BINDINGS,
     overrides: &TILING,
     params: PhantomData,
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_SUM];
+const GEMM_SUM_OUTER: Kernel<GemmSumParams> = Kernel {
+    op: "gemm_sum",
+    module: MODULE,
+    entry: "gemm_sum_outer",
+    bindings: &BINDINGS,
+    overrides: &TILING,
+    params: PhantomData,
+};
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_SUM, &GEMM_SUM_OUTER];
 
 impl Run<GemmSum<'_, GpuTensor>> for Gpu {
-    /// One dispatch of ⌈n/64⌉ × ⌈m/64⌉ workgroups.
+    /// One dispatch: the tiles or the outer kernel, as `gemm::plan` chooses.
     fn run(&self, op: GemmSum<'_, GpuTensor>) {
         let GemmSum { c, a1, b1, a2, b2, spec: s, k2 } = op;
         let GemmSpec { m, n, k, .. } = s;
@@ -77,6 +93,9 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
         };
         let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf];
         let mut st = self.lock();
-        self.dispatch(&mut st, (&GEMM_SUM, &overrides), &params, &bufs, tile_grid(&s));
+        let plan = plan(&s, Some(k2), false, st.force_gemm);
+        let kernel = if plan.kernel == GemmKernel::Outer { &GEMM_SUM_OUTER } else { &GEMM_SUM };
+        self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
+        st.note_fewer(plan.fewer);
     }
 }

@@ -12,9 +12,9 @@ use std::marker::PhantomData;
 /// the uniform ring): every `Params` struct fits in it.
 pub(super) const PARAMS_BYTES: u64 = 64;
 
-/// The most override constants a kernel takes (`gemm_epilogue`'s TRANS_A, TRANS_B, VEC_A, VEC_B,
-/// ACT, GRAD).
-const MAX_OVERRIDES: usize = 6;
+/// The most override constants a kernel takes (`gemm_rows_epilogue`'s TRANS_A, TRANS_B, VEC_A,
+/// VEC_B, MR, KL, ACT, GRAD).
+const MAX_OVERRIDES: usize = 8;
 
 /// One field of a WGSL struct mirrored in Rust: its name, byte offset and byte size, and the
 /// fields of a nested struct.
@@ -84,6 +84,7 @@ pub(super) const ACTIVATION: File = shader_file!("activation.wgsl");
 pub(super) const NOISE: File = shader_file!("noise.wgsl");
 pub(super) const SUMS: File = shader_file!("sums.wgsl");
 pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
+pub(super) const GEMM_SMALL: File = shader_file!("gemm_small.wgsl");
 pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
 
 /// One shader module: an op's file (last), prefixed by the helper files it calls.

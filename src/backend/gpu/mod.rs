@@ -45,6 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
+pub use gemm::{FILL, GemmKernel, GemmPath, GemmPlan, OUTER_MAX_K, ROWS_MAX_M, plan as gemm_plan};
 pub use kernel::{KernelInfo, ShaderModuleSource};
 
 use super::{Activation, Backend, Storage};
@@ -77,6 +78,24 @@ pub struct GpuCounters {
     pub param_bytes: u64,
     /// Bytes read device → host.
     pub bytes_down: u64,
+}
+
+/// One recorded dispatch, for `gpu-dae bench` (`Gpu::log_dispatches`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DispatchRecord {
+    /// The kernel's entry point.
+    pub entry: &'static str,
+    /// Its grid (x, y, z).
+    pub groups: [u32; 3],
+    /// Why a GEMM's grid is under `FILL` workgroups, when it is.
+    pub fewer: Option<String>,
+}
+
+impl DispatchRecord {
+    /// Workgroups of the grid.
+    pub fn workgroups(&self) -> u64 {
+        self.groups.iter().map(|&g| u64::from(g)).product()
+    }
 }
 
 /// A device buffer with an id for the bind-group cache; dropping it retires the bind groups that
@@ -151,6 +170,19 @@ struct State {
     partials: Option<Arc<Buf>>,
     /// MAP_READ buffer for `download`, grown as needed.
     staging: Option<wgpu::Buffer>,
+    /// The GEMM kernel family every GEMM takes, for the tests (`force_gemm`).
+    force_gemm: Option<GemmPath>,
+    /// The dispatches recorded since `log_dispatches(true)`, when on.
+    log: Option<Vec<DispatchRecord>>,
+}
+
+impl State {
+    /// Attaches a GEMM plan's reason for a small grid to the last logged dispatch.
+    fn note_fewer(&mut self, fewer: Option<String>) {
+        if let Some(last) = self.log.as_mut().and_then(|log| log.last_mut()) {
+            last.fewer = fewer;
+        }
+    }
 }
 
 /// The open command encoder and compute pass, and this submit's parameter blocks.
@@ -219,6 +251,8 @@ impl Gpu {
             counters: GpuCounters::default(),
             partials: None,
             staging: None,
+            force_gemm: None,
+            log: None,
         };
         Ok(Gpu {
             device,
@@ -245,6 +279,22 @@ impl Gpu {
     /// Zeroes the counters.
     pub fn reset_counters(&self) {
         self.lock().counters = GpuCounters::default();
+    }
+
+    /// Makes every GEMM take the kernel family `path` whatever its shape (`None`: by shape, as
+    /// `gemm_plan` chooses), so the tests reach every kernel with every shape.
+    pub fn force_gemm(&self, path: Option<GemmPath>) {
+        self.lock().force_gemm = path;
+    }
+
+    /// Starts (`true`) or stops logging each dispatch's kernel and grid; starting clears the log.
+    pub fn log_dispatches(&self, on: bool) {
+        self.lock().log = on.then(Vec::new);
+    }
+
+    /// The dispatches logged since `log_dispatches(true)`, in order.
+    pub fn dispatch_log(&self) -> Vec<DispatchRecord> {
+        self.lock().log.clone().unwrap_or_default()
     }
 
     /// Submits all recorded work and waits until the device has finished it (for timing).
@@ -361,6 +411,9 @@ impl Gpu {
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         st.counters.dispatches += 1;
+        if let Some(log) = st.log.as_mut() {
+            log.push(DispatchRecord { entry: kernel.entry, groups, fewer: None });
+        }
     }
 
     /// Submits the recorded work (parameter ring first). At most two submits are in flight: this

@@ -1,0 +1,169 @@
+// The GEMMs for shapes the 64×64 tiles leave mostly idle, shared by gemm.wgsl and gemm_sum.wgsl;
+// needs gemm_tiles.wgsl (TRANS_A, TRANS_B, VEC_A, VEC_B, a_at, b_at, a_vec, b_vec).
+//   rows:  few rows (m ≤ 64, a minibatch). A workgroup of 256 threads computes MR rows × 4·CT
+//          columns of C (CT = 256 / KL): CT column threads, four columns each, times KL lanes
+//          along K. Lane l takes K's quads 4l, 4l + 4·KL, …; the KL partial sums are then added
+//          in workgroup memory in a fixed tree (lane l += lane l + s for s = KL/2, …, 1), so the
+//          bits depend only on the shape. With TRANS_B (B stored [n, k], the tied decoder) the
+//          lanes are the fast thread index and read B's rows along k; otherwise the column
+//          threads are, and read B's rows along n.
+//   outer: a small inner dimension (the weight update at a minibatch: k = batch). One thread
+//          computes C[i, j .. j + 4] directly: no workgroup memory, no barrier.
+// The including file declares `p` (m, n), `c`, and the words of its matrices (a_vec, b_vec).
+
+// Rows of C per workgroup (1 ..= 4) and lanes along K (a power of two, 1 ..= 256).
+override MR: u32 = 4u;
+override KL: u32 = 16u;
+
+// The lanes' partial sums: red[(lane · MR + r) · CT + ct] is row r, columns 4·ct .. 4·ct + 4.
+var<workgroup> red: array<vec4<f32>, 1024>;
+
+// Column threads of a rows workgroup.
+fn rows_cts() -> u32 {
+    return 256u / KL;
+}
+
+// Thread t's (lane, column thread).
+fn rows_lane(t: u32) -> vec2<u32> {
+    if TRANS_B {
+        return vec2<u32>(t % KL, t / KL);
+    }
+    return vec2<u32>(t / rows_cts(), t % rows_cts());
+}
+
+// op(A)[i, k .. k + 4] of the pair (A₂ when `second`) of inner dimension kd, zero from column
+// kend on; k is a multiple of 4.
+fn a_quad(second: bool, kd: u32, kend: u32, i: u32, k: u32) -> vec4<f32> {
+    if !TRANS_A && VEC_A && k + 4u <= kend {
+        return a_vec(second, (i * kd + k) >> 2u);
+    }
+    var v = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+        if k + q < kend {
+            if TRANS_A {
+                v[q] = a_at(second, (k + q) * p.m + i);
+            } else {
+                v[q] = a_at(second, i * kd + k + q);
+            }
+        }
+    }
+    return v;
+}
+
+// op(B)[k, j .. j + 4] of the pair of inner dimension kd (k < kd), zero from column n on.
+fn b_row(second: bool, kd: u32, k: u32, j: u32) -> vec4<f32> {
+    if !TRANS_B && VEC_B && j + 4u <= p.n {
+        return b_vec(second, (k * p.n + j) >> 2u);
+    }
+    var v = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+        if j + q < p.n {
+            if TRANS_B {
+                v[q] = b_at(second, (j + q) * kd + k);
+            } else {
+                v[q] = b_at(second, k * p.n + j + q);
+            }
+        }
+    }
+    return v;
+}
+
+// op(B)[k .. k + 4, j] of the pair of inner dimension kd (j < n), zero from row kend on; k is a
+// multiple of 4.
+fn b_col(second: bool, kd: u32, kend: u32, k: u32, j: u32) -> vec4<f32> {
+    if TRANS_B && VEC_B && k + 4u <= kend {
+        return b_vec(second, (j * kd + k) >> 2u);
+    }
+    var v = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+        if k + q < kend {
+            if TRANS_B {
+                v[q] = b_at(second, j * kd + k + q);
+            } else {
+                v[q] = b_at(second, (k + q) * p.n + j);
+            }
+        }
+    }
+    return v;
+}
+
+// acc[r] += Σ_k op(A)[i0 + r, k] · op(B)[k, j .. j + 4] over lane `lane`'s quads of k < kd, for
+// the rows of C below m.
+fn rows_accumulate(
+    acc: ptr<function, array<vec4<f32>, 4>>,
+    second: bool,
+    kd: u32,
+    i0: u32,
+    j: u32,
+    lane: u32,
+) {
+    for (var k = 4u * lane; k < kd; k += 4u * KL) {
+        var bq: array<vec4<f32>, 4>;
+        for (var q = 0u; q < 4u; q++) {
+            if TRANS_B {
+                // bq[q] = op(B)[k .. k + 4, j + q]: the dot products' right-hand sides.
+                if j + q < p.n {
+                    bq[q] = b_col(second, kd, kd, k, j + q);
+                }
+            } else if k + q < kd {
+                // bq[q] = op(B)[k + q, j .. j + 4]: the rows that A's elements broadcast over.
+                bq[q] = b_row(second, kd, k + q, j);
+            }
+        }
+        for (var r = 0u; r < MR; r++) {
+            if i0 + r < p.m {
+                let aq = a_quad(second, kd, kd, i0 + r, k);
+                if TRANS_B {
+                    let d = vec4<f32>(dot(aq, bq[0]), dot(aq, bq[1]), dot(aq, bq[2]), dot(aq, bq[3]));
+                    (*acc)[r] += d;
+                } else {
+                    var s = fma(vec4<f32>(aq.x), bq[0], (*acc)[r]);
+                    s = fma(vec4<f32>(aq.y), bq[1], s);
+                    s = fma(vec4<f32>(aq.z), bq[2], s);
+                    (*acc)[r] = fma(vec4<f32>(aq.w), bq[3], s);
+                }
+            }
+        }
+    }
+}
+
+// Adds the KL lanes' acc in the fixed tree; afterwards red[r · CT + ct] holds the workgroup's
+// sum for row r of column thread ct. Call in uniform control flow (it has barriers).
+fn rows_reduce(acc: ptr<function, array<vec4<f32>, 4>>, lane: u32, ct: u32) {
+    let cts = rows_cts();
+    for (var r = 0u; r < MR; r++) {
+        red[(lane * MR + r) * cts + ct] = (*acc)[r];
+    }
+    workgroupBarrier();
+    for (var s = KL / 2u; s > 0u; s >>= 1u) {
+        if lane < s {
+            for (var r = 0u; r < MR; r++) {
+                let at = (lane * MR + r) * cts + ct;
+                red[at] += red[((lane + s) * MR + r) * cts + ct];
+            }
+        }
+        workgroupBarrier();
+    }
+}
+
+// Σ_k op(A)[i, k] · op(B)[k, j .. j + 4] over the pair (A₂, B₂ when `second`) of inner
+// dimension kd, added to acc in k's order.
+fn outer_accumulate(acc: vec4<f32>, second: bool, kd: u32, i: u32, j: u32) -> vec4<f32> {
+    var s = acc;
+    for (var k = 0u; k < kd; k++) {
+        var av: f32;
+        if TRANS_A {
+            av = a_at(second, k * p.m + i);
+        } else {
+            av = a_at(second, i * kd + k);
+        }
+        s = fma(vec4<f32>(av), b_row(second, kd, k, j), s);
+    }
+    return s;
+}
+
+// The (row, first column) of C that outer-kernel thread g computes, for ⌈n/4⌉ quads a row.
+fn outer_at(g: u32) -> vec2<u32> {
+    let quads = (p.n + 3u) / 4u;
+    return vec2<u32>(g / quads, (g % quads) * 4u);
+}
