@@ -491,6 +491,10 @@ pub struct BenchArgs {
     /// e.g. "361:OpenBLAS 2048³" (measured elsewhere: gpu-dae links no BLAS).
     #[arg(long, value_name = "GFLOPS:LABEL", requires = "sweep")]
     pub peak: Option<String>,
+    /// Print the cases as one JSON document (each GPU case with its step's kernels, their
+    /// grids and times, and the dispatch floor) instead of the tables.
+    #[arg(long, conflicts_with = "sweep")]
+    pub json: bool,
     /// Where --sweep writes sweep.csv and sweep.png. Default: runs/bench-sweep.
     #[arg(long, value_name = "DIR", requires = "sweep")]
     pub out: Option<PathBuf>,

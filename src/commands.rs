@@ -157,7 +157,9 @@ fn extend(run: &mut Settings, args: &TrainArgs, ck: &Checkpoint) -> anyhow::Resu
 /// size, with the GPU's dispatch, submit, readback and transfer counts.
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let data = data::load_embedded(None)?;
-    let mut out = std::io::stdout().lock();
+    // With --json the text goes nowhere and the cases are printed as one JSON document.
+    let mut out: Box<dyn Write> =
+        if args.json { Box::new(std::io::sink()) } else { Box::new(std::io::stdout().lock()) };
     let mut engines: Vec<Engine> = Vec::new();
     if args.backend != BackendChoice::Gpu {
         engines.push(Engine::Cpu(Cpu::new()));
@@ -183,7 +185,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 .batch
                 .clone()
                 .unwrap_or(vec![Preset::Tutorial.sda_batch(), Preset::Fast.sda_batch()]);
-            return bench_sda(args, &data, &engines, &batches, &mut out);
+            let cases = bench_sda(args, &data, &engines, &batches, &mut out)?;
+            return print_json(args, "sda", cases);
         }
     };
     let preset = AePreset::of(args.model, data.train.images.dim());
@@ -192,7 +195,42 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         config.standardise = Some(data.train.images.pixel_stats());
     }
     let batches = args.batch.clone().unwrap_or(vec![preset.batch, larger]);
-    bench_da(args, &data, &engines, &batches, (label, config), &mut out)
+    let cases = bench_da(args, &data, &engines, &batches, (label, config), &mut out)?;
+    print_json(args, label, cases)
+}
+
+/// With --json, the bench's cases as one JSON document on stdout: {"model", "cases": [...]}.
+fn print_json(args: &BenchArgs, model: &str, cases: Vec<serde_json::Value>) -> anyhow::Result<()> {
+    if args.json {
+        let doc = serde_json::json!({ "model": model, "cases": cases });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(())
+}
+
+/// Steps `gpu_profile::profile_steps` times per case.
+const PROFILE_STEPS: usize = 20;
+
+/// The GPU's account of one case: its step's kernels and the dispatch floor, as text lines
+/// (printed under the table) and as JSON.
+fn gpu_step_account(
+    gpu: &Gpu,
+    title: &str,
+    run: impl FnMut(usize),
+) -> (Vec<String>, serde_json::Value) {
+    let profile = bench::gpu_profile::profile_steps(gpu, PROFILE_STEPS, run);
+    let (floor, floor_timing) = bench::gpu_profile::dispatch_floor_us(gpu);
+    let mut lines = vec![format!("{title}: the kernels of one step, over {PROFILE_STEPS} steps")];
+    lines.extend(bench::gpu_profile::describe(&profile));
+    lines.push(format!(
+        "  floor: {floor:.2} µs per dispatch in a chain of dependent one-element dispatches ({floor_timing})"
+    ));
+    let json = serde_json::json!({
+        "step": profile,
+        "floor_us_per_dispatch": floor,
+        "floor_timing": floor_timing,
+    });
+    (lines, json)
 }
 
 /// `bench --sweep`: the dA (784-H, the tutorial's other settings) at every batch of
@@ -309,9 +347,11 @@ fn bench_sda(
     engines: &[Engine],
     batches: &[usize],
     out: &mut impl Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<serde_json::Value>> {
     let images = &data.train.images;
     let config = tutorial_sda(images.dim(), data::CLASSES);
+    let mut cases = Vec::new();
+    let mut gpu_notes = Vec::new();
     let layers: Vec<String> = config.hidden.iter().map(usize::to_string).collect();
     writeln!(
         out,
@@ -347,6 +387,28 @@ fn bench_sda(
                 let ms: Vec<f64> =
                     steps.iter().map(|&s| bench.ms_per_step(s, args.seconds)).collect();
                 let per_epoch = (EPOCH_EXAMPLES / batch) as f64 / 1e3;
+                for (&step, &ms) in steps.iter().zip(&ms) {
+                    let name = match step {
+                        SdaStep::Pretrain(k) => format!("pretrain L{k}"),
+                        SdaStep::Finetune => "finetune".to_string(),
+                    };
+                    let mut case = serde_json::json!({
+                        "backend": be.describe(),
+                        "batch": batch,
+                        "step": name,
+                        "ms_per_step": ms,
+                        "s_per_epoch": ms * per_epoch,
+                    });
+                    if let Engine::Gpu(gpu) = engine {
+                        let title = format!("gpu batch {batch} {name}");
+                        let (lines, json) = gpu_step_account(gpu, &title, |n| {
+                            bench.run(step, n);
+                        });
+                        gpu_notes.extend(lines);
+                        case["gpu"] = json;
+                    }
+                    cases.push(case);
+                }
                 writeln!(
                     out,
                     "{:<48} {:>6} {:>11.3} {:>11.3} {:>11.3} {:>11.3} {:>12.1} {:>12.1}",
@@ -362,7 +424,10 @@ fn bench_sda(
             }
         });
     }
-    Ok(())
+    for note in gpu_notes {
+        writeln!(out, "{note}")?;
+    }
+    Ok(cases)
 }
 
 /// The training step of an autoencoder configuration (dA, cA, ReLU-DAE) per backend and minibatch size, with the GPU's counts over an epoch
@@ -374,7 +439,8 @@ fn bench_da(
     batches: &[usize],
     (label, config): (&str, AutoencoderConfig),
     out: &mut impl Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut cases = Vec::new();
     let images = &data.train.images;
     let config = AutoencoderConfig { n_vis: images.dim(), ..config };
     writeln!(
@@ -393,9 +459,26 @@ fn bench_da(
             for &batch in batches {
                 let mut bench = DaBench::new(be, images, &config, batch);
                 let row = bench.measure(args.seconds, || {});
+                let mut case = serde_json::json!({
+                    "backend": be.describe(),
+                    "batch": batch,
+                    "ms_per_step": row.ms_per_step,
+                    "samples_per_s": row.samples_per_s,
+                    "gflops": row.gflops,
+                    "s_per_epoch": row.s_per_epoch,
+                });
                 if let Engine::Gpu(gpu) = engine {
-                    gpu_notes.push(gpu_epoch_counts(gpu, images, &config, batch, &row));
+                    let (line, epoch) = gpu_epoch_counts(gpu, images, &config, batch, &row);
+                    gpu_notes.push(line);
+                    let title = format!("gpu batch {batch}");
+                    let (lines, json) = gpu_step_account(gpu, &title, |n| {
+                        bench.run(n);
+                    });
+                    gpu_notes.extend(lines);
+                    case["gpu"] = json;
+                    case["gpu"]["epoch"] = epoch;
                 }
+                cases.push(case);
                 print_row(out, &be.describe(), &row)?;
             }
         });
@@ -424,19 +507,20 @@ fn bench_da(
             )?;
         }
     }
-    Ok(())
+    Ok(cases)
 }
 
-/// The GPU's counts over one whole epoch (⌊n_train / B⌋ steps and its single readback),
-/// measured on a 784-8 dA: dispatches, submits, readbacks and bytes depend on the step count and
-/// batch size, not on n_hid, so the small model measures the real epoch's counts quickly.
+/// The GPU's submits, readbacks and bytes over one whole epoch (⌊n_train / B⌋ steps and its
+/// single readback), measured on a 784-8 dA: they depend on the step count and batch size, not
+/// on n_hid, so the small model measures the real epoch's quickly. (Its dispatches per step are
+/// not the real model's: the GEMM kernels are chosen by shape; the step's profile counts those.)
 fn gpu_epoch_counts(
     gpu: &Gpu,
     images: &Images,
     config: &AutoencoderConfig,
     batch: usize,
     row: &BenchRow,
-) -> String {
+) -> (String, serde_json::Value) {
     let small = AutoencoderConfig { n_hid: 8, ..config.clone() };
     let mut epoch = DaBench::new(gpu, images, &small, batch);
     epoch.run(1);
@@ -445,18 +529,26 @@ fn gpu_epoch_counts(
     epoch.run(steps);
     let c = gpu.counters();
     let data_up = c.bytes_up - c.param_bytes;
-    format!(
-        "gpu batch {:>4}: {:.1} ms/step; one epoch of {steps} steps after the first: {:.2} dispatches/step, \
+    let json = serde_json::json!({
+        "steps": steps,
+        "submits": c.submits,
+        "readbacks": c.readbacks,
+        "data_bytes_up": data_up,
+        "param_bytes_up": c.param_bytes,
+        "bytes_down": c.bytes_down,
+    });
+    let line = format!(
+        "gpu batch {:>4}: {:.1} ms/step; one epoch of {steps} steps after the first: \
          {} submits, {} readback(s), {} B training data up, {:.2} MB parameters up, {:.1} KB down",
         batch,
         row.ms_per_step,
-        c.dispatches as f64 / steps as f64,
         c.submits,
         c.readbacks,
         data_up,
         c.param_bytes as f64 / 1e6,
         c.bytes_down as f64 / 1e3,
-    )
+    );
+    (line, json)
 }
 
 fn print_row(out: &mut impl Write, backend: &str, r: &BenchRow) -> std::io::Result<()> {

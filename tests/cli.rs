@@ -425,6 +425,93 @@ fn gpu_training_gives_the_cpu_costs() {
     );
 }
 
+/// `bench --json` on the GPU: every dispatch of the step is accounted for (the kernels' counts
+/// add up to the dispatches per step), each kernel timed by timestamps (lavapipe has them), the
+/// GEMMs with their work and rates, and the dispatch floor.
+#[test]
+fn bench_json_accounts_for_every_gpu_dispatch() {
+    if crate::util::gpu("cli::bench_json_accounts_for_every_gpu_dispatch").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "--backend", "gpu", "--batch", "20", "--seconds", "0.05", "--json"];
+    let out = ok(tmp.path(), &args);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: not JSON:\n{}", describe(&args, &out)));
+    assert_eq!(doc["model"], "dA");
+    let case = &doc["cases"][0];
+    assert_eq!(case["batch"], 20);
+    assert!(case["ms_per_step"].as_f64().is_some_and(|v| v > 0.0), "{case}");
+    let gpu = &case["gpu"];
+    let step = &gpu["step"];
+    assert_eq!(step["timing"], "gpu timestamps", "{step}");
+    let kernels = step["kernels"].as_array().expect("kernels");
+    let per_step: f64 = kernels.iter().map(|k| k["per_step"].as_f64().unwrap()).sum();
+    let dispatches = step["dispatches_per_step"].as_f64().unwrap();
+    assert!((per_step - dispatches).abs() < 1e-9, "{per_step} vs {dispatches}: {step}");
+    // The tutorial dA at batch 20: the rows kernel twice (encoder, backprop) and once for the
+    // decoder, the tied update in the outer kernel; every kernel timed.
+    let named = |name: &str| kernels.iter().filter(|k| k["kernel"] == name).count();
+    assert_eq!(named("gemm_rows_epilogue"), 2, "{step}");
+    assert_eq!(named("gemm_sum_outer"), 1, "{step}");
+    for k in kernels {
+        assert!(k["us"].as_f64().is_some_and(|v| v > 0.0), "{k}");
+        if k["kernel"].as_str().unwrap().starts_with("gemm") {
+            assert!(k["flops"].as_u64().is_some_and(|v| v > 0), "{k}");
+            assert!(k["gflops"].as_f64().is_some_and(|v| v > 0.0), "{k}");
+            assert!(k["workgroups"].as_u64().is_some_and(|v| v >= 256), "{k}");
+        }
+    }
+    assert!(gpu["floor_us_per_dispatch"].as_f64().is_some_and(|v| v > 0.0), "{gpu}");
+    assert_eq!(gpu["epoch"]["readbacks"], 1, "{gpu}");
+}
+
+/// A device lost mid-run (destroyed after its 120th dispatch, in epoch 2, as a driver reset
+/// would): one error line naming the adapter, the failure and the epoch, exit ≠ 0, no panic,
+/// epoch 1's checkpoint kept; resuming on a working device finishes the run.
+#[test]
+fn a_lost_gpu_device_stops_training_keeping_the_last_checkpoint() {
+    if crate::util::gpu("cli::a_lost_gpu_device_stops_training_keeping_the_last_checkpoint")
+        .is_none()
+    {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--limit",
+        "120",
+        "--epochs",
+        "3",
+        "--hidden",
+        "16",
+        "--batch",
+        "10",
+        "--backend",
+        "gpu",
+        "--out",
+        "run",
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
+        .args(args)
+        .current_dir(tmp.path())
+        .env(gpu_dae::backend::gpu::LOSE_DEVICE_ENV, "120")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}", describe(&args, &out));
+    assert!(!stderr.contains("panicked"), "{}", describe(&args, &out));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{}", describe(&args, &out));
+    for needle in ["GPU ", "device lost", "during epoch 2", "last good checkpoint is kept"] {
+        assert!(errors[0].contains(needle), "lacks {needle:?}: {}", describe(&args, &out));
+    }
+    assert_eq!(epoch_costs(&tmp.path().join("run")).len(), 1, "metrics.csv lists epoch 1 only");
+    let resume = ["train", "--resume", "run/checkpoint.safetensors", "--backend", "gpu"];
+    let resumed = ok(tmp.path(), &resume);
+    assert_eq!(epoch_costs(&tmp.path().join("run")).len(), 3, "{}", describe(&resume, &resumed));
+}
+
 #[test]
 fn an_adapter_that_does_not_exist_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -35,6 +35,13 @@ pub trait Storage {
 
     /// A short description for logs and `run.json`, e.g. "cpu (2 threads)".
     fn describe(&self) -> String;
+    /// The first device failure since the backend was made (device lost, out of memory, a
+    /// failed readback), as one line naming the device and what failed; None while all is
+    /// well. After a failure, ops do nothing and downloads return NaN: the trainer checks this
+    /// after every readback and stops, keeping the last good checkpoint.
+    fn failure(&self) -> Option<String> {
+        None
+    }
     /// A tensor of `len` zeros.
     fn zeros(&self, len: usize) -> Self::Tensor;
     /// A tensor holding a copy of `host`.

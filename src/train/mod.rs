@@ -180,6 +180,16 @@ pub enum TrainError {
     /// The checkpoint to resume from does not fit this run.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// The device failed (lost, out of memory, a readback that did not complete).
+    #[error("{what}, during {position}; training stopped: {kept}")]
+    Device {
+        /// The backend's one line: the adapter and what failed.
+        what: String,
+        /// Where the run stood, e.g. "epoch 3 (steps 1–2500)".
+        position: String,
+        /// What was kept: the last good checkpoint, or that there is none yet.
+        kept: String,
+    },
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -236,6 +246,19 @@ impl Session<'_> {
         }
         let path = self.checkpoint_path();
         ck.save(&path).map_err(|source| TrainError::Write { path, source })
+    }
+
+    /// `Device` if the backend has failed (checked after every readback, before anything read
+    /// back is used or saved), at `position`.
+    fn check_device<B: crate::backend::Storage>(
+        &self,
+        be: &B,
+        position: impl FnOnce() -> String,
+    ) -> Result<(), TrainError> {
+        match be.failure() {
+            None => Ok(()),
+            Some(what) => Err(TrainError::Device { what, position: position(), kept: self.kept() }),
+        }
     }
 
     /// The `kept` part of a divergence message: the checkpoint on disk, which is always the

@@ -131,22 +131,29 @@ pub fn drive<B: Backend, T: Trainer<B>>(
             }
         }
         let costs = trainer.collect(be, epoch.first_step, done);
+        let steps = || format!("epoch {} (steps {}–{done})", epoch.number, epoch.first_step + 1);
+        session.check_device(be, steps)?;
         session.check_finite(costs, epoch.number, epoch.lr)?;
         let seconds = t0.elapsed().as_secs_f64();
         if interrupted {
             trainer.pause(done, seconds);
             let ck = trainer.checkpoint(be, session);
-            return Err(session.save_and_stop(&ck, trainer.position(&epoch, Some(done)), epoch.lr));
+            let position = trainer.position(&epoch, Some(done));
+            session.check_device(be, || format!("the checkpoint at {position}"))?;
+            return Err(session.save_and_stop(&ck, position, epoch.lr));
         }
         let line = trainer.end_epoch(seconds, flow == Flow::Stop);
         session.progress.report(&line);
         let position = trainer.position(&epoch, None);
-        session.save_checkpoint(&trainer.checkpoint(be, session), || position.clone(), epoch.lr)?;
+        let ck = trainer.checkpoint(be, session);
+        session.check_device(be, || format!("the checkpoint after {position}"))?;
+        session.save_checkpoint(&ck, || position.clone(), epoch.lr)?;
         trainer.write_metrics(session)?;
         session.save_record()?;
         session.stop_if_interrupted(position, trainer.next_epoch().is_some())?;
     }
     let outcome = trainer.finish(be, session)?;
+    session.check_device(be, || "the final outputs".to_string())?;
     session.record.total_seconds = started.elapsed().as_secs_f64();
     session.save_record()?;
     for line in T::summary(&outcome, session) {

@@ -223,7 +223,8 @@ pub(super) fn open(opts: &GpuOptions) -> Result<Device, DeviceError> {
     }
     let desc = wgpu::DeviceDescriptor {
         label: Some("gpu-dae"),
-        required_features: wgpu::Features::empty(),
+        // Timestamps, where there are any, for `gpu-dae bench`'s per-kernel times.
+        required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
         // The adapter's own limits: the image set is one storage binding (50 000 × 784 bytes).
         required_limits: adapter.limits(),
         ..Default::default()

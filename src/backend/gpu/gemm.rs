@@ -300,6 +300,7 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
             }
         };
         let mut st = self.lock();
+        let first = st.log_len();
         let plan = plan(&s, None, epilogue.is_some(), st.force_gemm);
         let kc = match plan.kernel {
             GemmKernel::Split { kc, .. } => kc,
@@ -355,5 +356,20 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
             }
         }
         st.note_fewer(plan.fewer);
+        let e_len = match epilogue {
+            Some((_, _, 0)) => n,
+            Some(_) => m * n,
+            None => 0,
+        };
+        let (flops, bytes) = work(&s, k, e_len);
+        st.note_work(first, flops, bytes);
     }
+}
+
+/// A GEMM's useful work: 2·m·n·k flops, and the bytes of A, B, C (twice when β ≠ 0: read and
+/// written) and `e_len` epilogue elements.
+pub(super) fn work(s: &GemmSpec, k: usize, e_len: usize) -> (u64, u64) {
+    let c_passes = if s.beta == 0.0 { 1 } else { 2 };
+    let elements = s.m * k + k * s.n + c_passes * s.m * s.n + e_len;
+    (2 * (s.m * s.n * k) as u64, 4 * elements as u64)
 }

@@ -4,7 +4,7 @@
 
 use std::marker::PhantomData;
 
-use super::gemm::{GemmKernel, TILING, plan, tiling, vec4_ok};
+use super::gemm::{GemmKernel, TILING, plan, tiling, vec4_ok, work};
 use super::kernel::{
     AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, Module, read, shader_file, wgsl_struct,
     write,
@@ -93,9 +93,14 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
         };
         let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf];
         let mut st = self.lock();
+        let first = st.log_len();
         let plan = plan(&s, Some(k2), false, st.force_gemm);
         let kernel = if plan.kernel == GemmKernel::Outer { &GEMM_SUM_OUTER } else { &GEMM_SUM };
         self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
         st.note_fewer(plan.fewer);
+        // Both products, C counted once.
+        let (f1, b1) = work(&s, k, 0);
+        let (f2, b2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);
+        st.note_work(first, f1 + f2, b1 + b2 - 4 * (m * n) as u64);
     }
 }

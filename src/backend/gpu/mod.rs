@@ -35,6 +35,7 @@ pub mod kernel;
 mod load_batch;
 mod loss_passes;
 mod noise;
+mod profile;
 mod scale_cols;
 mod softmax_nll;
 mod sq_err;
@@ -47,6 +48,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use context::{AdapterRow, DeviceError, GpuOptions, list_adapters};
 pub use gemm::{FILL, GemmKernel, GemmPath, GemmPlan, OUTER_MAX_K, ROWS_MAX_M, plan as gemm_plan};
 pub use kernel::{KernelInfo, ShaderModuleSource};
+pub use profile::DispatchTime;
 
 use super::{Activation, Backend, Storage};
 use kernel::{AnyKernel, Kernel, Kernels, PARAMS_BYTES, WgslType};
@@ -81,7 +83,7 @@ pub struct GpuCounters {
 }
 
 /// One recorded dispatch, for `gpu-dae bench` (`Gpu::log_dispatches`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DispatchRecord {
     /// The kernel's entry point.
     pub entry: &'static str,
@@ -89,6 +91,13 @@ pub struct DispatchRecord {
     pub groups: [u32; 3],
     /// Why a GEMM's grid is under `FILL` workgroups, when it is.
     pub fewer: Option<String>,
+    /// Its time, when `time_dispatches` is on.
+    pub time: DispatchTime,
+    /// Useful floating-point operations (a GEMM's 2·m·n·k; 0 where not counted).
+    pub flops: u64,
+    /// Bytes its operands take in device memory, read and written once each (0 where not
+    /// counted).
+    pub bytes: u64,
 }
 
 impl DispatchRecord {
@@ -157,6 +166,24 @@ pub struct Gpu {
     dead: Arc<Mutex<Vec<u64>>>,
     next_id: AtomicU64,
     state: Mutex<State>,
+    /// The first failure: set by wgpu's error and device-lost callbacks and by failed waits
+    /// and maps (`Storage::failure`).
+    failure: Arc<Mutex<Option<String>>>,
+    /// `GPU_DAE_LOSE_DEVICE_AFTER`: the dispatch after which the device is destroyed, to test
+    /// the failure path end to end.
+    lose_after: Option<u64>,
+}
+
+/// The environment variable that makes the GPU backend destroy its device after that many
+/// dispatches, as a driver reset would: the tests' way to lose a device mid-run.
+pub const LOSE_DEVICE_ENV: &str = "GPU_DAE_LOSE_DEVICE_AFTER";
+
+/// Keeps the first failure.
+fn record(failure: &Mutex<Option<String>>, what: String) {
+    let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
+    if slot.is_none() {
+        *slot = Some(what.lines().next().unwrap_or("").trim().to_string());
+    }
 }
 
 /// Everything an op mutates, behind one lock.
@@ -174,6 +201,20 @@ struct State {
     force_gemm: Option<GemmPath>,
     /// The dispatches recorded since `log_dispatches(true)`, when on.
     log: Option<Vec<DispatchRecord>>,
+    /// How logged dispatches are timed.
+    timing: Timing,
+    /// The timestamp queries, once `time_dispatches` has needed them.
+    profiler: Option<profile::Profiler>,
+}
+
+/// How `Gpu::dispatch` times what it records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Timing {
+    Off,
+    /// Timestamps around a pass per dispatch.
+    Timestamps,
+    /// A submit and a wait per dispatch.
+    Wall,
 }
 
 impl State {
@@ -182,6 +223,22 @@ impl State {
         if let Some(last) = self.log.as_mut().and_then(|log| log.last_mut()) {
             last.fewer = fewer;
         }
+    }
+
+    /// Attaches the useful work of the op just recorded (spread over its dispatches) to the
+    /// logged dispatches from index `first` on.
+    fn note_work(&mut self, first: usize, flops: u64, bytes: u64) {
+        if let Some(log) = self.log.as_mut()
+            && let Some(head) = log.get_mut(first)
+        {
+            head.flops = flops;
+            head.bytes = bytes;
+        }
+    }
+
+    /// The index the next logged dispatch will have.
+    fn log_len(&self) -> usize {
+        self.log.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -201,6 +258,22 @@ impl Recorder {
         self.encoder.get_or_insert_with(|| {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ops") })
         })
+    }
+
+    /// A new pass for one dispatch, with `writes` around it.
+    fn timed_pass(
+        &mut self,
+        device: &wgpu::Device,
+        writes: wgpu::ComputePassTimestampWrites<'_>,
+    ) -> &mut wgpu::ComputePass<'static> {
+        let pass = self
+            .encoder(device)
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("timed op"),
+                timestamp_writes: Some(writes),
+            })
+            .forget_lifetime();
+        self.pass.insert(pass)
     }
 
     fn pass(&mut self, device: &wgpu::Device) -> &mut wgpu::ComputePass<'static> {
@@ -243,6 +316,15 @@ impl Gpu {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let failure = Arc::new(Mutex::new(None));
+        let seen = Arc::clone(&failure);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| record(&seen, e.to_string())));
+        let seen = Arc::clone(&failure);
+        device.set_device_lost_callback(move |reason, msg| {
+            let msg = if msg.is_empty() { String::new() } else { format!(": {msg}") };
+            record(&seen, format!("device lost ({reason:?}){msg}"));
+        });
+        let lose_after = std::env::var(LOSE_DEVICE_ENV).ok().and_then(|v| v.parse().ok());
         let dead = Arc::new(Mutex::new(Vec::new()));
         let state = State {
             kernels: Kernels::default(),
@@ -253,6 +335,8 @@ impl Gpu {
             staging: None,
             force_gemm: None,
             log: None,
+            timing: Timing::Off,
+            profiler: None,
         };
         Ok(Gpu {
             device,
@@ -263,6 +347,8 @@ impl Gpu {
             dead,
             next_id: AtomicU64::new(1),
             state: Mutex::new(state),
+            failure,
+            lose_after,
         })
     }
 
@@ -288,8 +374,28 @@ impl Gpu {
     }
 
     /// Starts (`true`) or stops logging each dispatch's kernel and grid; starting clears the log.
+    /// Stopping also stops `time_dispatches`.
     pub fn log_dispatches(&self, on: bool) {
-        self.lock().log = on.then(Vec::new);
+        let mut st = self.lock();
+        self.submit(&mut st);
+        st.log = on.then(Vec::new);
+        st.timing = Timing::Off;
+    }
+
+    /// Starts logging as `log_dispatches(true)` does, each dispatch timed: with timestamp
+    /// queries where the adapter has them (returns true), else by a submit and wait per
+    /// dispatch (returns false). Timing changes how work is recorded: for measuring, not
+    /// training.
+    pub fn time_dispatches(&self) -> bool {
+        let stamps = self.device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let mut st = self.lock();
+        self.submit(&mut st);
+        st.log = Some(Vec::new());
+        st.timing = if stamps { Timing::Timestamps } else { Timing::Wall };
+        if stamps && st.profiler.is_none() {
+            st.profiler = Some(profile::Profiler::new(&self.device, &self.queue));
+        }
+        stamps
     }
 
     /// The dispatches logged since `log_dispatches(true)`, in order.
@@ -308,10 +414,21 @@ impl Gpu {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Waits for the queue; a failure is recorded, not raised.
     fn wait(&self) {
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .expect("GPU device lost while waiting");
+        if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {
+            self.fail(format!("waiting for the queue: {e}"));
+        }
+    }
+
+    /// Records a failure (the first one is kept).
+    fn fail(&self, what: String) {
+        record(&self.failure, what);
+    }
+
+    /// Whether a failure has been recorded: ops then record nothing.
+    fn failed(&self) -> bool {
+        self.failure.lock().map_or(true, |f| f.is_some())
     }
 
     /// A storage buffer of at least `bytes` (rounded up to 16), zeroed unless `init` is given.
@@ -328,7 +445,10 @@ impl Gpu {
         if let Some(data) = init {
             let mut padded = data.to_vec();
             padded.resize(size as usize, 0);
-            raw.get_mapped_range_mut(..).expect("fresh mapped buffer").copy_from_slice(&padded);
+            match raw.get_mapped_range_mut(..) {
+                Ok(mut view) => view.copy_from_slice(&padded),
+                Err(e) => self.fail(format!("uploading {label} ({size} bytes): {e}")),
+            }
             raw.unmap();
             self.lock().counters.bytes_up += size;
         }
@@ -396,6 +516,12 @@ impl Gpu {
         groups: [u32; 3],
     ) {
         assert_eq!(bufs.len(), kernel.bindings.len(), "{}: wrong number of buffers", kernel.entry);
+        if self.failed() {
+            return;
+        }
+        if self.lose_after == Some(st.counters.dispatches) {
+            self.device.destroy();
+        }
         let block = bytemuck::bytes_of(params);
         assert!(block.len() <= PARAMS_BYTES as usize, "{}: parameter block too big", kernel.entry);
         if st.rec.params.len() == RING_SLOTS * self.stride {
@@ -406,13 +532,48 @@ impl Gpu {
         st.rec.params.resize(offset + self.stride, 0);
         let bind_group = self.bind_group(st, kernel, bufs);
         let pipeline = st.kernels.pipeline(&self.device, kernel, overrides).clone();
-        let pass = st.rec.pass(&self.device);
+        let index = st.log_len();
+        if let Some(log) = st.log.as_mut() {
+            let time = DispatchTime::None;
+            log.push(DispatchRecord {
+                entry: kernel.entry,
+                groups,
+                fewer: None,
+                time,
+                flops: 0,
+                bytes: 0,
+            });
+        }
+        st.counters.dispatches += 1;
+        let timed = st.timing == Timing::Timestamps && st.profiler.is_some();
+        let State { rec, profiler, .. } = st;
+        let pass = match profiler.as_mut().filter(|_| timed) {
+            Some(prof) => rec.timed_pass(&self.device, prof.writes()),
+            None => rec.pass(&self.device),
+        };
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-        st.counters.dispatches += 1;
-        if let Some(log) = st.log.as_mut() {
-            log.push(DispatchRecord { entry: kernel.entry, groups, fewer: None });
+        match st.timing {
+            Timing::Off => {}
+            Timing::Timestamps => {
+                // A pass per dispatch: its timestamps bracket this dispatch alone.
+                st.rec.pass = None;
+                let prof = st.profiler.as_mut().expect("created by time_dispatches");
+                prof.pending.push(index);
+                if prof.pending.len() == profile::PAIRS as usize {
+                    self.submit(st);
+                }
+            }
+            Timing::Wall => {
+                let t = std::time::Instant::now();
+                self.submit(st);
+                self.wait();
+                let ns = t.elapsed().as_secs_f64() * 1e9;
+                if let Some(rec) = st.log.as_mut().and_then(|log| log.get_mut(index)) {
+                    rec.time = DispatchTime::Wall(ns);
+                }
+            }
         }
     }
 
@@ -423,6 +584,11 @@ impl Gpu {
         let Some(encoder) = st.rec.encoder.take() else {
             return;
         };
+        if self.failed() {
+            // The device is gone: the recorded work is dropped, never submitted.
+            st.rec.params.clear();
+            return;
+        }
         if !st.rec.params.is_empty() {
             self.queue.write_buffer(&self.ring, 0, &st.rec.params);
             st.counters.bytes_up += st.rec.params.len() as u64;
@@ -430,12 +596,26 @@ impl Gpu {
             st.rec.params.clear();
         }
         if let Some(previous) = st.rec.last_submit.take() {
-            self.device
-                .poll(wgpu::PollType::Wait { submission_index: Some(previous), timeout: None })
-                .expect("GPU device lost while waiting");
+            let wait = wgpu::PollType::Wait { submission_index: Some(previous), timeout: None };
+            if let Err(e) = self.device.poll(wait) {
+                self.fail(format!("waiting for submit {}: {e}", st.counters.submits));
+            }
+        }
+        let mut encoder = encoder;
+        let timed = st.profiler.as_ref().is_some_and(|p| !p.pending.is_empty());
+        if let Some(prof) = st.profiler.as_ref().filter(|_| timed) {
+            prof.resolve(&mut encoder);
         }
         st.rec.last_submit = Some(self.queue.submit([encoder.finish()]));
         st.counters.submits += 1;
+        if timed {
+            let prof = st.profiler.as_mut().expect("checked above");
+            for (i, ns) in prof.collect(&self.device) {
+                if let Some(rec) = st.log.as_mut().and_then(|log| log.get_mut(i)) {
+                    rec.time = DispatchTime::Gpu(ns);
+                }
+            }
+        }
     }
 }
 
@@ -457,6 +637,11 @@ impl Storage for Gpu {
         format!("gpu ({}, {}{soft})", self.info.name, self.info.backend)
     }
 
+    fn failure(&self) -> Option<String> {
+        let what = self.failure.lock().map_or_else(|e| e.into_inner().clone(), |f| f.clone())?;
+        Some(format!("GPU {} ({}) failed: {what}", self.info.name, self.info.backend))
+    }
+
     fn zeros(&self, len: usize) -> GpuTensor {
         GpuTensor { buf: self.buffer("tensor", len * 4, None), len }
     }
@@ -467,6 +652,9 @@ impl Storage for Gpu {
     }
 
     fn download(&self, t: &GpuTensor) -> Vec<f32> {
+        if self.failed() {
+            return vec![f32::NAN; t.len];
+        }
         let bytes = (t.len * 4) as u64;
         let mut st = self.lock();
         if bytes == 0 {
@@ -494,11 +682,22 @@ impl Storage for Gpu {
             let _ = tx.send(r);
         });
         self.wait();
-        rx.recv().expect("map callback ran").expect("mapping the readback buffer");
-        let out = {
-            let view = slice.get_mapped_range().expect("mapped readback range");
-            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        let mapped = match rx.try_recv() {
+            Ok(Ok(())) => slice.get_mapped_range().ok(),
+            Ok(Err(e)) => {
+                self.fail(format!("reading back {bytes} bytes: {e}"));
+                None
+            }
+            Err(_) => {
+                self.fail(format!("reading back {bytes} bytes: the map never completed"));
+                None
+            }
         };
+        let Some(view) = mapped else {
+            return vec![f32::NAN; t.len];
+        };
+        let out = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
+        drop(view);
         staging.unmap();
         st.counters.readbacks += 1;
         st.counters.bytes_down += bytes;

@@ -223,3 +223,5 @@ pub fn sgemm_peak_gflops() -> f64 {
     std::hint::black_box(&c);
     2.0 * (n as f64).powi(3) / best / 1e9
 }
+
+pub mod gpu_profile;
