@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
-use gpu_dae::backend::gpu::{Gpu, GpuOptions};
+use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
     ScaleCols, SoftmaxNll, SqErr, XentLogits,
 };
-use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
 
 const V: usize = 784;
@@ -248,6 +248,45 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     black_box(be.download(&errors));
 }
 
+/// Every GEMM kernel of the GPU backend on the dA's products at batch `b`, each forced
+/// (`Gpu::force_gemm`) whatever the shape would choose: the encoder x̃W + b with σ (tiles, split
+/// tiles, rows) and the update W −= lr·x̃ᵀdH (tiles, split tiles, outer).
+fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
+    let mut g = c.benchmark_group(format!("gpu/b{b}"));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    let (xt, w, bias) =
+        (gpu.upload(&seeded(b * V, 1)), gpu.upload(&seeded(V * H, 2)), gpu.upload(&seeded(H, 3)));
+    let dh = gpu.upload(&seeded(b * H, 4));
+    let (mut h, mut w_upd) = (gpu.zeros(b * H), gpu.upload(&seeded(V * H, 5)));
+    let paths = [GemmPath::Tiled, GemmPath::Split, GemmPath::Rows, GemmPath::Outer];
+    for path in paths {
+        gpu.force_gemm(Some(path));
+        if path != GemmPath::Outer {
+            g.bench_function(format!("gemm {path:?} x̃W+b σ"), |it| {
+                it.iter(|| {
+                    let epilogue = Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid };
+                    let (c, a, b_) = (&mut h, &xt, &w);
+                    gpu.run(Gemm { c, a, b: b_, spec: GemmSpec::new(b, H, V), epilogue });
+                    gpu.sync()
+                })
+            });
+        }
+        if path != GemmPath::Rows {
+            g.bench_function(format!("gemm {path:?} x̃ᵀdH (update)"), |it| {
+                it.iter(|| {
+                    let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
+                    let (c, a, b_) = (&mut w_upd, &xt, &dh);
+                    gpu.run(Gemm { c, a, b: b_, spec, epilogue: Epilogue::None });
+                    gpu.sync()
+                })
+            });
+        }
+    }
+    gpu.force_gemm(None);
+}
+
 fn kernels(c: &mut Criterion) {
     let cpu = Cpu::new();
     for b in [20, 128] {
@@ -257,6 +296,7 @@ fn kernels(c: &mut Criterion) {
         Ok(gpu) => {
             for b in [20, 128] {
                 ops(c, "gpu", &gpu, b, &|| gpu.sync());
+                gemm_kernels(c, &gpu, b);
             }
         }
         Err(e) => eprintln!("no GPU cases: {e}"),

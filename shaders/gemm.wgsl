@@ -143,38 +143,13 @@ fn gemm_reduce_epilogue(
     }
 }
 
-// Thread t's lane, column thread, first row and first column in rows workgroup wid, after
-// its share of the products and the workgroup's reduction.
-struct RowsTile {
-    lane: u32,
-    ct: u32,
-    i0: u32,
-    j: u32,
-}
-
-fn rows_tile(wid: vec3<u32>, t: u32) -> RowsTile {
-    let lc = rows_lane(t);
-    let i0 = wid.y * MR;
-    let j = (wid.x * rows_cts() + lc.y) * 4u;
-    var acc: array<vec4<f32>, 4>;
-    rows_accumulate(&acc, false, p.k, i0, j, lc.x);
-    rows_reduce(&acc, lc.x, lc.y);
-    return RowsTile(lc.x, lc.y, i0, j);
-}
-
 @compute @workgroup_size(256)
 fn gemm_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let w = rows_tile(wid, t);
-    if w.lane != 0u {
-        return;
-    }
-    for (var r = 0u; r < MR; r++) {
-        let v = red[r * rows_cts() + w.ct];
-        for (var q = 0u; q < 4u; q++) {
-            if w.i0 + r < p.m && w.j + q < p.n {
-                let idx = (w.i0 + r) * p.n + w.j + q;
-                c[idx] = scaled(v[q], idx);
-            }
+    for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
+        let idx = rows_index(w, e);
+        if idx != OUTSIDE {
+            c[idx] = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
         }
     }
 }
@@ -185,16 +160,10 @@ fn gemm_rows_epilogue(
     @builtin(local_invocation_index) t: u32,
 ) {
     let w = rows_tile(wid, t);
-    if w.lane != 0u {
-        return;
-    }
-    for (var r = 0u; r < MR; r++) {
-        let v = red[r * rows_cts() + w.ct];
-        for (var q = 0u; q < 4u; q++) {
-            if w.i0 + r < p.m && w.j + q < p.n {
-                let idx = (w.i0 + r) * p.n + w.j + q;
-                finish(idx, w.j + q, scaled(v[q], idx));
-            }
+    for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
+        let idx = rows_index(w, e);
+        if idx != OUTSIDE {
+            finish(idx, w.j + e % 4u, scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx));
         }
     }
 }
@@ -206,14 +175,7 @@ fn gemm_outer(
     @builtin(local_invocation_index) t: u32,
 ) {
     let at = outer_at((wid.y * nwg.x + wid.x) * 256u + t);
-    if at.x >= p.m {
-        return;
-    }
-    let v = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
-    for (var q = 0u; q < 4u; q++) {
-        if at.y + q < p.n {
-            let idx = at.x * p.n + at.y + q;
-            c[idx] = scaled(v[q], idx);
-        }
+    if at.x < p.m {
+        outer_store(at, outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y));
     }
 }

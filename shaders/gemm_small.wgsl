@@ -9,7 +9,8 @@
 //          threads are, and read B's rows along n.
 //   outer: a small inner dimension (the weight update at a minibatch: k = batch). One thread
 //          computes C[i, j .. j + 4] directly: no workgroup memory, no barrier.
-// The including file declares `p` (m, n), `c`, and the words of its matrices (a_vec, b_vec).
+// The including file declares `p` (m, n), `c`, and the words of its matrices (a_vec, b_vec);
+// gemm_tiles.wgsl gives `scaled` and OUTSIDE.
 
 // Rows of C per workgroup (1 ..= 4) and lanes along K (a power of two, 1 ..= 256).
 override MR: u32 = 4u;
@@ -166,4 +167,46 @@ fn outer_accumulate(acc: vec4<f32>, second: bool, kd: u32, i: u32, j: u32) -> ve
 fn outer_at(g: u32) -> vec2<u32> {
     let quads = (p.n + 3u) / 4u;
     return vec2<u32>(g / quads, (g % quads) * 4u);
+}
+
+// C[i, j .. j + 4] = α·v + β·C for outer-kernel thread `at` = (i, j), within C's columns.
+fn outer_store(at: vec2<u32>, v: vec4<f32>) {
+    for (var q = 0u; q < 4u; q++) {
+        if at.y + q < p.n {
+            let idx = at.x * p.n + at.y + q;
+            c[idx] = scaled(v[q], idx);
+        }
+    }
+}
+
+// A rows workgroup's thread after its share of the products and the workgroup's reduction:
+// its lane, column thread, first row and first column.
+struct RowsTile {
+    lane: u32,
+    ct: u32,
+    i0: u32,
+    j: u32,
+}
+
+// Thread t of rows workgroup wid: its share of C = op(A)·op(B) summed into red (call in uniform
+// control flow: it has barriers).
+fn rows_tile(wid: vec3<u32>, t: u32) -> RowsTile {
+    let lc = rows_lane(t);
+    let i0 = wid.y * MR;
+    let j = (wid.x * rows_cts() + lc.y) * 4u;
+    var acc: array<vec4<f32>, 4>;
+    rows_accumulate(&acc, false, p.k, i0, j, lc.x);
+    rows_reduce(&acc, lc.x, lc.y);
+    return RowsTile(lc.x, lc.y, i0, j);
+}
+
+// The index in C of element e (row e / 4, column e % 4) of tile w's sums, or OUTSIDE past C's
+// edges; the sum is red[(e / 4) · CT + w.ct][e % 4].
+fn rows_index(w: RowsTile, e: u32) -> u32 {
+    let i = w.i0 + e / 4u;
+    let j = w.j + e % 4u;
+    if i >= p.m || j >= p.n {
+        return OUTSIDE;
+    }
+    return i * p.n + j;
 }

@@ -65,11 +65,5 @@ fn gemm_sum_outer(
         return;
     }
     let first = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
-    let v = outer_accumulate(first, true, p.k2, at.x, at.y);
-    for (var q = 0u; q < 4u; q++) {
-        if at.y + q < p.n {
-            let idx = at.x * p.n + at.y + q;
-            c[idx] = scaled(v[q], idx);
-        }
-    }
+    outer_store(at, outer_accumulate(first, true, p.k2, at.x, at.y));
 }

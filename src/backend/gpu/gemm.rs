@@ -91,6 +91,19 @@ pub enum GemmPath {
     Outer,
 }
 
+impl GemmPath {
+    /// `tiled`, `split`, `rows` or `outer` (as `GPU_DAE_GEMM` takes them); None otherwise.
+    pub fn parse(name: &str) -> Option<GemmPath> {
+        match name {
+            "tiled" => Some(GemmPath::Tiled),
+            "split" => Some(GemmPath::Split),
+            "rows" => Some(GemmPath::Rows),
+            "outer" => Some(GemmPath::Outer),
+            _ => None,
+        }
+    }
+}
+
 /// How one GEMM runs on the GPU: the kernel, the workgroups of each dispatch, and why the first
 /// dispatch's grid is under `FILL` where it is.
 #[derive(Clone, Debug, PartialEq)]

@@ -222,6 +222,11 @@ pub(super) fn modules_of(kernels: &[&dyn AnyKernel]) -> Vec<ShaderModuleSource> 
     modules
 }
 
+/// The modules compiled without wgpu's runtime bounds checks: the GEMMs, whose every load and
+/// store tests its row, column and K against the shape (the checks would add a clamp to every
+/// access of the inner loops).
+const UNCHECKED: [&str; 2] = ["gemm.wgsl", "gemm_sum.wgsl"];
+
 /// A pipeline: an entry point with its override values (unused ones 0).
 type PipelineKey = (&'static str, [u32; MAX_OVERRIDES]);
 
@@ -266,10 +271,24 @@ impl Kernels {
             self.bind_group_layout(device, kernel);
             let layout = &self.layouts[kernel.entry].1;
             let module = self.modules.entry(kernel.module.name()).or_insert_with(|| {
-                device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                let desc = wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.module.name()),
                     source: wgpu::ShaderSource::Wgsl(kernel.module.source().into()),
-                })
+                };
+                if UNCHECKED.contains(&kernel.module.name()) {
+                    // SAFETY: every index these modules form is guarded by the shapes in their
+                    // parameter block, and their ops' `Run` impls assert that each buffer holds
+                    // the elements those shapes cover (gpu/gemm.rs, gpu/gemm_sum.rs), so no
+                    // access is out of bounds without the runtime checks.
+                    unsafe {
+                        device.create_shader_module_trusted(
+                            desc,
+                            wgpu::ShaderRuntimeChecks::unchecked(),
+                        )
+                    }
+                } else {
+                    device.create_shader_module(desc)
+                }
             });
             let constants: Vec<(&str, f64)> =
                 kernel.overrides.iter().zip(overrides).map(|(&n, &v)| (n, f64::from(v))).collect();

@@ -174,9 +174,25 @@ pub struct Gpu {
     lose_after: Option<u64>,
 }
 
+/// The environment variable that makes every GEMM take one kernel family whatever its shape
+/// (`tiled`, `split`, `rows`, `outer`; see `GemmPath`): for comparing the kernels on one
+/// adapter with `gpu-dae bench`.
+pub const GEMM_ENV: &str = "GPU_DAE_GEMM";
+
 /// The environment variable that makes the GPU backend destroy its device after that many
 /// dispatches, as a driver reset would: the tests' way to lose a device mid-run.
 pub const LOSE_DEVICE_ENV: &str = "GPU_DAE_LOSE_DEVICE_AFTER";
+
+/// The kernel family `GPU_DAE_GEMM` names, if set (a name it does not know is said, then
+/// ignored).
+fn forced_gemm() -> Option<GemmPath> {
+    let name = std::env::var(GEMM_ENV).ok().filter(|v| !v.is_empty())?;
+    let path = GemmPath::parse(&name);
+    if path.is_none() {
+        eprintln!("{GEMM_ENV}={name}: expected tiled, split, rows or outer; choosing by shape");
+    }
+    path
+}
 
 /// Keeps the first failure.
 fn record(failure: &Mutex<Option<String>>, what: String) {
@@ -333,7 +349,7 @@ impl Gpu {
             counters: GpuCounters::default(),
             partials: None,
             staging: None,
-            force_gemm: None,
+            force_gemm: forced_gemm(),
             log: None,
             timing: Timing::Off,
             profiler: None,

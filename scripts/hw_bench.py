@@ -1,0 +1,192 @@
+"""The hardware benchmark: gpu-dae's GPU steps against PyTorch on the same GPU, one table.
+
+On a Linux machine with a GPU whose Vulkan driver `gpu-dae devices` lists, and PyTorch with
+CUDA:
+
+    cargo build --release
+    python3 scripts/hw_bench.py --out runs/hw-bench
+
+runs `gpu-dae bench --backend gpu --model M --json` for the dA, cA, ReLU-DAE and SdA at their
+tutorial batches and one other, and scripts/torch_reference.py's PyTorch steps of the same
+shapes (eager, and CUDA graphs; float32, TF32 off), then prints one Markdown table: ms per step
+for each, PyTorch's time over gpu-dae's (above 1: gpu-dae is faster), gpu-dae's GFLOP/s as a
+share of the GPU's FP32 peak and its minimum bytes per step as a share of the memory bandwidth.
+The peaks are the datasheet's for the H100 and H200 (by the CUDA device name) or --peak-tflops
+and --peak-tbs. Writes OUT/hw_bench.md and OUT/hw_bench.json (every raw number, gpu-dae's
+per-kernel profiles included), and a second table: the dA step with every GEMM forced to each
+kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU.
+
+--torch-device cpu checks the script where there is no CUDA (eager only, nothing to compare
+against a GPU: for testing the script, not for figures).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (model, batches) as gpu-dae bench takes them; torch_reference.py times the same cases.
+MODELS = [("da", "20,128"), ("cae", "10,128"), ("relu-dae", "1,20"), ("sda", "1,20")]
+
+# Datasheet FP32 (non-tensor) TFLOP/s and memory TB/s by CUDA device name, first match wins.
+PEAKS = [("H200", 67.0, 4.8), ("H100 PCIe", 51.0, 2.0), ("H100", 67.0, 3.35)]
+
+SDA_SIZES = [784, 1000, 1000, 1000]
+SOFTMAX = (1000, 10)
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gpu-dae", default=os.path.join(HERE, "..", "target", "release", "gpu-dae"))
+    ap.add_argument("--out", default="runs/hw-bench")
+    ap.add_argument("--seconds", type=float, default=1.0, help="time per case (each engine), about")
+    ap.add_argument("--torch-device", default="cuda")
+    ap.add_argument("--adapter", help="gpu-dae's --adapter NAME")
+    ap.add_argument("--peak-tflops", type=float, help="FP32 peak, TFLOP/s (default: by device name)")
+    ap.add_argument("--peak-tbs", type=float, help="memory bandwidth, TB/s (default: by device name)")
+    return ap.parse_args()
+
+
+def run(cmd):
+    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"hw_bench: {cmd[0]} exited with {done.returncode}")
+    return done.stdout
+
+
+def flops_and_bytes(model, batch, step):
+    """Useful FLOPs of one step (the GEMMs) and its minimum bytes: the parameters read, those it
+    updates written too, and the minibatch read once."""
+    if model in ("da", "cae", "relu-dae"):
+        v, h = 784, (225 if model == "relu-dae" else 500)
+        mats = 2 if model == "relu-dae" else 1
+        params = mats * v * h + v + h
+        return 10 * batch * v * h, 4 * (2 * params + batch * v)
+    layers = list(zip(SDA_SIZES[:-1], SDA_SIZES[1:]))
+    if step.startswith("pretrain"):
+        k = int(step[len("pretrain L"):])
+        below = layers[:k]
+        n_in, n_out = layers[k]
+        flops = 2 * batch * sum(i * o for i, o in below) + 10 * batch * n_in * n_out
+        read = sum(i * o + o for i, o in below)
+        return flops, 4 * (read + 2 * (n_in * n_out + n_in + n_out) + batch * 784)
+    every = layers + [SOFTMAX]
+    flops = 6 * batch * sum(i * o for i, o in every)
+    return flops, 4 * (2 * sum(i * o + o for i, o in every) + batch * 784)
+
+
+def gpu_dae_cases(args):
+    cases = {}
+    raw = {}
+    for model, batches in MODELS:
+        cmd = [args.gpu_dae, "bench", "--backend", "gpu", "--model", model, "--batch", batches,
+               "--seconds", str(args.seconds), "--json"]
+        if args.adapter:
+            cmd += ["--adapter", args.adapter]
+        doc = json.loads(run(cmd))
+        raw[model] = doc
+        for case in doc["cases"]:
+            step = case.get("step", "step")
+            cases[(model, case["batch"], step)] = case
+    return cases, raw
+
+
+def kernel_families(args):
+    """The dA step at batch 1, 20 and 128 with every GEMM forced to one kernel family
+    (GPU_DAE_GEMM): ms per step, by family."""
+    out = {}
+    for family in ("", "tiled", "split", "rows", "outer"):
+        cmd = [args.gpu_dae, "bench", "--backend", "gpu", "--model", "da", "--batch", "1,20,128",
+               "--seconds", str(args.seconds), "--json"]
+        if args.adapter:
+            cmd += ["--adapter", args.adapter]
+        env = dict(os.environ, GPU_DAE_GEMM=family)
+        print(f"$ GPU_DAE_GEMM={family} " + " ".join(cmd), file=sys.stderr, flush=True)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
+        if done.returncode != 0:
+            sys.exit(f"hw_bench: gpu-dae bench with GPU_DAE_GEMM={family} exited with {done.returncode}")
+        out[family or "by shape"] = {c["batch"]: c["ms_per_step"] for c in json.loads(done.stdout)["cases"]}
+    return out
+
+
+def fmt(v, spec):
+    return "—" if v is None else format(v, spec)
+
+
+def main():
+    args = parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    t0 = time.time()
+    devices = run([args.gpu_dae, "devices"])
+    print(devices, file=sys.stderr)
+    ours, raw = gpu_dae_cases(args)
+    torch_doc = json.loads(run([sys.executable, os.path.join(HERE, "torch_reference.py"),
+                                "--device", args.torch_device, "--seconds", str(args.seconds)]))
+    name = torch_doc["device"]
+    peak = next(((f, b) for key, f, b in PEAKS if key in name), (None, None))
+    tflops = args.peak_tflops or peak[0]
+    tbs = args.peak_tbs or peak[1]
+    backend = next(iter(ours.values()))["backend"] if ours else "—"
+    lines = [
+        f"gpu-dae: `{backend}`; PyTorch {torch_doc['torch']} on {name}; "
+        f"peaks: {fmt(tflops, '.1f')} TFLOP/s FP32, {fmt(tbs, '.2f')} TB/s",
+        "",
+        "| model | batch | step | gpu-dae ms | torch eager ms | torch graph ms | eager / gpu-dae "
+        "| graph / gpu-dae | gpu-dae GFLOP/s | % FP32 peak | % memory BW | dispatches |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = []
+    for t in torch_doc["cases"]:
+        key = (t["model"], t["batch"], t["step"])
+        mine = ours.get(key)
+        ms = mine["ms_per_step"] if mine else None
+        flops, nbytes = flops_and_bytes(*key)
+        gflops = flops / ms / 1e6 if ms else None
+        gbs = nbytes / ms / 1e6 if ms else None
+        share = lambda rate, top, scale: None if rate is None or top is None else 100 * rate / (top * scale)
+        dispatches = mine["gpu"]["step"]["dispatches_per_step"] if mine and "gpu" in mine else None
+        row = {
+            "model": key[0], "batch": key[1], "step": key[2], "gpu_dae_ms": ms,
+            "torch_eager_ms": t["eager_ms"], "torch_graph_ms": t["graph_ms"],
+            "eager_ratio": t["eager_ms"] / ms if ms else None,
+            "graph_ratio": t["graph_ms"] / ms if ms and t["graph_ms"] else None,
+            "gflops": gflops, "fp32_peak_pct": share(gflops, tflops, 1e3),
+            "bandwidth_pct": share(gbs, tbs, 1e3), "dispatches": dispatches,
+        }
+        rows.append(row)
+        lines.append(
+            f"| {key[0]} | {key[1]} | {key[2]} | {fmt(ms, '.4f')} | {t['eager_ms']:.4f} "
+            f"| {fmt(t['graph_ms'], '.4f')} | {fmt(row['eager_ratio'], '.2f')} "
+            f"| {fmt(row['graph_ratio'], '.2f')} | {fmt(gflops, '.1f')} "
+            f"| {fmt(row['fp32_peak_pct'], '.2f')} | {fmt(row['bandwidth_pct'], '.2f')} "
+            f"| {fmt(dispatches, '.0f')} |"
+        )
+    families = kernel_families(args)
+    lines += [
+        "",
+        "dA step (784-500), ms, with every GEMM forced to one kernel family (GPU_DAE_GEMM):",
+        "",
+        "| GEMM kernels | batch 1 | batch 20 | batch 128 |",
+        "|---|---:|---:|---:|",
+    ]
+    for family, by_batch in families.items():
+        cells = " | ".join(fmt(by_batch.get(b), ".4f") for b in (1, 20, 128))
+        lines.append(f"| {family} | {cells} |")
+    lines += ["", f"{len(rows)} cases in {time.time() - t0:.0f} s."]
+    table = "\n".join(lines)
+    print(table)
+    with open(os.path.join(args.out, "hw_bench.md"), "w") as f:
+        f.write(table + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
+    with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
+        doc = {"devices": devices, "rows": rows, "gpu_dae": raw, "torch": torch_doc,
+               "kernel_families": families}
+        json.dump(doc, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
