@@ -12,7 +12,7 @@ use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, XentLogits,
+    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -48,6 +48,7 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     let mut w_upd = be.upload(&seeded(V * H, 6));
     let mut costs = be.zeros(4);
     let mut bias = be.zeros(V);
+    let mut bias_b = be.zeros(H);
     let key = RngKey::new(1, 2);
     let sig = Activation::Sigmoid;
 
@@ -122,7 +123,18 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
     g.bench_function("gemm_sum x̃ᵀdH+dAᵀh (update)", |it| {
         it.iter(|| {
             let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
-            be.run(GemmSum { c: &mut w_upd, a1: &xt, b1: &dh, a2: &da, b2: &h, spec, k2: b });
+            let (a1, b1, a2, b2) = (&xt, &dh, &da, &h);
+            be.run(GemmSum { c: &mut w_upd, a1, b1, a2, b2, spec, k2: b, biases: None });
+            wait()
+        })
+    });
+    // The dA's whole update: W, b and b′ (one pass on the GPU at a minibatch).
+    g.bench_function("gemm_sum x̃ᵀdH+dAᵀh, b, b′ (update with biases)", |it| {
+        it.iter(|| {
+            let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
+            let (a1, b1, a2, b2) = (&xt, &dh, &da, &h);
+            let biases = Some(SumBiases { cols: &mut bias_b, rows: &mut bias });
+            be.run(GemmSum { c: &mut w_upd, a1, b1, a2, b2, spec, k2: b, biases });
             wait()
         })
     });
@@ -285,6 +297,16 @@ fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
         }
     }
     gpu.force_gemm(None);
+    // A dense layer's whole update, W −= lr·xᵀd with b −= lr·Σ d, in the outer kernel's pass.
+    let mut b_upd = gpu.zeros(H);
+    g.bench_function("gemm outer x̃ᵀdH, b (update with bias)", |it| {
+        it.iter(|| {
+            let spec = GemmSpec::new(V, H, b).trans_a().scaled(-1e-3, 1.0);
+            let epilogue = Epilogue::BiasUpdate { bias: &mut b_upd };
+            gpu.run(Gemm { c: &mut w_upd, a: &xt, b: &dh, spec, epilogue });
+            gpu.sync()
+        })
+    });
 }
 
 fn kernels(c: &mut Criterion) {

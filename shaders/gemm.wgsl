@@ -11,6 +11,8 @@
 //   gemm_rows, gemm_rows_epilogue:  m ≤ 64: MR rows × 4·CT columns a workgroup, K split across
 //                                   its threads (gemm_small.wgsl)
 //   gemm_outer:                     small k, no epilogue: one thread four elements of C
+//   gemm_outer_bias:                the same and `Epilogue::BiasUpdate` (B stored [k, n]): the
+//                                   threads of C's row 0 add α·Σₖ B[k, j] to bias
 // and the epilogues:
 //   BiasAct:  C[i, j] = act(C[i, j] + e[j]),        e = bias [n]
 //   ActGrad:  C[i, j] = C[i, j] · act′(e[i, j]),    e = out [m, n]   (GRAD)
@@ -35,6 +37,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;     // [m, n]
 @group(0) @binding(4) var<storage, read> e: array<f32>;           // bias [n] or out [m, n]
 @group(0) @binding(5) var<storage, read_write> part: array<f32>;  // [splits, m, n]
+@group(0) @binding(6) var<storage, read_write> bias: array<f32>;  // [n]: += α·Σₖ B[k, j]
 
 fn a_vec(second: bool, i: u32) -> vec4<f32> {
     return a[i];
@@ -177,5 +180,29 @@ fn gemm_outer(
     let at = outer_at((wid.y * nwg.x + wid.x) * 256u + t);
     if at.x < p.m {
         outer_store(at, outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y));
+    }
+}
+
+@compute @workgroup_size(256)
+fn gemm_outer_bias(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let at = outer_at((wid.y * nwg.x + wid.x) * 256u + t);
+    if at.x >= p.m {
+        return;
+    }
+    outer_store(at, outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y));
+    if at.x == 0u {
+        var s = vec4<f32>(0.0);
+        for (var k = 0u; k < p.k; k++) {
+            s += b_row(false, p.k, k, at.y);
+        }
+        for (var q = 0u; q < 4u; q++) {
+            if at.y + q < p.n {
+                bias[at.y + q] = p.alpha * s[q] + bias[at.y + q];
+            }
+        }
     }
 }

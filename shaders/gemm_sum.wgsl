@@ -4,6 +4,9 @@
 // W −= lr·(x̃ᵀ·dH + dAᵀ·h). The host picks the kernel by shape (gpu/gemm_sum.rs):
 //   gemm_sum:        the 64×64 tiles, one workgroup per tile
 //   gemm_sum_outer:  small k + k2 (the update at a minibatch): one thread four elements of C
+//   gemm_sum_outer_bias: the same, and the biases (`ops::SumBiases`, A₂ stored [k2, m], B₁
+//                    stored [k, n]): the threads of C's row 0 update cols, those of its first
+//                    column quad update rows, each sum in k's order
 //   op(A₂): [m, k2] (A₂ stored [m, k2], or [k2, m] when TRANS_A)
 //   op(B₂): [k2, n] (B₂ stored [k2, n], or [n, k2] when TRANS_B)
 
@@ -24,6 +27,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> a2: array<vec4<f32>>;    // [m, k2] or [k2, m]
 @group(0) @binding(4) var<storage, read> b2: array<vec4<f32>>;    // [k2, n] or [n, k2]
 @group(0) @binding(5) var<storage, read_write> c: array<f32>;     // [m, n]
+@group(0) @binding(6) var<storage, read_write> cols: array<f32>;  // [n]: += α·Σₖ B₁[k, j]
+@group(0) @binding(7) var<storage, read_write> rows: array<f32>;  // [m]: += α·Σₖ A₂[k, i]
 
 // Word i of A (A₂ when `second`): a uniform branch, both pairs share the loaders.
 fn a_vec(second: bool, i: u32) -> vec4<f32> {
@@ -66,4 +71,36 @@ fn gemm_sum_outer(
     }
     let first = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
     outer_store(at, outer_accumulate(first, true, p.k2, at.x, at.y));
+}
+
+@compute @workgroup_size(256)
+fn gemm_sum_outer_bias(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let at = outer_at((wid.y * nwg.x + wid.x) * 256u + t);
+    if at.x >= p.m {
+        return;
+    }
+    let first = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
+    outer_store(at, outer_accumulate(first, true, p.k2, at.x, at.y));
+    if at.x == 0u {
+        var s = vec4<f32>(0.0);
+        for (var k = 0u; k < p.k; k++) {
+            s += b_row(false, p.k, k, at.y);
+        }
+        for (var q = 0u; q < 4u; q++) {
+            if at.y + q < p.n {
+                cols[at.y + q] = p.alpha * s[q] + cols[at.y + q];
+            }
+        }
+    }
+    if at.y == 0u {
+        var s = 0.0;
+        for (var k = 0u; k < p.k2; k++) {
+            s += a_at(true, k * p.m + at.x);
+        }
+        rows[at.x] = p.alpha * s + rows[at.x];
+    }
 }

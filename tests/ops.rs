@@ -123,7 +123,16 @@ fn gemm_sum_matches_naive_loops_for_every_transpose_and_scaling<B: Backend>(be: 
                 naive_gemm(&mut want, &a1, &b1, spec);
                 naive_gemm(&mut want, &a2, &b2, GemmSpec { k: k2, beta: 1.0, ..spec });
                 let mut c = be.upload(&c0);
-                be.run(GemmSum { c: &mut c, a1: &da1, b1: &db1, a2: &da2, b2: &db2, spec, k2 });
+                be.run(GemmSum {
+                    c: &mut c,
+                    a1: &da1,
+                    b1: &db1,
+                    a2: &da2,
+                    b2: &db2,
+                    spec,
+                    k2,
+                    biases: None,
+                });
                 let what = format!("gemm_sum {spec:?} k2={k2}");
                 assert_close(&what, &be.download(&c), &want, Tol::gemm(k + k2));
             }

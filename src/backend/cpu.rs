@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::math;
 use super::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, XentLogits,
+    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -420,6 +420,14 @@ fn corrupt(op: Corrupt<'_, Vec<f32>>) {
 fn gemm(isa: Isa, op: Gemm<'_, Vec<f32>>) {
     let Gemm { c, a, b, spec: s, epilogue } = op;
     let GemmSpec { m, n, k, .. } = s;
+    let epilogue = match epilogue {
+        Epilogue::BiasUpdate { bias } => {
+            assert!(!s.trans_b, "gemm BiasUpdate sums B's columns: B must be stored [k, n]");
+            col_sum(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
+            Epilogue::None
+        }
+        e => e,
+    };
     let c = &mut c[..m * n];
     let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n, i, j, row);
     if small_gemm::takes(s, 0) {
@@ -436,7 +444,7 @@ fn gemm(isa: Isa, op: Gemm<'_, Vec<f32>>) {
 /// The epilogue on row i, columns j..j + row.len() of C: [m, n].
 fn finish_row(epilogue: &Epilogue<'_, Vec<f32>>, n: usize, i: usize, j: usize, row: &mut [f32]) {
     match *epilogue {
-        Epilogue::None => {}
+        Epilogue::None | Epilogue::BiasUpdate { .. } => {}
         Epilogue::BiasAct { bias, act } => {
             let bias = &bias[j..j + row.len()];
             match act {
@@ -461,8 +469,13 @@ fn finish_row(epilogue: &Epilogue<'_, Vec<f32>>, n: usize, i: usize, j: usize, r
 /// for the dA's update (Aᵢ stored [B, V] used transposed, Bᵢ [B, H]) the packing is four
 /// contiguous copies.
 fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
-    let GemmSum { c, a1, b1, a2, b2, spec: s, k2 } = op;
+    let GemmSum { c, a1, b1, a2, b2, spec: s, k2, biases } = op;
     let GemmSpec { m, n, k, .. } = s;
+    if let Some(SumBiases { cols, rows }) = biases {
+        assert!(s.trans_a && !s.trans_b, "gemm_sum biases need A₂ [k2, m] and B₁ [k, n]");
+        col_sum(ColSum { out: cols, a: b1, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
+        col_sum(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha: s.alpha, beta: 1.0 });
+    }
     if small_gemm::takes(s, k2) {
         let second = Some((&a2[..m * k2], &b2[..k2 * n], k2));
         small_gemm::gemm(

@@ -230,4 +230,11 @@ pub enum Epilogue<'a, T> {
         /// The activation whose derivative is applied.
         act: Activation,
     },
+    /// Nothing more to C; besides it, bias[j] += α·Σₖ B[k, j] for B stored [k, n] (not
+    /// transposed), in k's order as `ColSum` adds: the bias step of a layer beside its weight
+    /// update W −= lr·xᵀ·d (B = d), one pass on the GPU where the update is the outer kernel.
+    BiasUpdate {
+        /// The bias, [n].
+        bias: &'a mut T,
+    },
 }

@@ -111,6 +111,21 @@ pub struct GemmSum<'a, T> {
     pub spec: GemmSpec,
     /// Inner dimension of the second pair.
     pub k2: usize,
+    /// The bias updates folded into the same pass, if any.
+    pub biases: Option<SumBiases<'a, T>>,
+}
+
+/// The tied dA's bias updates folded into its `GemmSum` (W −= lr·(x̃ᵀ·dH + dAᵀ·h)): with A₂
+/// stored [k2, m] and B₁ stored [k, n] (`spec.trans_a`, not `spec.trans_b`), and the spec's α,
+/// - cols[j] += α·Σₖ B₁[k, j]   (b −= lr·Σ_rows dH), and
+/// - rows[i] += α·Σₖ A₂[k, i]   (b′ −= lr·Σ_rows dA),
+///
+/// each sum in k's order, exactly as `ColSum` with β = 1 computes it.
+pub struct SumBiases<'a, T> {
+    /// cols: [n], the bias of B₁'s columns.
+    pub cols: &'a mut T,
+    /// rows: [m], the bias of A₂'s columns (C's rows).
+    pub rows: &'a mut T,
 }
 
 impl<T> Op for GemmSum<'_, T> {

@@ -27,15 +27,16 @@
 //!                                             scaling of W before the fused update
 //! so ∂W and ∂b of the penalty's h path ride on the dA's x̃ᵀ·dH and Σ dH.
 //! The SGD update is fused into a GEMM summing both products of ∂W (`GemmSum`, α = −lr, β = 1)
-//! and into the column sums (`ColSum`). A dA step is eight ops (load + corrupt, encode, decode,
-//! loss, backprop, W update, two bias updates); the cA adds three (column norms, the penalty,
-//! the column scaling); the ReLU-DAE's adds standardising, the sparsity count and the separate
-//! V update. `gpu-dae bench` counts what they cost on each backend.
+//! with the bias updates folded into its pass (`SumBiases`); the untied model's two updates
+//! carry one bias each (`Epilogue::BiasUpdate`). A dA step is six ops (load + corrupt, encode,
+//! decode, loss, backprop, the update of W, b and b′); the cA adds three (column norms, the
+//! penalty, the column scaling); the ReLU-DAE's has standardising, the sparsity count and the
+//! separate V update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SqErr, XentLogits,
+    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch, ScaleCols,
+    SqErr, SumBiases, XentLogits,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -455,7 +456,8 @@ impl<B: Backend> Autoencoder<B> {
         }
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
         match &mut self.v {
-            // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM
+            // W −= lr·(x̃ᵀ·dH + dAᵀ·h): [V, H], both products in one GEMM; b −= lr·Σ dH,
+            // b′ −= lr·Σ dA in the same pass
             None => be.run(GemmSum {
                 c: &mut self.w,
                 a1: &ws.x_tilde,
@@ -464,19 +466,18 @@ impl<B: Backend> Autoencoder<B> {
                 b2: &ws.h,
                 spec: update,
                 k2: rows,
+                biases: Some(SumBiases { cols: &mut self.b, rows: &mut self.b_prime }),
             }),
             Some(vt) => {
-                // W −= lr·x̃ᵀ·dZ: [V, H]; V −= lr·zᵀ·dY: [H, V]
-                let (a, b, epilogue) = (&ws.x_tilde, &ws.dh, Epilogue::None);
-                be.run(Gemm { c: &mut self.w, a, b, spec: update, epilogue });
-                let (a, b, epilogue) = (&ws.h, &ws.da, Epilogue::None);
+                // W −= lr·x̃ᵀ·dZ: [V, H] with b −= lr·Σ dH; V −= lr·zᵀ·dY: [H, V] with
+                // b′ −= lr·Σ dA
+                let epilogue = Epilogue::BiasUpdate { bias: &mut self.b };
+                be.run(Gemm { c: &mut self.w, a: &ws.x_tilde, b: &ws.dh, spec: update, epilogue });
+                let epilogue = Epilogue::BiasUpdate { bias: &mut self.b_prime };
                 let v_update = GemmSpec::new(h, v, rows).trans_a().scaled(-lr, 1.0);
-                be.run(Gemm { c: vt, a, b, spec: v_update, epilogue });
+                be.run(Gemm { c: vt, a: &ws.h, b: &ws.da, spec: v_update, epilogue });
             }
         }
-        // b −= lr·Σ dH, b′ −= lr·Σ dA
-        be.run(ColSum { out: &mut self.b, a: &ws.dh, rows, cols: h, alpha: -lr, beta: 1.0 });
-        be.run(ColSum { out: &mut self.b_prime, a: &ws.da, rows, cols: v, alpha: -lr, beta: 1.0 });
     }
 
     /// h = f(x̃W + b): [B, H].

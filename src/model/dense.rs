@@ -7,7 +7,7 @@
 //!                            with W before its update)
 //!   W −= lr·xᵀ·d,  b −= lr·Σ_rows d
 
-use crate::backend::ops::{ColSum, Gemm};
+use crate::backend::ops::Gemm;
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec};
 
 /// The parameters of a dense layer: W: [I, O] and b: [O].
@@ -74,14 +74,12 @@ pub(crate) fn backward_update<B: Backend>(
             epilogue: Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
         });
     }
-    // W −= lr·xᵀ·d: [I, O]
+    // W −= lr·xᵀ·d: [I, O], and b −= lr·Σ d beside it
     be.run(Gemm {
         c: w,
         a: x,
         b: d,
         spec: GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0),
-        epilogue: Epilogue::None,
+        epilogue: Epilogue::BiasUpdate { bias: b },
     });
-    // b −= lr·Σ d
-    be.run(ColSum { out: b, a: d, rows, cols: n_out, alpha: -lr, beta: 1.0 });
 }

@@ -21,7 +21,7 @@ use super::kernel::{
     shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
-use crate::backend::ops::Gemm;
+use crate::backend::ops::{ColSum, Gemm};
 use crate::backend::{Activation, Epilogue, GemmSpec, Run};
 
 /// The output tile of one `Tiled` workgroup: 64 × 64 (BM × BN in gemm_tiles.wgsl).
@@ -255,6 +255,12 @@ gemm_kernel!(
     &ROWS_EPILOGUE
 );
 gemm_kernel!(GEMM_OUTER, "gemm_outer", &AB_C, &TILING);
+gemm_kernel!(
+    GEMM_OUTER_BIAS,
+    "gemm_outer_bias",
+    &[AB_C[0], AB_C[1], AB_C[2], write(6, "bias")],
+    &TILING
+);
 
 pub(super) const KERNELS: &[&dyn AnyKernel] = &[
     &GEMM,
@@ -265,6 +271,7 @@ pub(super) const KERNELS: &[&dyn AnyKernel] = &[
     &GEMM_ROWS,
     &GEMM_ROWS_EPILOGUE,
     &GEMM_OUTER,
+    &GEMM_OUTER_BIAS,
 ];
 
 /// Whether a matrix of `s`'s pair with inner dimension `k` can be read as vec4 words: its
@@ -282,10 +289,19 @@ pub(super) fn tiling(s: &GemmSpec, (vec_a, vec_b): (bool, bool)) -> [u32; 4] {
 }
 
 impl Run<Gemm<'_, GpuTensor>> for Gpu {
-    /// The dispatches of `plan`: one, or two for a `Split`.
+    /// The dispatches of `plan`: one, or two for a `Split`; a `BiasUpdate` in the outer
+    /// kernel's pass, or as a `ColSum` after the others.
     fn run(&self, op: Gemm<'_, GpuTensor>) {
         let Gemm { c, a, b, spec: s, epilogue } = op;
         let GemmSpec { m, n, k, .. } = s;
+        let (epilogue, mut bias_update) = match epilogue {
+            Epilogue::BiasUpdate { bias } => {
+                assert!(!s.trans_b, "gemm BiasUpdate sums B's columns: B must be stored [k, n]");
+                assert!(bias.len >= n, "gemm BiasUpdate bias holds {}, n = {n}", bias.len);
+                (Epilogue::None, Some(bias))
+            }
+            e => (e, None),
+        };
         assert!(
             a.len >= m * k && b.len >= k * n && c.len >= m * n,
             "gemm {m}×{n}×{k}: a holds {}, b {}, c {}",
@@ -302,7 +318,9 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
         // The epilogue's tensor, activation and GRAD; the identity's derivative is 1: nothing
         // to apply.
         let epilogue = match epilogue {
-            Epilogue::None | Epilogue::ActGrad { act: Activation::Identity, .. } => None,
+            Epilogue::None
+            | Epilogue::BiasUpdate { .. }
+            | Epilogue::ActGrad { act: Activation::Identity, .. } => None,
             Epilogue::BiasAct { bias, act } => {
                 assert!(bias.len >= n, "gemm bias holds {}, n = {n}", bias.len);
                 Some((bias, act as u32, 0))
@@ -364,9 +382,17 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32, act, grad];
                 self.dispatch(&mut st, (&GEMM_ROWS_EPILOGUE, &overrides), &params, &bufs, groups);
             }
-            (GemmKernel::Outer, _) => {
-                self.dispatch(&mut st, (&GEMM_OUTER, &[ta, tb, va, vb]), &params, &ab_c, groups);
-            }
+            (GemmKernel::Outer, _) => match bias_update.take() {
+                Some(bias) => {
+                    let bufs = [&a.buf, &b.buf, &c.buf, &bias.buf];
+                    let kernel = (&GEMM_OUTER_BIAS, &[ta, tb, va, vb][..]);
+                    self.dispatch(&mut st, kernel, &params, &bufs, groups);
+                }
+                None => {
+                    let kernel = (&GEMM_OUTER, &[ta, tb, va, vb][..]);
+                    self.dispatch(&mut st, kernel, &params, &ab_c, groups);
+                }
+            },
         }
         st.note_fewer(plan.fewer);
         let e_len = match epilogue {
@@ -376,6 +402,10 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
         };
         let (flops, bytes) = work(&s, k, e_len);
         st.note_work(first, flops, bytes);
+        drop(st);
+        if let Some(bias) = bias_update {
+            self.run(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
+        }
     }
 }
 

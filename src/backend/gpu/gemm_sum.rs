@@ -10,7 +10,7 @@ use super::kernel::{
     write,
 };
 use super::{Gpu, GpuTensor, u32_of};
-use crate::backend::ops::GemmSum;
+use crate::backend::ops::{ColSum, GemmSum, SumBiases};
 use crate::backend::{GemmSpec, Run};
 
 wgsl_struct! {
@@ -42,6 +42,24 @@ const GEMM_SUM: Kernel<GemmSumParams> = Kernel {
     params: PhantomData,
 };
 
+/// `gemm_sum_outer` with the biases of `ops::SumBiases` (cols, rows).
+const GEMM_SUM_OUTER_BIAS: Kernel<GemmSumParams> = Kernel {
+    op: "gemm_sum",
+    module: MODULE,
+    entry: "gemm_sum_outer_bias",
+    bindings: &[
+        BINDINGS[0],
+        BINDINGS[1],
+        BINDINGS[2],
+        BINDINGS[3],
+        BINDINGS[4],
+        write(6, "cols"),
+        write(7, "rows"),
+    ],
+    overrides: &TILING,
+    params: PhantomData,
+};
+
 const GEMM_SUM_OUTER: Kernel<GemmSumParams> = Kernel {
     op: "gemm_sum",
     module: MODULE,
@@ -51,12 +69,13 @@ const GEMM_SUM_OUTER: Kernel<GemmSumParams> = Kernel {
     params: PhantomData,
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_SUM, &GEMM_SUM_OUTER];
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_SUM, &GEMM_SUM_OUTER, &GEMM_SUM_OUTER_BIAS];
 
 impl Run<GemmSum<'_, GpuTensor>> for Gpu {
-    /// One dispatch: the tiles or the outer kernel, as `gemm::plan` chooses.
+    /// One dispatch: the tiles or the outer kernel, as `gemm::plan` chooses; the biases in the
+    /// outer kernel's pass, or after the tiles as two `ColSum`s.
     fn run(&self, op: GemmSum<'_, GpuTensor>) {
-        let GemmSum { c, a1, b1, a2, b2, spec: s, k2 } = op;
+        let GemmSum { c, a1, b1, a2, b2, spec: s, k2, biases } = op;
         let GemmSpec { m, n, k, .. } = s;
         assert!(
             a1.len >= m * k && b1.len >= k * n && c.len >= m * n,
@@ -92,15 +111,42 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
             beta: s.beta,
         };
         let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf];
+        if let Some(SumBiases { cols, rows }) = &biases {
+            assert!(s.trans_a && !s.trans_b, "gemm_sum biases need A₂ [k2, m] and B₁ [k, n]");
+            assert!(
+                cols.len >= n && rows.len >= m,
+                "gemm_sum biases: cols {}, rows {}",
+                cols.len,
+                rows.len
+            );
+        }
         let mut st = self.lock();
         let first = st.log_len();
         let plan = plan(&s, Some(k2), false, st.force_gemm);
-        let kernel = if plan.kernel == GemmKernel::Outer { &GEMM_SUM_OUTER } else { &GEMM_SUM };
-        self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
+        let outer = plan.kernel == GemmKernel::Outer;
+        let biases = match biases {
+            Some(SumBiases { cols, rows }) if outer => {
+                let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf, &cols.buf, &rows.buf];
+                let kernel = (&GEMM_SUM_OUTER_BIAS, &overrides[..]);
+                self.dispatch(&mut st, kernel, &params, &bufs, plan.groups);
+                None
+            }
+            biases => {
+                let kernel = if outer { &GEMM_SUM_OUTER } else { &GEMM_SUM };
+                self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
+                biases
+            }
+        };
         st.note_fewer(plan.fewer);
         // Both products, C counted once.
-        let (f1, b1) = work(&s, k, 0);
-        let (f2, b2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);
-        st.note_work(first, f1 + f2, b1 + b2 - 4 * (m * n) as u64);
+        let (flops1, bytes1) = work(&s, k, 0);
+        let (flops2, bytes2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);
+        st.note_work(first, flops1 + flops2, bytes1 + bytes2 - 4 * (m * n) as u64);
+        drop(st);
+        if let Some(SumBiases { cols, rows }) = biases {
+            let alpha = s.alpha;
+            self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha, beta: 1.0 });
+            self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha, beta: 1.0 });
+        }
     }
 }

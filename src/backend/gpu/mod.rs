@@ -57,9 +57,9 @@ use kernel::{AnyKernel, Kernel, Kernels, PARAMS_BYTES, WgslType};
 /// uniform ring (≤ 4096 × 256 B = 1 MiB).
 const RING_SLOTS: usize = 4096;
 
-/// The most storage bindings a kernel has (`gemm_sum`: a, b, a₂, b₂, c; `contractive`: dh,
-/// col_grad, partials, h, norms).
-pub const MAX_BINDINGS: usize = 5;
+/// The most storage bindings a kernel has (`gemm_sum_outer_bias`: a, b, a₂, b₂, c, cols, rows);
+/// WebGPU's default limit is 8 a stage.
+pub const MAX_BINDINGS: usize = 7;
 
 /// Storage buffers are allocated in multiples of this (the kernels read tensors as vec4 arrays).
 const BUFFER_ALIGN: u64 = 16;
