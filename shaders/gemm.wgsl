@@ -194,15 +194,5 @@ fn gemm_outer_bias(
         return;
     }
     outer_store(at, outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y));
-    if at.x == 0u {
-        var s = vec4<f32>(0.0);
-        for (var k = 0u; k < p.k; k++) {
-            s += b_row(false, p.k, k, at.y);
-        }
-        for (var q = 0u; q < 4u; q++) {
-            if at.y + q < p.n {
-                bias[at.y + q] = p.alpha * s[q] + bias[at.y + q];
-            }
-        }
-    }
+    outer_bias_update(at);
 }

@@ -9,8 +9,8 @@
 //          threads are, and read B's rows along n.
 //   outer: a small inner dimension (the weight update at a minibatch: k = batch). One thread
 //          computes C[i, j .. j + 4] directly: no workgroup memory, no barrier.
-// The including file declares `p` (m, n), `c`, and the words of its matrices (a_vec, b_vec);
-// gemm_tiles.wgsl gives `scaled` and OUTSIDE.
+// The including file declares `p` (m, n, k, alpha), `c`, `bias` (a column bias [n]) and the words
+// of its matrices (a_vec, b_vec); gemm_tiles.wgsl gives `scaled` and OUTSIDE.
 
 // Rows of C per workgroup (1 ..= 4) and lanes along K (a power of two, 1 ..= 256).
 override MR: u32 = 4u;
@@ -175,6 +175,23 @@ fn outer_store(at: vec2<u32>, v: vec4<f32>) {
         if at.y + q < p.n {
             let idx = at.x * p.n + at.y + q;
             c[idx] = scaled(v[q], idx);
+        }
+    }
+}
+
+// bias[j .. j + 4] += α·Σₖ B[k, j .. j + 4] (B, the first pair's, stored [k, n]) by the
+// outer-kernel threads of C's row 0: a bias update beside a weight update, in k's order.
+fn outer_bias_update(at: vec2<u32>) {
+    if at.x != 0u {
+        return;
+    }
+    var s = vec4<f32>(0.0);
+    for (var k = 0u; k < p.k; k++) {
+        s += b_row(false, p.k, k, at.y);
+    }
+    for (var q = 0u; q < 4u; q++) {
+        if at.y + q < p.n {
+            bias[at.y + q] = p.alpha * s[q] + bias[at.y + q];
         }
     }
 }

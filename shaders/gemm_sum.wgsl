@@ -5,8 +5,9 @@
 //   gemm_sum:        the 64×64 tiles, one workgroup per tile
 //   gemm_sum_outer:  small k + k2 (the update at a minibatch): one thread four elements of C
 //   gemm_sum_outer_bias: the same, and the biases (`ops::SumBiases`, A₂ stored [k2, m], B₁
-//                    stored [k, n]): the threads of C's row 0 update cols, those of its first
-//                    column quad update rows, each sum in k's order
+//                    stored [k, n]): the threads of C's row 0 update the column bias
+//                    (`bias`, SumBiases::cols), those of its first column quad `rows`, each
+//                    sum in k's order
 //   op(A₂): [m, k2] (A₂ stored [m, k2], or [k2, m] when TRANS_A)
 //   op(B₂): [k2, n] (B₂ stored [k2, n], or [n, k2] when TRANS_B)
 
@@ -27,7 +28,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> a2: array<vec4<f32>>;    // [m, k2] or [k2, m]
 @group(0) @binding(4) var<storage, read> b2: array<vec4<f32>>;    // [k2, n] or [n, k2]
 @group(0) @binding(5) var<storage, read_write> c: array<f32>;     // [m, n]
-@group(0) @binding(6) var<storage, read_write> cols: array<f32>;  // [n]: += α·Σₖ B₁[k, j]
+@group(0) @binding(6) var<storage, read_write> bias: array<f32>;  // [n]: += α·Σₖ B₁[k, j]
 @group(0) @binding(7) var<storage, read_write> rows: array<f32>;  // [m]: += α·Σₖ A₂[k, i]
 
 // Word i of A (A₂ when `second`): a uniform branch, both pairs share the loaders.
@@ -85,17 +86,7 @@ fn gemm_sum_outer_bias(
     }
     let first = outer_accumulate(vec4<f32>(0.0), false, p.k, at.x, at.y);
     outer_store(at, outer_accumulate(first, true, p.k2, at.x, at.y));
-    if at.x == 0u {
-        var s = vec4<f32>(0.0);
-        for (var k = 0u; k < p.k; k++) {
-            s += b_row(false, p.k, k, at.y);
-        }
-        for (var q = 0u; q < 4u; q++) {
-            if at.y + q < p.n {
-                cols[at.y + q] = p.alpha * s[q] + cols[at.y + q];
-            }
-        }
-    }
+    outer_bias_update(at);
     if at.y == 0u {
         var s = 0.0;
         for (var k = 0u; k < p.k2; k++) {

@@ -53,7 +53,7 @@ const GEMM_SUM_OUTER_BIAS: Kernel<GemmSumParams> = Kernel {
         BINDINGS[2],
         BINDINGS[3],
         BINDINGS[4],
-        write(6, "cols"),
+        write(6, "bias"),
         write(7, "rows"),
     ],
     overrides: &TILING,
