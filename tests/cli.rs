@@ -457,6 +457,7 @@ fn bench_json_accounts_for_every_gpu_dispatch() {
     assert_eq!(dispatches, 6.0, "load, encode, decode, loss, backprop, update: {step}");
     for k in kernels {
         assert!(k["us"].as_f64().is_some_and(|v| v > 0.0), "{k}");
+        assert!(k["gbps"].as_f64().is_some_and(|v| v > 0.0), "{k}");
         if k["kernel"].as_str().unwrap().starts_with("gemm") {
             assert!(k["flops"].as_u64().is_some_and(|v| v > 0), "{k}");
             assert!(k["gflops"].as_f64().is_some_and(|v| v > 0.0), "{k}");

@@ -11,7 +11,7 @@ use crate::backend::gpu::{DispatchTime, FILL, Gpu};
 use crate::backend::ops::Affine;
 
 /// One kernel of a step: every dispatch of one entry point with one grid and one amount of
-/// work.
+/// work (flops and bytes).
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelRow {
     /// Entry point.
@@ -24,7 +24,7 @@ pub struct KernelRow {
     pub us: f64,
     /// Useful floating-point operations of one dispatch (a GEMM's 2·m·n·k; 0: not counted).
     pub flops: u64,
-    /// Bytes of its operands, each read or written once (0: not counted).
+    /// Bytes of its operands, each read or written once.
     pub bytes: u64,
     /// flops / time, GFLOP/s (None where not counted).
     pub gflops: Option<f64>,
@@ -47,7 +47,7 @@ pub struct StepProfile {
     pub kernel_us_per_step: f64,
     /// Useful GEMM flops per step.
     pub flops_per_step: f64,
-    /// GEMM operand bytes per step.
+    /// Operand bytes per step, every kernel's.
     pub bytes_per_step: f64,
     /// The step's kernels, in the order they first run.
     pub kernels: Vec<KernelRow>,
@@ -69,7 +69,10 @@ pub fn profile_steps(gpu: &Gpu, steps: usize, mut run: impl FnMut(usize)) -> Ste
             DispatchTime::None => 0.0,
         };
         let same = |k: &&mut (KernelRow, usize)| {
-            k.0.kernel == d.entry && k.0.workgroups == d.workgroups() && k.0.flops == d.flops
+            let row = &k.0;
+            row.kernel == d.entry
+                && row.workgroups == d.workgroups()
+                && (row.flops, row.bytes) == (d.flops, d.bytes)
         };
         match kernels.iter_mut().find(same) {
             Some((row, n)) => {
@@ -163,7 +166,7 @@ pub fn describe(p: &StepProfile) -> Vec<String> {
         ));
     }
     lines.push(format!(
-        "  {:.1} dispatches/step, Σ kernel time {:.1} µs/step ({}), GEMMs {:.1} MFLOP and {:.2} MB per step",
+        "  {:.1} dispatches/step, Σ kernel time {:.1} µs/step ({}), GEMMs {:.1} MFLOP, operands {:.2} MB per step",
         p.dispatches_per_step,
         p.kernel_us_per_step,
         p.timing,

@@ -41,5 +41,6 @@ impl Run<Affine<'_, GpuTensor>> for Gpu {
         let params = AffineParams { len: u32_of(len, "affine elements"), mul, add };
         let mut st = self.lock();
         self.dispatch(&mut st, (&AFFINE, &[]), &params, &[&x.buf], grid_1d(len));
+        st.note_bytes(8 * len);
     }
 }

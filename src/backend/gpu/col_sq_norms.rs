@@ -44,5 +44,6 @@ impl Run<ColSqNorms<'_, GpuTensor>> for Gpu {
         let groups = [cols.div_ceil(64) as u32, 1, 1];
         let mut st = self.lock();
         self.dispatch(&mut st, (&COL_SQ_NORMS, &[]), &params, &[&out.buf, &a.buf], groups);
+        st.note_bytes(4 * (rows * cols + cols));
     }
 }

@@ -46,5 +46,6 @@ impl Run<ColSum<'_, GpuTensor>> for Gpu {
         let groups = [cols.div_ceil(64) as u32, 1, 1];
         let mut st = self.lock();
         self.dispatch(&mut st, (&COL_SUM, &[]), &params, &[&out.buf, &a.buf], groups);
+        st.note_bytes(4 * (rows * cols + if beta == 0.0 { cols } else { 2 * cols }));
     }
 }

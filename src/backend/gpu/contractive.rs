@@ -74,11 +74,14 @@ impl Run<Contractive<'_, GpuTensor>> for Gpu {
             slot: slot as u32,
         };
         let mut st = self.lock();
+        let first = st.log_len();
         let partials = self.partials(&mut st, cols);
         let bufs = [&dh.buf, &col_grad.buf, &*partials, &h.buf, &col_norms.buf];
         let groups = [cols.div_ceil(64) as u32, 1, 1];
         self.dispatch(&mut st, (&CONTRACTIVE, &[]), &params, &bufs, groups);
         let bufs = [&*partials, &jac_sq.buf];
         self.dispatch(&mut st, (&CONTRACTIVE_FINISH, &[]), &params, &bufs, [1, 1, 1]);
+        // h read, dh read and written, the column norms read and col_grad written.
+        st.note_work(first, 0, 4 * (3 * rows * cols + 2 * cols) as u64);
     }
 }

@@ -51,5 +51,6 @@ impl Run<Corrupt<'_, GpuTensor>> for Gpu {
         };
         let mut st = self.lock();
         self.dispatch(&mut st, (&CORRUPT, &[]), &params, &[&x_tilde.buf, &x.buf], grid_1d(len));
+        st.note_bytes(8 * len);
     }
 }

@@ -44,5 +44,6 @@ impl Run<CountPositive<'_, GpuTensor>> for Gpu {
         };
         let mut st = self.lock();
         self.dispatch(&mut st, (&COUNT_POSITIVE, &[]), &params, &[&out.buf, &a.buf], [1, 1, 1]);
+        st.note_bytes(4 * len);
     }
 }

@@ -64,5 +64,7 @@ impl Run<LoadBatch<'_, GpuTensor, GpuImages>> for Gpu {
         let bufs = [&x.buf, &x_tilde.buf, &images.buf];
         let mut st = self.lock();
         self.dispatch(&mut st, (&LOAD_BATCH, &[]), &params, &bufs, grid_1d(len));
+        // The batch's pixels read, x and x̃ written.
+        st.note_bytes(len + 8 * len);
     }
 }

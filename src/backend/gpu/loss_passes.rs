@@ -76,6 +76,7 @@ impl Gpu {
     ) {
         let groups = params.groups;
         let mut st = self.lock();
+        let first = st.log_len();
         if groups == 1 {
             let bufs = [&grad.buf, &costs.buf, &inputs.buf, &targets.buf];
             self.dispatch(&mut st, (kernels.single, &[]), params, &bufs, [1, 1, 1]);
@@ -86,5 +87,7 @@ impl Gpu {
             let bufs = [&*partials, &costs.buf];
             self.dispatch(&mut st, (kernels.finish, &[]), params, &bufs, [1, 1, 1]);
         }
+        // The inputs and targets read, the gradient written.
+        st.note_work(first, 0, 12 * u64::from(params.len));
     }
 }

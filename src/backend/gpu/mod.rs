@@ -95,8 +95,8 @@ pub struct DispatchRecord {
     pub time: DispatchTime,
     /// Useful floating-point operations (a GEMM's 2·m·n·k; 0 where not counted).
     pub flops: u64,
-    /// Bytes its operands take in device memory, read and written once each (0 where not
-    /// counted).
+    /// Bytes its operands take in device memory, read and written once each (on the first
+    /// dispatch of an op of several).
     pub bytes: u64,
 }
 
@@ -250,6 +250,13 @@ impl State {
             head.flops = flops;
             head.bytes = bytes;
         }
+    }
+
+    /// Attaches the bytes an op's operands take to the last logged dispatch (for an op of one
+    /// dispatch; `note_work` for more).
+    fn note_bytes(&mut self, bytes: usize) {
+        let first = self.log_len().saturating_sub(1);
+        self.note_work(first, 0, bytes as u64);
     }
 
     /// The index the next logged dispatch will have.

@@ -49,5 +49,6 @@ impl Run<ScaleCols<'_, GpuTensor>> for Gpu {
         let params = ScaleColsParams { rows: rows as u32, cols: cols as u32, alpha };
         let mut st = self.lock();
         self.dispatch(&mut st, (&SCALE_COLS, &[]), &params, &[&a.buf, &f.buf], grid_1d(len));
+        st.note_bytes(4 * (2 * len + cols));
     }
 }

@@ -77,5 +77,7 @@ impl Run<SoftmaxNll<'_, GpuTensor, GpuLabels>> for Gpu {
         let bufs = [&grad.buf, &costs.buf, &errors.buf, &logits.buf, &labels.buf];
         let mut st = self.lock();
         self.dispatch(&mut st, (&SOFTMAX_NLL, &[]), &params, &bufs, [1, 1, 1]);
+        // The logits read, the gradient written.
+        st.note_bytes(8 * len);
     }
 }
