@@ -14,7 +14,9 @@ share of the GPU's FP32 peak and its minimum bytes per step as a share of the me
 The peaks are the datasheet's for the H100 and H200 (by the CUDA device name) or --peak-tflops
 and --peak-tbs. Writes OUT/hw_bench.md and OUT/hw_bench.json (every raw number, gpu-dae's
 per-kernel profiles included), and a second table: the dA step with every GEMM forced to each
-kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU.
+kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU, and
+one real `gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
+what the bench's ms/step predicts.
 
 --torch-device cpu checks the script where there is no CUDA (eager only, nothing to compare
 against a GPU: for testing the script, not for figures).
@@ -114,6 +116,24 @@ def kernel_families(args):
     return out
 
 
+def train_epochs(args):
+    """One real epoch of `gpu-dae train` (checkpoint and outputs included) for the dA and the
+    cA at their tutorial settings: the seconds metrics.csv records for it, beside what the
+    bench's ms/step makes of ⌊50 000 / batch⌋ steps."""
+    out = {}
+    for model in ("da", "cae"):
+        run_dir = os.path.join(args.out, f"train-{model}")
+        cmd = [args.gpu_dae, "train", "--model", model, "--epochs", "1", "--backend", "gpu",
+               "--out", run_dir]
+        if args.adapter:
+            cmd += ["--adapter", args.adapter]
+        run(cmd)
+        with open(os.path.join(run_dir, "metrics.csv")) as f:
+            rows = [line.strip().split(",") for line in f if line.strip()]
+        out[model] = float(rows[1][rows[0].index("seconds")])
+    return out
+
+
 def fmt(v, spec):
     return "—" if v is None else format(v, spec)
 
@@ -166,6 +186,13 @@ def main():
             f"| {fmt(row['fp32_peak_pct'], '.2f')} | {fmt(row['bandwidth_pct'], '.2f')} "
             f"| {fmt(dispatches, '.0f')} |"
         )
+    epochs = train_epochs(args)
+    lines += ["", "One real `gpu-dae train` epoch (its checkpoint and outputs included), s:", ""]
+    lines += ["| model | batch | train epoch s | bench ms/step × steps, s |", "|---|---:|---:|---:|"]
+    for model, batch in (("da", 20), ("cae", 10)):
+        mine = ours.get((model, batch, "step"))
+        est = mine["ms_per_step"] * (50_000 // batch) / 1e3 if mine else None
+        lines.append(f"| {model} | {batch} | {epochs[model]:.2f} | {fmt(est, '.2f')} |")
     families = kernel_families(args)
     lines += [
         "",
@@ -184,7 +211,7 @@ def main():
         f.write(table + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
     with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
         doc = {"devices": devices, "rows": rows, "gpu_dae": raw, "torch": torch_doc,
-               "kernel_families": families}
+               "kernel_families": families, "train_epoch_seconds": epochs}
         json.dump(doc, f, indent=1)
 
 
