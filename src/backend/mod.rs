@@ -231,7 +231,8 @@ pub enum Epilogue<'a, T> {
         act: Activation,
     },
     /// Nothing more to C; besides it, bias[j] += α·Σₖ B[k, j] for B stored [k, n] (not
-    /// transposed), in k's order as `ColSum` adds: the bias step of a layer beside its weight
+    /// transposed), as `ColSum` with β = 1 (in k's order on the CPU and in the GPU's outer
+    /// kernel; the GPU's `ColSum` fallback adds in its own fixed order): the bias step of a layer beside its weight
     /// update W −= lr·xᵀ·d (B = d), one pass on the GPU where the update is the outer kernel.
     BiasUpdate {
         /// The bias, [n].

@@ -152,7 +152,10 @@ pub fn drive<B: Backend, T: Trainer<B>>(
         session.save_record()?;
         session.stop_if_interrupted(position, trainer.next_epoch().is_some())?;
     }
-    let outcome = trainer.finish(be, session)?;
+    // A device lost inside `finish` shows first as NaN weights: say what it was.
+    let outcome = trainer.finish(be, session).map_err(|e| {
+        session.check_device(be, || "the final outputs".to_string()).err().unwrap_or(e)
+    })?;
     session.check_device(be, || "the final outputs".to_string())?;
     session.record.total_seconds = started.elapsed().as_secs_f64();
     session.save_record()?;

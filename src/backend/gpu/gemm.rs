@@ -310,6 +310,10 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
             c.len
         );
         if m == 0 || n == 0 {
+            // No C; the bias (of n columns) is still updated, as on the CPU.
+            if let Some(bias) = bias_update {
+                self.run(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
+            }
             return;
         }
         for (v, what) in [(m * k, "gemm A"), (k * n, "gemm B"), (m * n, "gemm C")] {
@@ -394,7 +398,7 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
                 }
             },
         }
-        st.note_fewer(plan.fewer);
+        st.note_fewer(first, plan.fewer);
         let e_len = match epilogue {
             Some((_, _, 0)) => n,
             Some(_) => m * n,

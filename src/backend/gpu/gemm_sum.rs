@@ -90,7 +90,21 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
             a2.len,
             b2.len
         );
+        if let Some(SumBiases { cols, rows }) = &biases {
+            assert!(s.trans_a && !s.trans_b, "gemm_sum biases need A₂ [k2, m] and B₁ [k, n]");
+            assert!(
+                cols.len >= n && rows.len >= m,
+                "gemm_sum biases: cols {}, rows {}",
+                cols.len,
+                rows.len
+            );
+        }
         if m == 0 || n == 0 {
+            // No C; the biases are still updated, as on the CPU.
+            if let Some(SumBiases { cols, rows }) = biases {
+                self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
+                self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha: s.alpha, beta: 1.0 });
+            }
             return;
         }
         for (v, what) in
@@ -111,15 +125,6 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
             beta: s.beta,
         };
         let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf];
-        if let Some(SumBiases { cols, rows }) = &biases {
-            assert!(s.trans_a && !s.trans_b, "gemm_sum biases need A₂ [k2, m] and B₁ [k, n]");
-            assert!(
-                cols.len >= n && rows.len >= m,
-                "gemm_sum biases: cols {}, rows {}",
-                cols.len,
-                rows.len
-            );
-        }
         let mut st = self.lock();
         let first = st.log_len();
         let plan = plan(&s, Some(k2), false, st.force_gemm);
@@ -137,7 +142,7 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
                 biases
             }
         };
-        st.note_fewer(plan.fewer);
+        st.note_fewer(first, plan.fewer);
         // Both products, C counted once.
         let (flops1, bytes1) = work(&s, k, 0);
         let (flops2, bytes2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);

@@ -194,11 +194,13 @@ fn forced_gemm() -> Option<GemmPath> {
     path
 }
 
-/// Keeps the first failure.
+/// Keeps the first failure, as one line (wgpu's errors span several: "Validation Error",
+/// "Caused by:", the cause).
 fn record(failure: &Mutex<Option<String>>, what: String) {
     let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
     if slot.is_none() {
-        *slot = Some(what.lines().next().unwrap_or("").trim().to_string());
+        let parts: Vec<&str> = what.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        *slot = Some(parts.join(" "));
     }
 }
 
@@ -217,6 +219,9 @@ struct State {
     force_gemm: Option<GemmPath>,
     /// The dispatches recorded since `log_dispatches(true)`, when on.
     log: Option<Vec<DispatchRecord>>,
+    /// The log index of the last `dispatch` call's record; None when that call recorded
+    /// nothing (after a failure), so no op's work is attached to another's.
+    last_logged: Option<usize>,
     /// How logged dispatches are timed.
     timing: Timing,
     /// The timestamp queries, once `time_dispatches` has needed them.
@@ -234,10 +239,11 @@ enum Timing {
 }
 
 impl State {
-    /// Attaches a GEMM plan's reason for a small grid to the last logged dispatch.
-    fn note_fewer(&mut self, fewer: Option<String>) {
-        if let Some(last) = self.log.as_mut().and_then(|log| log.last_mut()) {
-            last.fewer = fewer;
+    /// Attaches a GEMM plan's reason for a small grid to the logged dispatch `at` (the
+    /// product's, the op's first).
+    fn note_fewer(&mut self, at: usize, fewer: Option<String>) {
+        if let Some(rec) = self.log.as_mut().and_then(|log| log.get_mut(at)) {
+            rec.fewer = fewer;
         }
     }
 
@@ -255,8 +261,9 @@ impl State {
     /// Attaches the bytes an op's operands take to the last logged dispatch (for an op of one
     /// dispatch; `note_work` for more).
     fn note_bytes(&mut self, bytes: usize) {
-        let first = self.log_len().saturating_sub(1);
-        self.note_work(first, 0, bytes as u64);
+        if let Some(last) = self.last_logged {
+            self.note_work(last, 0, bytes as u64);
+        }
     }
 
     /// The index the next logged dispatch will have.
@@ -358,6 +365,7 @@ impl Gpu {
             staging: None,
             force_gemm: forced_gemm(),
             log: None,
+            last_logged: None,
             timing: Timing::Off,
             profiler: None,
         };
@@ -539,6 +547,7 @@ impl Gpu {
         groups: [u32; 3],
     ) {
         assert_eq!(bufs.len(), kernel.bindings.len(), "{}: wrong number of buffers", kernel.entry);
+        st.last_logged = None;
         if self.failed() {
             return;
         }
@@ -556,6 +565,7 @@ impl Gpu {
         let bind_group = self.bind_group(st, kernel, bufs);
         let pipeline = st.kernels.pipeline(&self.device, kernel, overrides).clone();
         let index = st.log_len();
+        st.last_logged = st.log.is_some().then_some(index);
         if let Some(log) = st.log.as_mut() {
             let time = DispatchTime::None;
             log.push(DispatchRecord {
@@ -705,6 +715,10 @@ impl Storage for Gpu {
             let _ = tx.send(r);
         });
         self.wait();
+        if self.failed() {
+            // The copy may not have run (the submit that held it was dropped).
+            return vec![f32::NAN; t.len];
+        }
         let mapped = match rx.try_recv() {
             Ok(Ok(())) => slice.get_mapped_range().ok(),
             Ok(Err(e)) => {

@@ -87,15 +87,15 @@ impl Profiler {
         });
         let mapped = device.poll(wgpu::PollType::wait_indefinitely()).is_ok()
             && matches!(rx.recv(), Ok(Ok(())));
-        let ticks: Vec<u64> = if mapped {
-            let ticks = bytemuck::cast_slice::<u8, u64>(
-                &slice.get_mapped_range().expect("mapped timestamp range"),
-            )
-            .to_vec();
-            self.read.unmap();
-            ticks
-        } else {
-            vec![0; 2 * n]
+        let view = if mapped { slice.get_mapped_range().ok() } else { None };
+        let ticks: Vec<u64> = match view {
+            Some(view) => {
+                let ticks = bytemuck::cast_slice::<u8, u64>(&view).to_vec();
+                drop(view);
+                self.read.unmap();
+                ticks
+            }
+            None => vec![0; 2 * n],
         };
         let period = self.period_ns;
         self.pending
