@@ -53,11 +53,13 @@ def parse_args():
     return ap.parse_args()
 
 
-def run(cmd):
-    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+def run(cmd, env=None):
+    """`cmd`'s stdout, with `env` added to the environment; exits on failure."""
+    shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    print("$ " + (shown + " " if shown else "") + " ".join(cmd), file=sys.stderr, flush=True)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})))
     if done.returncode != 0:
-        sys.exit(f"hw_bench: {cmd[0]} exited with {done.returncode}")
+        sys.exit(f"hw_bench: {' '.join(cmd)} exited with {done.returncode}")
     return done.stdout
 
 
@@ -107,12 +109,8 @@ def kernel_families(args):
                "--seconds", str(args.seconds), "--json"]
         if args.adapter:
             cmd += ["--adapter", args.adapter]
-        env = dict(os.environ, GPU_DAE_GEMM=family)
-        print(f"$ GPU_DAE_GEMM={family} " + " ".join(cmd), file=sys.stderr, flush=True)
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
-        if done.returncode != 0:
-            sys.exit(f"hw_bench: gpu-dae bench with GPU_DAE_GEMM={family} exited with {done.returncode}")
-        out[family or "by shape"] = {c["batch"]: c["ms_per_step"] for c in json.loads(done.stdout)["cases"]}
+        doc = json.loads(run(cmd, env={"GPU_DAE_GEMM": family}))
+        out[family or "by shape"] = {c["batch"]: c["ms_per_step"] for c in doc["cases"]}
     return out
 
 

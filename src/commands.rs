@@ -511,9 +511,11 @@ fn bench_da(
 }
 
 /// The GPU's submits, readbacks and bytes over one whole epoch (⌊n_train / B⌋ steps and its
-/// single readback), measured on a 784-8 dA: they depend on the step count and batch size, not
-/// on n_hid, so the small model measures the real epoch's quickly. (Its dispatches per step are
-/// not the real model's: the GEMM kernels are chosen by shape; the step's profile counts those.)
+/// single readback) of the same model with 8 hidden units at the same batch, which runs an epoch quickly. Its readbacks
+/// and data bytes are the real model's (they depend on the steps and the batch only); its
+/// submits and parameter bytes follow its dispatches per step, which are the real model's only
+/// where the GEMM kernels chosen by shape are the same (batch 20: yes; batch 128: not), so the
+/// line names the model it counted.
 fn gpu_epoch_counts(
     gpu: &Gpu,
     images: &Images,
@@ -530,6 +532,7 @@ fn gpu_epoch_counts(
     let c = gpu.counters();
     let data_up = c.bytes_up - c.param_bytes;
     let json = serde_json::json!({
+        "model": format!("{}-{}", small.n_vis, small.n_hid),
         "steps": steps,
         "submits": c.submits,
         "readbacks": c.readbacks,
@@ -538,10 +541,11 @@ fn gpu_epoch_counts(
         "bytes_down": c.bytes_down,
     });
     let line = format!(
-        "gpu batch {:>4}: {:.1} ms/step; one epoch of {steps} steps after the first: \
+        "gpu batch {:>4}: {:.1} ms/step; one epoch of {steps} steps of the {}-8 model after the first: \
          {} submits, {} readback(s), {} B training data up, {:.2} MB parameters up, {:.1} KB down",
         batch,
         row.ms_per_step,
+        small.n_vis,
         c.submits,
         c.readbacks,
         data_up,

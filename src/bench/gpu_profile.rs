@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::backend::Run;
 use crate::backend::Storage;
-use crate::backend::gpu::{DispatchTime, FILL, Gpu};
+use crate::backend::gpu::{FILL, Gpu};
 use crate::backend::ops::Affine;
 
 /// One kernel of a step: every dispatch of one entry point with one grid and one amount of
@@ -64,10 +64,7 @@ pub fn profile_steps(gpu: &Gpu, steps: usize, mut run: impl FnMut(usize)) -> Ste
     gpu.log_dispatches(false);
     let mut kernels: Vec<(KernelRow, usize)> = Vec::new();
     for d in &log {
-        let ns = match d.time {
-            DispatchTime::Gpu(ns) | DispatchTime::Wall(ns) => ns,
-            DispatchTime::None => 0.0,
-        };
+        let ns = d.time.ns();
         let same = |k: &&mut (KernelRow, usize)| {
             let row = &k.0;
             row.kernel == d.entry
@@ -132,14 +129,7 @@ pub fn dispatch_floor_us(gpu: &Gpu) -> (f64, &'static str) {
         gpu.run(Affine { x: &mut x, len: 1, mul: 1.0, add: 1.0 });
     }
     gpu.sync();
-    let mut ns: Vec<f64> = gpu
-        .dispatch_log()
-        .iter()
-        .map(|d| match d.time {
-            DispatchTime::Gpu(ns) | DispatchTime::Wall(ns) => ns,
-            DispatchTime::None => 0.0,
-        })
-        .collect();
+    let mut ns: Vec<f64> = gpu.dispatch_log().iter().map(|d| d.time.ns()).collect();
     gpu.log_dispatches(false);
     ns.sort_by(f64::total_cmp);
     let median = ns.get(ns.len() / 2).copied().unwrap_or(0.0);

@@ -294,13 +294,23 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
     fn run(&self, op: Gemm<'_, GpuTensor>) {
         let Gemm { c, a, b, spec: s, epilogue } = op;
         let GemmSpec { m, n, k, .. } = s;
-        let (epilogue, mut bias_update) = match epilogue {
+        // The epilogue's tensor, activation and GRAD (the identity's derivative is 1: nothing
+        // to apply), and the bias a `BiasUpdate` updates beside C.
+        let (epilogue, bias_update) = match epilogue {
+            Epilogue::None | Epilogue::ActGrad { act: Activation::Identity, .. } => (None, None),
+            Epilogue::BiasAct { bias, act } => {
+                assert!(bias.len >= n, "gemm bias holds {}, n = {n}", bias.len);
+                (Some((bias, act as u32, 0)), None)
+            }
+            Epilogue::ActGrad { out, act } => {
+                assert!(out.len >= m * n, "gemm ActGrad out holds {}, [{m}, {n}] needed", out.len);
+                (Some((out, act as u32, 1)), None)
+            }
             Epilogue::BiasUpdate { bias } => {
                 assert!(!s.trans_b, "gemm BiasUpdate sums B's columns: B must be stored [k, n]");
                 assert!(bias.len >= n, "gemm BiasUpdate bias holds {}, n = {n}", bias.len);
-                (Epilogue::None, Some(bias))
+                (None, Some(bias))
             }
-            e => (e, None),
         };
         assert!(
             a.len >= m * k && b.len >= k * n && c.len >= m * n,
@@ -309,31 +319,33 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
             b.len,
             c.len
         );
-        if m == 0 || n == 0 {
-            // No C; the bias (of n columns) is still updated, as on the CPU.
-            if let Some(bias) = bias_update {
-                self.run(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
-            }
-            return;
+        // The bias no kernel of the product updated: all of it when there is no C.
+        let leftover = if m == 0 || n == 0 {
+            bias_update
+        } else {
+            self.record_gemm((c, a, b), s, epilogue, bias_update)
+        };
+        if let Some(bias) = leftover {
+            self.run(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
         }
+    }
+}
+
+impl Gpu {
+    /// Records C = epilogue(α·op(A)·op(B) + β·C) for m, n > 0 with the kernel `plan` chooses
+    /// (`epilogue`: its tensor, ACT and GRAD); returns the bias of a `BiasUpdate` when that
+    /// kernel did not update it.
+    fn record_gemm<'t>(
+        &self,
+        (c, a, b): (&GpuTensor, &GpuTensor, &GpuTensor),
+        s: GemmSpec,
+        epilogue: Option<(&GpuTensor, u32, u32)>,
+        mut bias_update: Option<&'t mut GpuTensor>,
+    ) -> Option<&'t mut GpuTensor> {
+        let GemmSpec { m, n, k, .. } = s;
         for (v, what) in [(m * k, "gemm A"), (k * n, "gemm B"), (m * n, "gemm C")] {
             u32_of(v, what);
         }
-        // The epilogue's tensor, activation and GRAD; the identity's derivative is 1: nothing
-        // to apply.
-        let epilogue = match epilogue {
-            Epilogue::None
-            | Epilogue::BiasUpdate { .. }
-            | Epilogue::ActGrad { act: Activation::Identity, .. } => None,
-            Epilogue::BiasAct { bias, act } => {
-                assert!(bias.len >= n, "gemm bias holds {}, n = {n}", bias.len);
-                Some((bias, act as u32, 0))
-            }
-            Epilogue::ActGrad { out, act } => {
-                assert!(out.len >= m * n, "gemm ActGrad out holds {}, [{m}, {n}] needed", out.len);
-                Some((out, act as u32, 1))
-            }
-        };
         let mut st = self.lock();
         let first = st.log_len();
         let plan = plan(&s, None, epilogue.is_some(), st.force_gemm);
@@ -406,10 +418,7 @@ impl Run<Gemm<'_, GpuTensor>> for Gpu {
         };
         let (flops, bytes) = work(&s, k, e_len);
         st.note_work(first, flops, bytes);
-        drop(st);
-        if let Some(bias) = bias_update {
-            self.run(ColSum { out: bias, a: b, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
-        }
+        bias_update
     }
 }
 

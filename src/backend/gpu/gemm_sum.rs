@@ -99,14 +99,31 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
                 rows.len
             );
         }
-        if m == 0 || n == 0 {
-            // No C; the biases are still updated, as on the CPU.
-            if let Some(SumBiases { cols, rows }) = biases {
-                self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha: s.alpha, beta: 1.0 });
-                self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha: s.alpha, beta: 1.0 });
-            }
-            return;
+        // The biases no kernel of the product updated: all of them when there is no C.
+        let leftover = if m == 0 || n == 0 {
+            biases
+        } else {
+            self.record_gemm_sum([a1, b1, a2, b2, c], s, k2, biases)
+        };
+        if let Some(SumBiases { cols, rows }) = leftover {
+            let alpha = s.alpha;
+            self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha, beta: 1.0 });
+            self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha, beta: 1.0 });
         }
+    }
+}
+
+impl Gpu {
+    /// Records C = α·(op(A₁)·op(B₁) + op(A₂)·op(B₂)) + β·C for m, n > 0 with the kernel
+    /// `plan` chooses; returns the biases when that kernel did not update them.
+    fn record_gemm_sum<'t>(
+        &self,
+        [a1, b1, a2, b2, c]: [&GpuTensor; 5],
+        s: GemmSpec,
+        k2: usize,
+        biases: Option<SumBiases<'t, GpuTensor>>,
+    ) -> Option<SumBiases<'t, GpuTensor>> {
+        let GemmSpec { m, n, k, .. } = s;
         for (v, what) in
             [(m * k, "A₁"), (k * n, "B₁"), (m * k2, "A₂"), (k2 * n, "B₂"), (m * n, "C")]
         {
@@ -147,11 +164,6 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
         let (flops1, bytes1) = work(&s, k, 0);
         let (flops2, bytes2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);
         st.note_work(first, flops1 + flops2, bytes1 + bytes2 - 4 * (m * n) as u64);
-        drop(st);
-        if let Some(SumBiases { cols, rows }) = biases {
-            let alpha = s.alpha;
-            self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha, beta: 1.0 });
-            self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha, beta: 1.0 });
-        }
+        biases
     }
 }

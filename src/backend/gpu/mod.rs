@@ -224,16 +224,13 @@ struct State {
     last_logged: Option<usize>,
     /// How logged dispatches are timed.
     timing: Timing,
-    /// The timestamp queries, once `time_dispatches` has needed them.
-    profiler: Option<profile::Profiler>,
 }
 
 /// How `Gpu::dispatch` times what it records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Timing {
     Off,
-    /// Timestamps around a pass per dispatch.
-    Timestamps,
+    /// Timestamps around a pass per dispatch, into these queries.
+    Timestamps(profile::Profiler),
     /// A submit and a wait per dispatch.
     Wall,
 }
@@ -247,8 +244,8 @@ impl State {
         }
     }
 
-    /// Attaches the useful work of the op just recorded (spread over its dispatches) to the
-    /// logged dispatches from index `first` on.
+    /// Attaches the useful work of the op just recorded to its first logged dispatch, index
+    /// `first` (none when nothing was logged).
     fn note_work(&mut self, first: usize, flops: u64, bytes: u64) {
         if let Some(log) = self.log.as_mut()
             && let Some(head) = log.get_mut(first)
@@ -367,7 +364,6 @@ impl Gpu {
             log: None,
             last_logged: None,
             timing: Timing::Off,
-            profiler: None,
         };
         Ok(Gpu {
             device,
@@ -422,10 +418,11 @@ impl Gpu {
         let mut st = self.lock();
         self.submit(&mut st);
         st.log = Some(Vec::new());
-        st.timing = if stamps { Timing::Timestamps } else { Timing::Wall };
-        if stamps && st.profiler.is_none() {
-            st.profiler = Some(profile::Profiler::new(&self.device, &self.queue));
-        }
+        st.timing = if stamps {
+            Timing::Timestamps(profile::Profiler::new(&self.device, &self.queue))
+        } else {
+            Timing::Wall
+        };
         stamps
     }
 
@@ -578,21 +575,19 @@ impl Gpu {
             });
         }
         st.counters.dispatches += 1;
-        let timed = st.timing == Timing::Timestamps && st.profiler.is_some();
-        let State { rec, profiler, .. } = st;
-        let pass = match profiler.as_mut().filter(|_| timed) {
-            Some(prof) => rec.timed_pass(&self.device, prof.writes()),
-            None => rec.pass(&self.device),
+        let State { rec, timing, .. } = st;
+        let pass = match timing {
+            Timing::Timestamps(prof) => rec.timed_pass(&self.device, prof.writes()),
+            Timing::Off | Timing::Wall => rec.pass(&self.device),
         };
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-        match st.timing {
+        match &mut st.timing {
             Timing::Off => {}
-            Timing::Timestamps => {
+            Timing::Timestamps(prof) => {
                 // A pass per dispatch: its timestamps bracket this dispatch alone.
                 st.rec.pass = None;
-                let prof = st.profiler.as_mut().expect("created by time_dispatches");
                 prof.pending.push(index);
                 if prof.pending.len() == profile::PAIRS as usize {
                     self.submit(st);
@@ -635,14 +630,12 @@ impl Gpu {
             }
         }
         let mut encoder = encoder;
-        let timed = st.profiler.as_ref().is_some_and(|p| !p.pending.is_empty());
-        if let Some(prof) = st.profiler.as_ref().filter(|_| timed) {
+        if let Timing::Timestamps(prof) = &st.timing {
             prof.resolve(&mut encoder);
         }
         st.rec.last_submit = Some(self.queue.submit([encoder.finish()]));
         st.counters.submits += 1;
-        if timed {
-            let prof = st.profiler.as_mut().expect("checked above");
+        if let Timing::Timestamps(prof) = &mut st.timing {
             for (i, ns) in prof.collect(&self.device) {
                 if let Some(rec) = st.log.as_mut().and_then(|log| log.get_mut(i)) {
                     rec.time = DispatchTime::Gpu(ns);

@@ -19,9 +19,19 @@ pub enum DispatchTime {
     Wall(f64),
 }
 
+impl DispatchTime {
+    /// The nanoseconds, however taken; 0 when not timed.
+    pub fn ns(self) -> f64 {
+        match self {
+            DispatchTime::Gpu(ns) | DispatchTime::Wall(ns) => ns,
+            DispatchTime::None => 0.0,
+        }
+    }
+}
+
 /// The timestamp queries of the dispatches recorded since the last submit.
 pub(super) struct Profiler {
-    pub queries: wgpu::QuerySet,
+    queries: wgpu::QuerySet,
     resolve: wgpu::Buffer,
     read: wgpu::Buffer,
     /// The log index of each pair in flight, in pair order.
