@@ -11,8 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
+    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -307,16 +307,62 @@ fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
     });
 }
 
+/// The SdA's fine-tuning layers at batch 1 (a 1000 × 1000 hidden layer, the 1000 × 10 softmax):
+/// `DenseUpdate` (one sweep of W), and the two GEMMs it replaces for comparison.
+fn dense_update_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &dyn Fn()) {
+    let mut g = c.benchmark_group(format!("{name}/b1"));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    const HIDDEN: usize = 1000;
+    for n_out in [HIDDEN, CLASSES] {
+        let n_in = HIDDEN;
+        let mut w = be.upload(&seeded(n_in * n_out, 1));
+        let mut bias = be.upload(&seeded(n_out, 2));
+        let d = be.upload(&seeded(n_out, 3));
+        let x = be.upload(&seeded(n_in, 4).iter().map(|v| v + 0.5).collect::<Vec<_>>());
+        let mut dx = be.zeros(n_in);
+        let (lr, act) = (1e-3, Activation::Sigmoid);
+        g.bench_function(format!("dense_update {n_in}×{n_out}"), |it| {
+            it.iter(|| {
+                let (dx, w, bias) = (&mut dx, &mut w, &mut bias);
+                let (rows, d, x) = (1, &d, &x);
+                be.run(DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act });
+                wait()
+            })
+        });
+        g.bench_function(format!("dense_update {n_in}×{n_out} as two GEMMs"), |it| {
+            it.iter(|| {
+                let epilogue = Epilogue::ActGrad { out: &x, act };
+                let spec = GemmSpec::new(1, n_in, n_out).trans_b();
+                be.run(Gemm { c: &mut dx, a: &d, b: &w, spec, epilogue });
+                let spec = GemmSpec::new(n_in, n_out, 1).trans_a().scaled(-lr, 1.0);
+                let epilogue = Epilogue::BiasUpdate { bias: &mut bias };
+                be.run(Gemm { c: &mut w, a: &x, b: &d, spec, epilogue });
+                wait()
+            })
+        });
+    }
+}
+
 fn kernels(c: &mut Criterion) {
     let cpu = Cpu::new();
     for b in [20, 128] {
         ops(c, "cpu", &cpu, b, &|| {});
     }
+    dense_update_cases(c, "cpu", &cpu, &|| {});
     match Gpu::new(&GpuOptions { adapter: None, allow_software: true }) {
         Ok(gpu) => {
             for b in [20, 128] {
                 ops(c, "gpu", &gpu, b, &|| gpu.sync());
                 gemm_kernels(c, &gpu, b);
+            }
+            dense_update_cases(c, "gpu", &gpu, &|| gpu.sync());
+            if gpu.has_subgroups() {
+                // The workgroup-memory fallback of the row sums, on the same adapter.
+                gpu.use_subgroups(false);
+                dense_update_cases(c, "gpu-no-subgroups", &gpu, &|| gpu.sync());
+                gpu.use_subgroups(true);
             }
         }
         Err(e) => eprintln!("no GPU cases: {e}"),

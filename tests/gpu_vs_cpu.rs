@@ -11,8 +11,8 @@ use gpu_dae::backend::gpu::{
     DeviceError, FILL, GemmKernel, GemmPath, Gpu, GpuOptions, GpuTensor, gemm_plan, list_adapters,
 };
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
+    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::model::sda::LayerKind;
@@ -20,7 +20,7 @@ use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::{
-    BIT_EXACT_NOISES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
+    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
     assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels, uniforms,
 };
 
@@ -259,6 +259,66 @@ fn gemm_bias_update_matches_cpu() {
                 Some(_) => assert!(!fused && sums == 1, "{what}: {entries:?}"),
                 None => assert_eq!(usize::from(fused) + sums, 1, "{what}: {entries:?}"),
             }
+        }
+    }
+}
+
+/// dx, W and b after one `DenseUpdate` of (rows, n_in, n_out) with x a sigmoid's output, from
+/// inputs seeded by `seed`.
+fn dense_update_on<B: Backend>(be: &B, shape: (usize, usize, usize), seed: u64) -> [Vec<f32>; 3] {
+    let (rows, n_in, n_out) = shape;
+    let mut w = be.upload(&uniforms(seed, n_in * n_out, -1.0, 1.0));
+    let mut bias = be.upload(&uniforms(seed + 1, n_out, -1.0, 1.0));
+    let d = be.upload(&uniforms(seed + 2, rows * n_out, -1.0, 1.0));
+    let x = be.upload(&uniforms(seed + 3, rows * n_in, 0.01, 0.99));
+    let mut dx = be.zeros(rows * n_in);
+    let (lr, act) = (0.25, Activation::Sigmoid);
+    be.run(DenseUpdate {
+        dx: &mut dx,
+        w: &mut w,
+        bias: &mut bias,
+        d: &d,
+        x: &x,
+        rows,
+        n_in,
+        n_out,
+        lr,
+        act,
+    });
+    [be.download(&dx), be.download(&w), be.download(&bias)]
+}
+
+#[test]
+fn dense_update_matches_cpu_with_and_without_subgroups() {
+    let Some(gpu) = own_gpu("dense_update_matches_cpu_with_and_without_subgroups") else {
+        return;
+    };
+    // lavapipe, CI's adapter, has subgroups: there the subgroup path must be the one tested.
+    let software = gpu.adapter_info().name.contains("llvmpipe");
+    assert!(gpu.has_subgroups() || !software, "lavapipe opened without subgroups");
+    for (s, &shape) in DENSE_SHAPES.iter().enumerate() {
+        let (rows, _, n_out) = shape;
+        let seed = 900 + 4 * s as u64;
+        let want = dense_update_on(&Cpu::new(), shape, seed);
+        let mut runs = Vec::new();
+        for subgroups in [true, false] {
+            let used = gpu.use_subgroups(subgroups);
+            gpu.log_dispatches(true);
+            let got = dense_update_on(&gpu, shape, seed);
+            let entries: Vec<&str> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
+            gpu.log_dispatches(false);
+            let what = format!("dense_update {shape:?} (subgroups {used})");
+            assert_close(&format!("{what}: dx"), &got[0], &want[0], Tol::gemm(n_out));
+            assert_close(&format!("{what}: W"), &got[1], &want[1], Tol::gemm(rows));
+            assert_close(&format!("{what}: b"), &got[2], &want[2], Tol::column_sums(rows));
+            let one_pass = rows <= 4;
+            assert_eq!(entries == ["dense_update"], one_pass, "{what}: dispatched {entries:?}");
+            runs.push(got);
+        }
+        gpu.use_subgroups(true);
+        // The subgroup shuffles add in the fallback's tree order: the same bits.
+        for (name, (a, b)) in ["dx", "W", "b"].iter().zip(runs[0].iter().zip(&runs[1])) {
+            assert_bit_identical(&format!("dense_update {shape:?} {name}, subgroups vs not"), a, b);
         }
     }
 }
@@ -878,6 +938,45 @@ fn sda_pretraining_and_finetuning_steps_match_cpu() {
             let what = format!("{layer:?} SdA {} vs CPU", names[i]);
             assert_close(&what, &got[i], &want[i], Tol::STEPS);
         }
+    }
+}
+
+#[test]
+fn sda_finetuning_at_batch_1_takes_at_most_10_dispatches_a_step() {
+    use gpu_dae::model::{FinetuneScope, Sda, SdaConfig};
+    let Some(gpu) = own_gpu("sda_finetuning_at_batch_1_takes_at_most_10_dispatches_a_step") else {
+        return;
+    };
+    // SdA.py's three hidden layers (smaller): load, four forward GEMMs, the softmax loss, the
+    // softmax layer's and two hidden layers' backward products fused with their updates
+    // (`DenseUpdate`), and the first layer's update alone.
+    let (vis, n) = (33, 3);
+    let hidden = vec![7, 5, 3];
+    let config = SdaConfig {
+        n_in: vis,
+        hidden,
+        corruption: vec![0.1, 0.2, 0.3],
+        n_out: 10,
+        layer: LayerKind::Da,
+        contraction: 0.0,
+    };
+    let images = gpu.upload_images(&pixels(5, n * vis), vis);
+    let labels = gpu.upload_labels(&[1, 7, 3]);
+    let mut sda = Sda::new(&gpu, config, 3);
+    let mut ws = sda.workspace(&gpu, 1, n);
+    gpu.log_dispatches(true);
+    let mut per_step = Vec::new();
+    for slot in 0..n {
+        let before = gpu.dispatch_log().len();
+        let step = Step { first: slot, key: RngKey::UNUSED, lr: 0.1, slot };
+        sda.finetune_step(&gpu, &mut ws, &images, &labels, step, FinetuneScope::Full);
+        per_step.push(gpu.dispatch_log()[before..].iter().map(|d| d.entry).collect::<Vec<_>>());
+    }
+    gpu.log_dispatches(false);
+    for entries in &per_step {
+        assert!(entries.len() <= 10, "{} dispatches: {entries:?}", entries.len());
+        let fused = entries.iter().filter(|&&e| e == "dense_update").count();
+        assert_eq!(fused, 3, "the softmax and two hidden layers in one pass each: {entries:?}");
     }
 }
 

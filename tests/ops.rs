@@ -2,13 +2,14 @@
 //! 784). Each body is written once for any backend and run on the CPU and on the GPU
 //! (`on_every_backend!`).
 
-use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
+use gpu_dae::backend::cpu::Isa;
+use gpu_dae::backend::ops::{ColSum, Corrupt, DenseUpdate, Gemm, GemmSum, XentLogits};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::{
-    BIT_EXACT_NOISES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol, assert_close,
-    load_batch_on, on_every_backend, uniforms,
+    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol,
+    assert_bit_identical, assert_close, cpu_with, load_batch_on, on_every_backend, uniforms,
 };
 
 on_every_backend! {
@@ -17,6 +18,7 @@ on_every_backend! {
     gemm_sum_matches_naive_loops_for_every_transpose_and_scaling,
     xent_logits_matches_the_log_sigmoid_formula_in_f64,
     col_sum_matches_naive_loops,
+    dense_update_matches_naive_loops,
     load_batch_scales_the_chosen_rows_to_unit_interval,
     masking_noise_zeroes_exactly_the_dropped_elements,
     salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit,
@@ -191,6 +193,96 @@ fn col_sum_matches_naive_loops<B: Backend>(be: &B) {
             let mut out = be.upload(&out0);
             be.run(ColSum { out: &mut out, a: &da, rows, cols, alpha, beta });
             assert_close("col_sum", &be.download(&out), &want, Tol::F32_REORDERED);
+        }
+    }
+}
+
+/// The seeded inputs of a `DenseUpdate` of (rows, n_in, n_out): W, b, d and x (x in (0, 1), a
+/// sigmoid layer's output).
+fn dense_inputs((rows, n_in, n_out): (usize, usize, usize), seed: u64) -> [Vec<f32>; 4] {
+    [
+        uniforms(seed, n_in * n_out, -1.0, 1.0),
+        uniforms(seed + 1, n_out, -1.0, 1.0),
+        uniforms(seed + 2, rows * n_out, -1.0, 1.0),
+        uniforms(seed + 3, rows * n_in, 0.01, 0.99),
+    ]
+}
+
+/// dx, W and b after one `DenseUpdate` (lr 0.25, x a sigmoid's output) of `shape`.
+fn dense_update_on<B: Backend>(be: &B, shape: (usize, usize, usize), seed: u64) -> [Vec<f32>; 3] {
+    let (rows, n_in, n_out) = shape;
+    let [w, b, d, x] = dense_inputs(shape, seed);
+    let (mut w, mut bias, d, x) = (be.upload(&w), be.upload(&b), be.upload(&d), be.upload(&x));
+    let mut dx = be.upload(&vec![f32::NAN; rows * n_in]);
+    let act = Activation::Sigmoid;
+    be.run(DenseUpdate {
+        dx: &mut dx,
+        w: &mut w,
+        bias: &mut bias,
+        d: &d,
+        x: &x,
+        rows,
+        n_in,
+        n_out,
+        lr: 0.25,
+        act,
+    });
+    [be.download(&dx), be.download(&w), be.download(&bias)]
+}
+
+/// dx, W and b after the two GEMMs that define `DenseUpdate`, as `dense_update_on`.
+fn dense_gemms_on<B: Backend>(be: &B, shape: (usize, usize, usize), seed: u64) -> [Vec<f32>; 3] {
+    let (rows, n_in, n_out) = shape;
+    let [w, b, d, x] = dense_inputs(shape, seed);
+    let (mut w, mut bias, d, x) = (be.upload(&w), be.upload(&b), be.upload(&d), be.upload(&x));
+    let mut dx = be.upload(&vec![f32::NAN; rows * n_in]);
+    let epilogue = Epilogue::ActGrad { out: &x, act: Activation::Sigmoid };
+    let spec = GemmSpec::new(rows, n_in, n_out).trans_b();
+    be.run(Gemm { c: &mut dx, a: &d, b: &w, spec, epilogue });
+    let spec = GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-0.25, 1.0);
+    let epilogue = Epilogue::BiasUpdate { bias: &mut bias };
+    be.run(Gemm { c: &mut w, a: &x, b: &d, spec, epilogue });
+    [be.download(&dx), be.download(&w), be.download(&bias)]
+}
+
+fn dense_update_matches_naive_loops<B: Backend>(be: &B) {
+    for (s, &shape) in DENSE_SHAPES.iter().enumerate() {
+        let (rows, n_in, n_out) = shape;
+        let [w0, b0, d, x] = dense_inputs(shape, 40 + s as u64);
+        let mut dx = vec![0.0; rows * n_in];
+        naive_gemm(&mut dx, &d, &w0, GemmSpec::new(rows, n_in, n_out).trans_b());
+        dx.iter_mut().zip(&x).for_each(|(v, &o)| *v *= o * (1.0 - o));
+        let mut w = w0.clone();
+        naive_gemm(&mut w, &x, &d, GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-0.25, 1.0));
+        let mut b = b0.clone();
+        let ones = vec![1.0; rows];
+        naive_gemm(&mut b, &ones, &d, GemmSpec::new(1, n_out, rows).scaled(-0.25, 1.0));
+        let got = dense_update_on(be, shape, 40 + s as u64);
+        let what = format!("dense_update [{rows}, {n_in}, {n_out}]");
+        assert_close(&format!("{what}: dx"), &got[0], &dx, Tol::gemm(n_out));
+        assert_close(&format!("{what}: W"), &got[1], &w, Tol::gemm(rows));
+        assert_close(&format!("{what}: b"), &got[2], &b, Tol::column_sums(rows));
+    }
+}
+
+#[test]
+fn dense_update_on_the_cpu_is_its_two_gemms_bit_for_bit_on_every_instruction_set() {
+    // DENSE_SHAPES, and the tutorial's (batch 1 and 20, 1000 × 1000: four parts of the dot
+    // kernel) and one past the CPU kernels' 256 rows (faer's path).
+    let shapes =
+        DENSE_SHAPES.iter().copied().chain([(1, 1000, 1000), (20, 500, 784), (300, 7, 33)]);
+    for (s, shape) in shapes.enumerate() {
+        for isa in [Isa::Portable, Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()) {
+            let cpu = cpu_with(isa);
+            let got = dense_update_on(&cpu, shape, 70 + s as u64);
+            let want = dense_gemms_on(&cpu, shape, 70 + s as u64);
+            for (name, (got, want)) in ["dx", "W", "b"].iter().zip(got.iter().zip(&want)) {
+                assert_bit_identical(
+                    &format!("dense_update {shape:?} on {isa:?}: {name}"),
+                    got,
+                    want,
+                );
+            }
         }
     }
 }

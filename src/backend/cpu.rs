@@ -16,8 +16,8 @@ use rayon::prelude::*;
 
 use super::math;
 use super::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
+    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -315,6 +315,12 @@ impl Run<GemmSum<'_, Vec<f32>>> for Cpu {
     }
 }
 
+impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
+        dense_update(self.isa, op)
+    }
+}
+
 cpu_twins! {
     LoadBatch<CpuImages> => load_batch,
     Corrupt => corrupt,
@@ -503,6 +509,25 @@ fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
         let packed = GemmSpec { k: kt, trans_a: true, trans_b: false, ..s };
         product(c, packed_at, packed_b, packed, accum);
     });
+}
+
+/// `ops::DenseUpdate`: one sweep of W (`small_gemm::dense_update`) where the step's kernels
+/// take both products, which gives the two GEMMs' bits; the two GEMMs otherwise.
+fn dense_update(isa: Isa, op: DenseUpdate<'_, Vec<f32>>) {
+    let DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act } = op;
+    let backward = GemmSpec::new(rows, n_in, n_out).trans_b();
+    let update = GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0);
+    let fused = rows > 0 && n_in > 0 && n_out > 0;
+    if !(fused && small_gemm::takes(backward, 0) && small_gemm::takes(update, 0)) {
+        let epilogue = Epilogue::ActGrad { out: x, act };
+        gemm(isa, Gemm { c: dx, a: d, b: w, spec: backward, epilogue });
+        gemm(isa, Gemm { c: w, a: x, b: d, spec: update, epilogue: Epilogue::BiasUpdate { bias } });
+        return;
+    }
+    col_sum(ColSum { out: bias, a: d, rows, cols: n_out, alpha: -lr, beta: 1.0 });
+    let epilogue = Epilogue::ActGrad { out: x, act };
+    let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n_in, i, j, row);
+    small_gemm::dense_update(isa, (dx, w), (d, x), (rows, n_in, n_out), -lr, &finish);
 }
 
 /// `ops::XentLogits`: each row's gradient and cost (`xent_row`), the row costs then summed in

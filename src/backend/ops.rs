@@ -140,6 +140,43 @@ impl<T> Op for GemmSum<'_, T> {
     }
 }
 
+/// A dense layer's backward pass fused with its SGD update, one sweep of W: with W: [I, O],
+/// b: [O], the delta d: [rows, O] of the layer's pre-activation and its input x: [rows, I]
+/// (the output of the layer below, computed by `act`),
+/// - dx = (d·Wᵀ) ⊙ act′(x): [rows, I], with W before its update (the delta of the layer below);
+/// - W −= lr·xᵀ·d and b −= lr·Σ_rows d.
+///
+/// Exactly `Gemm { c: dx, a: d, b: W, spec: [rows, I, O] trans_b, ActGrad }` followed by
+/// `Gemm { c: W, a: x, b: d, spec: [I, O, rows] trans_a, α = −lr, β = 1, BiasUpdate }`: the
+/// CPU computes the same bits either way; the GPU's batch-1 kernel reads and writes each row
+/// of W once (the two GEMMs read it twice and write it once).
+pub struct DenseUpdate<'a, T> {
+    /// dx: [rows, I].
+    pub dx: &'a mut T,
+    /// W: [I, O].
+    pub w: &'a mut T,
+    /// b: [O].
+    pub bias: &'a mut T,
+    /// d: [rows, O].
+    pub d: &'a T,
+    /// x: [rows, I].
+    pub x: &'a T,
+    /// Rows (examples).
+    pub rows: usize,
+    /// Inputs I.
+    pub n_in: usize,
+    /// Outputs O.
+    pub n_out: usize,
+    /// The SGD step.
+    pub lr: f32,
+    /// The activation x is the output of.
+    pub act: Activation,
+}
+
+impl<T> Op for DenseUpdate<'_, T> {
+    const STEM: &'static str = "dense_update";
+}
+
 /// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both
 /// [rows, cols], and z = σ(a):
 /// - grad = (z − x)·scale  (∂/∂a of the cost below, for scale = 1/rows);

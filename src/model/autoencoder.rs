@@ -35,8 +35,8 @@
 
 use super::Step;
 use crate::backend::ops::{
-    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch, ScaleCols,
-    SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SqErr, SumBiases, XentLogits,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -425,14 +425,27 @@ impl<B: Backend> Autoencoder<B> {
             let (len, out) = (rows * h, &mut ws.frac_on);
             be.run(CountPositive { out, slot, a: &ws.h, len, scale: 1.0 / len as f32 });
         }
-        // dH = (dA·Wdec) ⊙ f′(h): [B, H] (Wdec = W tied: dA·W; untied V: [H, V], dA·Vᵀ)
-        let epilogue = Epilogue::ActGrad { out: &ws.h, act: enc };
-        let (c, a) = (&mut ws.dh, &ws.da);
-        match &self.v {
-            None => be.run(Gemm { c, a, b: &self.w, spec: GemmSpec::new(rows, h, v), epilogue }),
-            Some(vt) => {
-                be.run(Gemm { c, a, b: vt, spec: GemmSpec::new(rows, h, v).trans_b(), epilogue })
+        // dH = (dA·Wdec) ⊙ f′(h): [B, H] (Wdec = W tied: dA·W; untied V: [H, V], dA·Vᵀ, in
+        // one sweep of V with its update V −= lr·zᵀ·dY and b′ −= lr·Σ dA, which nothing below
+        // reads)
+        match &mut self.v {
+            None => {
+                let epilogue = Epilogue::ActGrad { out: &ws.h, act: enc };
+                let spec = GemmSpec::new(rows, h, v);
+                be.run(Gemm { c: &mut ws.dh, a: &ws.da, b: &self.w, spec, epilogue })
             }
+            Some(vt) => be.run(DenseUpdate {
+                dx: &mut ws.dh,
+                w: vt,
+                bias: &mut self.b_prime,
+                d: &ws.da,
+                x: &ws.h,
+                rows,
+                n_in: h,
+                n_out: v,
+                lr,
+                act: enc,
+            }),
         }
         let lambda = self.config.contraction;
         if lambda > 0.0 {
@@ -468,14 +481,10 @@ impl<B: Backend> Autoencoder<B> {
                 k2: rows,
                 biases: Some(SumBiases { cols: &mut self.b, rows: &mut self.b_prime }),
             }),
-            Some(vt) => {
-                // W −= lr·x̃ᵀ·dZ: [V, H] with b −= lr·Σ dH; V −= lr·zᵀ·dY: [H, V] with
-                // b′ −= lr·Σ dA
+            // W −= lr·x̃ᵀ·dZ: [V, H] with b −= lr·Σ dH (V was updated with dH above)
+            Some(_) => {
                 let epilogue = Epilogue::BiasUpdate { bias: &mut self.b };
                 be.run(Gemm { c: &mut self.w, a: &ws.x_tilde, b: &ws.dh, spec: update, epilogue });
-                let epilogue = Epilogue::BiasUpdate { bias: &mut self.b_prime };
-                let v_update = GemmSpec::new(h, v, rows).trans_a().scaled(-lr, 1.0);
-                be.run(Gemm { c: vt, a: &ws.h, b: &ws.da, spec: v_update, epilogue });
             }
         }
     }

@@ -7,7 +7,7 @@
 //!                            with W before its update)
 //!   W −= lr·xᵀ·d,  b −= lr·Σ_rows d
 
-use crate::backend::ops::Gemm;
+use crate::backend::ops::{DenseUpdate, Gemm};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec};
 
 /// The parameters of a dense layer: W: [I, O] and b: [O].
@@ -64,22 +64,19 @@ pub(crate) fn backward_update<B: Backend>(
     dx: Option<&mut B::Tensor>,
 ) {
     let DenseMut { w, b, n_in, n_out } = layer;
-    if let Some(dx) = dx {
-        // dx = (d·Wᵀ) ⊙ σ'(x): [B, I]
-        be.run(Gemm {
-            c: dx,
-            a: d,
-            b: w,
-            spec: GemmSpec::new(rows, n_in, n_out).trans_b(),
-            epilogue: Epilogue::ActGrad { out: x, act: Activation::Sigmoid },
-        });
+    match dx {
+        // dx = (d·Wᵀ) ⊙ σ'(x): [B, I], then W −= lr·xᵀ·d and b −= lr·Σ d, in one sweep of W
+        Some(dx) => {
+            let act = Activation::Sigmoid;
+            be.run(DenseUpdate { dx, w, bias: b, d, x, rows, n_in, n_out, lr, act });
+        }
+        // W −= lr·xᵀ·d: [I, O], and b −= lr·Σ d beside it
+        None => be.run(Gemm {
+            c: w,
+            a: x,
+            b: d,
+            spec: GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0),
+            epilogue: Epilogue::BiasUpdate { bias: b },
+        }),
     }
-    // W −= lr·xᵀ·d: [I, O], and b −= lr·Σ d beside it
-    be.run(Gemm {
-        c: w,
-        a: x,
-        b: d,
-        spec: GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0),
-        epilogue: Epilogue::BiasUpdate { bias: b },
-    });
 }

@@ -109,12 +109,26 @@ struct DotJob {
     beta: f32,
 }
 
+/// A dense layer's backward product and update in one sweep of W (`dense_update`): `dot`
+/// computes the parts of dx = d·Wᵀ (A = d [m, k], B = W [n, k], so n is W's rows and k its
+/// columns), and `w` (the same W, [n, k]) takes W += α·xᵀ·d with x: [m, n] and d: [m, k].
+struct FusedJob {
+    dot: DotJob,
+    w: Dst,
+    x: *const f32,
+    /// W's rows, x's columns.
+    n: usize,
+    alpha: f32,
+}
+
 // SAFETY: the jobs' pointers are only dereferenced by the kernels below, each task writing a
 // disjoint range of the output, while the borrow they were made from is held by the caller of
 // `Pool::run`, which returns only after every task has finished.
 unsafe impl Sync for BcastJob {}
 // SAFETY: as for `BcastJob`.
 unsafe impl Sync for DotJob {}
+// SAFETY: as for `BcastJob`: task (p, q) reads and writes only part p's columns of its rows.
+unsafe impl Sync for FusedJob {}
 // SAFETY: as for `BcastJob`: tasks write disjoint ranges through it.
 unsafe impl Sync for Dst {}
 
@@ -243,7 +257,7 @@ fn dot(
         pool.run(pieces, &task);
         return;
     }
-    // The caller's per-thread scratch; the workers write their parts through `part_rows`.
+    // The caller's per-thread scratch; the workers write their parts through `job.out`.
     super::with_scratch(parts * m * n, |partials| {
         job.out = Dst { ptr: partials.as_mut_ptr(), ld: n };
         job.part_stride = m * n;
@@ -256,33 +270,124 @@ fn dot(
             }
         };
         pool.run(parts * pieces, &task);
-        let out = Dst { ptr: c.as_mut_ptr(), ld: n };
-        // The partials as one [parts·m, n] matrix: part p's row i is row p·m + i.
-        let part_rows = Dst { ptr: partials.as_mut_ptr(), ld: n };
-        let sum = |t: usize| {
-            let cols = piece(n, threads, t, ALIGN);
-            if cols.is_empty() {
-                return;
+        sum_parts(pool, threads, c, partials, (m, n, parts), (alpha, beta), finish);
+    });
+}
+
+/// C [m, n] = α·Σ_p part p + β·C (β = 0 never reads C), the parts ([parts·m, n] row-major in
+/// `partials`: part p's row i is row p·m + i) added in part order into the first, then
+/// `finish` on each finished slice of C; threads split the columns.
+fn sum_parts(
+    pool: &Pool,
+    threads: usize,
+    c: &mut [f32],
+    partials: &mut [f32],
+    (m, n, parts): (usize, usize, usize),
+    (alpha, beta): (f32, f32),
+    finish: &Finish<'_>,
+) {
+    let out = Dst { ptr: c.as_mut_ptr(), ld: n };
+    let part_rows = Dst { ptr: partials.as_mut_ptr(), ld: n };
+    let sum = |t: usize| {
+        let cols = piece(n, threads, t, ALIGN);
+        if cols.is_empty() {
+            return;
+        }
+        for i in 0..m {
+            // SAFETY: task t alone touches these columns of the partials and of C.
+            let (acc, row) = unsafe { (part_rows.row(i, cols.clone()), out.row(i, cols.clone())) };
+            for p in 1..parts {
+                // SAFETY: as above; part p's row is another row of the partials.
+                let part = unsafe { part_rows.row(p * m + i, cols.clone()) };
+                acc.iter_mut().zip(part.iter()).for_each(|(s, &v)| *s += v);
             }
-            for i in 0..m {
-                // SAFETY: task t alone touches these columns of the partials and of C.
-                let (acc, row) =
-                    unsafe { (part_rows.row(i, cols.clone()), out.row(i, cols.clone())) };
-                for p in 1..parts {
-                    // SAFETY: as above; part p's row is another row of the partials.
-                    let part = unsafe { part_rows.row(p * m + i, cols.clone()) };
-                    acc.iter_mut().zip(part.iter()).for_each(|(s, &v)| *s += v);
-                }
-                if beta == 0.0 {
-                    row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s);
-                } else {
-                    row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s + beta * *c);
-                }
-                finish(i, cols.start, row);
+            if beta == 0.0 {
+                row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s);
+            } else {
+                row.iter_mut().zip(acc.iter()).for_each(|(c, &s)| *c = alpha * s + beta * *c);
+            }
+            finish(i, cols.start, row);
+        }
+    };
+    pool.run(threads, &sum);
+}
+
+/// W's rows a fused task takes at a time: the dot reads them, then the update rewrites them
+/// while they are in L1 (8 rows of a 256-column part: 8 KB; rows 4 KB apart share L1 sets,
+/// so more rows than L1 has ways would evict each other).
+const FUSED_ROWS: usize = 8;
+
+/// A dense layer's backward product and SGD update in one sweep of W (`ops::DenseUpdate`):
+/// dx [m, n] = (d·Wᵀ) then `finish`, and W [n, k] += α·xᵀ·d, for d: [m, k], x: [m, n] and
+/// m ≤ `MAX_ROWS`. dx's parts are the dot kernel's (⌈k/SPLIT_K⌉ parts of W's columns); each
+/// thread takes a run of parts (or, with fewer parts than threads, a slice of one part's rows)
+/// and walks its rows FUSED_ROWS at a time, updating them right after the dot has read them. Each element comes out with the bits `gemm` gives
+/// the two products (the same multiply-add chains and lane sums), whatever the thread count.
+pub(super) fn dense_update(
+    isa: Isa,
+    (dx, w): (&mut [f32], &mut [f32]),
+    (d, x): (&[f32], &[f32]),
+    (m, n, k): (usize, usize, usize),
+    alpha: f32,
+    finish: &Finish<'_>,
+) {
+    assert!(m <= MAX_ROWS && m > 0 && n > 0 && k > 0, "dense_update: [{m}, {n}, {k}]");
+    let (dx, w, d, x) = (&mut dx[..m * n], &mut w[..n * k], &d[..m * k], &x[..m * n]);
+    let pool = Pool::global();
+    let threads = if 2 * m * n * k < PAR_MIN { 1 } else { pool.threads() };
+    let parts = k.div_ceil(SPLIT_K);
+    let pieces = threads.div_ceil(parts);
+    super::with_scratch(parts * m * n, |partials| {
+        let job = FusedJob {
+            dot: DotJob {
+                a: d.as_ptr(),
+                b: w.as_ptr(),
+                m,
+                k,
+                parts,
+                out: Dst { ptr: partials.as_mut_ptr(), ld: n },
+                part_stride: m * n,
+                alpha: 1.0,
+                beta: 0.0,
+            },
+            w: Dst { ptr: w.as_mut_ptr(), ld: k },
+            x: x.as_ptr(),
+            n,
+            alpha,
+        };
+        let kernel = fused_kernel(isa);
+        // With at least as many parts as threads, thread t takes its own run of parts over all
+        // of W's rows (`Pool::owned`); with fewer, each part's rows are split.
+        let tasks = if parts >= threads { threads } else { parts * pieces };
+        let task = |t: usize| {
+            let (parts, rows) = if parts >= threads {
+                (Pool::owned(parts, threads, t), 0..n)
+            } else {
+                (t / pieces..t / pieces + 1, piece(n, pieces, t % pieces, 4))
+            };
+            if !rows.is_empty() && !parts.is_empty() {
+                // SAFETY: `kernel` matches an instruction set the processor has, and task t
+                // reads and writes only its parts' columns of W's rows `rows`, and only its
+                // parts' partials of dx's columns `rows`.
+                unsafe { kernel(&job, parts, rows) };
             }
         };
-        pool.run(threads, &sum);
+        pool.run(tasks, &task);
+        sum_parts(pool, threads, dx, partials, (m, n, parts), (1.0, 0.0), finish);
     });
+}
+
+/// The fused kernel compiled for `isa`: the columns of parts `parts` of W's rows `rows`.
+type FusedKernel = unsafe fn(&FusedJob, std::ops::Range<usize>, std::ops::Range<usize>);
+
+fn fused_kernel(isa: Isa) -> FusedKernel {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => fused_avx512,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => fused_avx2,
+        _ => fused_portable,
+    }
 }
 
 /// The broadcast kernel compiled for `isa`: computes the columns `cols` of the job's C.
@@ -312,7 +417,7 @@ fn dot_kernel(isa: Isa) -> DotKernel {
 
 /// Defines the per-instruction-set entry points of the two kernels.
 macro_rules! entry_points {
-    ($($(#[$cfg:meta])* $features:literal, $lanes:ty => $bcast:ident, $dot:ident;)*) => {
+    ($($(#[$cfg:meta])* $features:literal, $lanes:ty => $bcast:ident, $dot:ident, $fused:ident;)*) => {
         $(
             $(#[$cfg])*
             #[target_feature(enable = $features)]
@@ -326,13 +431,23 @@ macro_rules! entry_points {
                 // SAFETY: forwarded from the caller (features present, columns owned).
                 unsafe { dot_cols::<$lanes>(job, part, cols) }
             }
+            $(#[$cfg])*
+            #[target_feature(enable = $features)]
+            unsafe fn $fused(
+                job: &FusedJob,
+                parts: std::ops::Range<usize>,
+                rows: std::ops::Range<usize>,
+            ) {
+                // SAFETY: forwarded from the caller (features present, parts' columns owned).
+                unsafe { fused_rows::<$lanes>(job, parts, rows) }
+            }
         )*
     };
 }
 
 entry_points! {
-    #[cfg(target_arch = "x86_64")] "avx512f,avx2,fma", Avx512 => bcast_avx512, dot_avx512;
-    #[cfg(target_arch = "x86_64")] "avx2,fma", Avx2 => bcast_avx2, dot_avx2;
+    #[cfg(target_arch = "x86_64")] "avx512f,avx2,fma", Avx512 => bcast_avx512, dot_avx512, fused_avx512;
+    #[cfg(target_arch = "x86_64")] "avx2,fma", Avx2 => bcast_avx2, dot_avx2, fused_avx2;
 }
 
 unsafe fn bcast_portable(job: &BcastJob, cols: std::ops::Range<usize>) {
@@ -343,6 +458,101 @@ unsafe fn bcast_portable(job: &BcastJob, cols: std::ops::Range<usize>) {
 unsafe fn dot_portable(job: &DotJob, part: usize, cols: std::ops::Range<usize>) {
     // SAFETY: forwarded from the caller (columns owned); the portable path needs no features.
     unsafe { dot_cols::<Portable>(job, part, cols) }
+}
+
+unsafe fn fused_portable(
+    job: &FusedJob,
+    parts: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+) {
+    // SAFETY: forwarded from the caller (parts' columns owned); no features needed.
+    unsafe { fused_rows::<Portable>(job, parts, rows) }
+}
+
+/// The columns of parts `parts` of W's rows `rows`, FUSED_ROWS rows at a time: the dot
+/// kernel's partial sums of dx for those rows, part by part (W as it was), then W[i, cols] +=
+/// α·Σᵣ x[r, i]·d[r, cols] over the parts' columns, each element one multiply-add chain over r
+/// in order, scaled by α and added to W (`bcast_tile`'s arithmetic with β = 1).
+#[inline(always)]
+unsafe fn fused_rows<L: Lanes>(
+    job: &FusedJob,
+    parts: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+) {
+    let dot = &job.dot;
+    let cols = piece(dot.k, dot.parts, parts.start, ALIGN).start
+        ..piece(dot.k, dot.parts, parts.end - 1, ALIGN).end;
+    let alpha = unsafe { L::splat(job.alpha) };
+    let mut i0 = rows.start;
+    while i0 < rows.end {
+        let block = i0..(i0 + FUSED_ROWS).min(rows.end);
+        // SAFETY: forwarded; the block lies in W's rows and the task owns its parts' columns.
+        unsafe {
+            for part in parts.clone() {
+                dot_cols::<L>(dot, part, block.clone());
+            }
+            if block.len() == FUSED_ROWS {
+                update_rows::<L, FUSED_ROWS>(job, block.start, &cols, alpha);
+            } else {
+                for i in block.clone() {
+                    update_rows::<L, 1>(job, i, &cols, alpha);
+                }
+            }
+        }
+        i0 = block.end;
+    }
+}
+
+/// W[i, cols] += α·Σᵣ x[r, i]·d[r, cols] for rows i0..i0 + R of W (`fused_rows`), a vector
+/// of columns at a time across the R rows (d's vector read once for them), the masked tail
+/// last.
+#[inline(always)]
+unsafe fn update_rows<L: Lanes, const R: usize>(
+    job: &FusedJob,
+    i0: usize,
+    cols: &std::ops::Range<usize>,
+    alpha: L,
+) {
+    let mut j = cols.start;
+    // SAFETY: forwarded; the rows and `cols` lie in W, x and d.
+    unsafe {
+        while j + L::N <= cols.end {
+            update_vector::<L, R>(job, i0, j, L::N, alpha);
+            j += L::N;
+        }
+        if j < cols.end {
+            update_vector::<L, R>(job, i0, j, cols.end - j, alpha);
+        }
+    }
+}
+
+/// W[i, j..j + len] += α·Σᵣ x[r, i]·d[r, j..j + len] for i in i0..i0 + R: per element one
+/// multiply-add chain over r in order, then α times it plus W (`bcast_tile` with β = 1). A
+/// function, not a closure, so it inherits the caller's target features.
+#[inline(always)]
+unsafe fn update_vector<L: Lanes, const R: usize>(
+    job: &FusedJob,
+    i0: usize,
+    j: usize,
+    len: usize,
+    alpha: L,
+) {
+    let dot = &job.dot;
+    // SAFETY: forwarded; the elements lie in W, x and d.
+    unsafe {
+        let mut acc = [L::zero(); R];
+        for r in 0..dot.m {
+            let dv = L::load_n(dot.a.wrapping_add(r * dot.k + j), len);
+            let x = job.x.wrapping_add(r * job.n + i0);
+            for (ii, acc) in acc.iter_mut().enumerate() {
+                *acc = L::mul_add(L::splat(*x.wrapping_add(ii)), dv, *acc);
+            }
+        }
+        for (ii, &acc) in acc.iter().enumerate() {
+            let p = job.w.ptr.wrapping_add((i0 + ii) * job.w.ld + j);
+            L::mul_add(L::splat(1.0), L::load_n(p, len), L::mul(alpha, acc)).store_n(p, len);
+        }
+    }
 }
 
 /// Calls `$f::<$L, R, …>($args)` for R = `$rows` (1..=6).

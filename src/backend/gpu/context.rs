@@ -223,8 +223,10 @@ pub(super) fn open(opts: &GpuOptions) -> Result<Device, DeviceError> {
     }
     let desc = wgpu::DeviceDescriptor {
         label: Some("gpu-dae"),
-        // Timestamps, where there are any, for `gpu-dae bench`'s per-kernel times.
-        required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+        // Timestamps, where there are any, for `gpu-dae bench`'s per-kernel times; subgroups,
+        // where there are any, for the kernels' row sums (`dense_update`).
+        required_features: adapter.features()
+            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP),
         // The adapter's own limits: the image set is one storage binding (50 000 × 784 bytes).
         required_limits: adapter.limits(),
         ..Default::default()

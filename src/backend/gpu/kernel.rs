@@ -86,15 +86,28 @@ pub(super) const SUMS: File = shader_file!("sums.wgsl");
 pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
 pub(super) const GEMM_SMALL: File = shader_file!("gemm_small.wgsl");
 pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
+pub(super) const LANE_SUMS: File = shader_file!("lane_sums.wgsl");
+pub(super) const LANE_SUMS_SUBGROUP: File = shader_file!("lane_sums_subgroup.wgsl");
 
-/// One shader module: an op's file (last), prefixed by the helper files it calls.
+/// One shader module: an op's file (last), prefixed by the helper files it calls. An op's
+/// file may be compiled in more than one module (with different helpers first, e.g. its
+/// subgroup and its workgroup-memory reductions): a module is known by its first and last
+/// files (`Module::key`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Module(pub &'static [File]);
+
+/// What a module is cached under: its first and its last file.
+type ModuleKey = (&'static str, &'static str);
 
 impl Module {
     /// The op's own file, e.g. "gemm.wgsl": the module's name.
     fn name(self) -> &'static str {
         self.0.last().map_or("", |(name, _)| name)
+    }
+
+    /// Its first and last files' names.
+    fn key(self) -> ModuleKey {
+        (self.0.first().map_or("", |(name, _)| name), self.name())
     }
 
     fn source(self) -> String {
@@ -210,8 +223,10 @@ pub struct ShaderModuleSource {
 /// compiles, exactly as it compiles it.
 pub(super) fn modules_of(kernels: &[&dyn AnyKernel]) -> Vec<ShaderModuleSource> {
     let mut modules: Vec<ShaderModuleSource> = Vec::new();
+    let mut seen: Vec<ModuleKey> = Vec::new();
     for m in kernels.iter().map(|k| k.module()) {
-        if !modules.iter().any(|s| s.name == m.name()) {
+        if !seen.contains(&m.key()) {
+            seen.push(m.key());
             modules.push(ShaderModuleSource {
                 name: m.name(),
                 files: m.0.iter().map(|(file, _)| *file).collect(),
@@ -227,13 +242,13 @@ pub(super) fn modules_of(kernels: &[&dyn AnyKernel]) -> Vec<ShaderModuleSource> 
 /// access of the inner loops).
 const UNCHECKED: [&str; 2] = ["gemm.wgsl", "gemm_sum.wgsl"];
 
-/// A pipeline: an entry point with its override values (unused ones 0).
-type PipelineKey = (&'static str, [u32; MAX_OVERRIDES]);
+/// A pipeline: an entry point of a module with its override values (unused ones 0).
+type PipelineKey = (ModuleKey, &'static str, [u32; MAX_OVERRIDES]);
 
 /// Shader modules, layouts and pipelines, created on first use.
 #[derive(Default)]
 pub(super) struct Kernels {
-    modules: HashMap<&'static str, wgpu::ShaderModule>,
+    modules: HashMap<ModuleKey, wgpu::ShaderModule>,
     layouts: HashMap<&'static str, (wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
 }
@@ -266,11 +281,11 @@ impl Kernels {
         );
         let mut values = [0; MAX_OVERRIDES];
         values[..overrides.len()].copy_from_slice(overrides);
-        let key = (kernel.entry, values);
+        let key = (kernel.module.key(), kernel.entry, values);
         if !self.pipelines.contains_key(&key) {
             self.bind_group_layout(device, kernel);
             let layout = &self.layouts[kernel.entry].1;
-            let module = self.modules.entry(kernel.module.name()).or_insert_with(|| {
+            let module = self.modules.entry(kernel.module.key()).or_insert_with(|| {
                 let desc = wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.module.name()),
                     source: wgpu::ShaderSource::Wgsl(kernel.module.source().into()),

@@ -29,6 +29,7 @@ mod context;
 mod contractive;
 mod corrupt;
 mod count_positive;
+mod dense_update;
 mod gemm;
 mod gemm_sum;
 pub mod kernel;
@@ -179,6 +180,10 @@ pub struct Gpu {
 /// adapter with `gpu-dae bench`.
 pub const GEMM_ENV: &str = "GPU_DAE_GEMM";
 
+/// The environment variable that, set to `off`, keeps the kernels off the adapter's subgroup
+/// operations (their workgroup-memory fallback runs instead, with the same bits).
+pub const SUBGROUPS_ENV: &str = "GPU_DAE_SUBGROUPS";
+
 /// The environment variable that makes the GPU backend destroy its device after that many
 /// dispatches, as a driver reset would: the tests' way to lose a device mid-run.
 pub const LOSE_DEVICE_ENV: &str = "GPU_DAE_LOSE_DEVICE_AFTER";
@@ -192,6 +197,11 @@ fn forced_gemm() -> Option<GemmPath> {
         eprintln!("{GEMM_ENV}={name}: expected tiled, split, rows or outer; choosing by shape");
     }
     path
+}
+
+/// Whether `device` has subgroup operations.
+fn has_subgroups(device: &wgpu::Device) -> bool {
+    device.features().contains(wgpu::Features::SUBGROUP)
 }
 
 /// Keeps the first failure, as one line (wgpu's errors span several: "Validation Error",
@@ -217,6 +227,8 @@ struct State {
     staging: Option<wgpu::Buffer>,
     /// The GEMM kernel family every GEMM takes, for the tests (`force_gemm`).
     force_gemm: Option<GemmPath>,
+    /// Whether kernels with a subgroup variant take it (`use_subgroups`).
+    subgroups: bool,
     /// The dispatches recorded since `log_dispatches(true)`, when on.
     log: Option<Vec<DispatchRecord>>,
     /// The log index of the last `dispatch` call's record; None when that call recorded
@@ -361,6 +373,8 @@ impl Gpu {
             partials: None,
             staging: None,
             force_gemm: forced_gemm(),
+            subgroups: has_subgroups(&device)
+                && std::env::var(SUBGROUPS_ENV).ok().is_none_or(|v| v != "off"),
             log: None,
             last_logged: None,
             timing: Timing::Off,
@@ -398,6 +412,20 @@ impl Gpu {
     /// `gemm_plan` chooses), so the tests reach every kernel with every shape.
     pub fn force_gemm(&self, path: Option<GemmPath>) {
         self.lock().force_gemm = path;
+    }
+
+    /// Whether the device was opened with subgroup operations (the adapter has them).
+    pub fn has_subgroups(&self) -> bool {
+        has_subgroups(&self.device)
+    }
+
+    /// Lets the kernels with a subgroup variant use it (`true`, where the device has
+    /// subgroups) or keeps them on their workgroup-memory fallback (`false`), so the tests reach
+    /// both on one adapter; returns whether subgroups are now in use.
+    pub fn use_subgroups(&self, on: bool) -> bool {
+        let on = on && self.has_subgroups();
+        self.lock().subgroups = on;
+        on
     }
 
     /// Starts (`true`) or stops logging each dispatch's kernel and grid; starting clears the log.
@@ -768,6 +796,7 @@ const KERNELS: &[&[&dyn AnyKernel]] = &[
     xent_logits::KERNELS,
     sq_err::KERNELS,
     count_positive::KERNELS,
+    dense_update::KERNELS,
     softmax_nll::KERNELS,
     col_sum::KERNELS,
     col_sq_norms::KERNELS,
