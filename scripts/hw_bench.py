@@ -14,8 +14,9 @@ share of the GPU's FP32 peak and its minimum bytes per step as a share of the me
 The peaks are the datasheet's for the H100 and H200 (by the CUDA device name) or --peak-tflops
 and --peak-tbs. Writes OUT/hw_bench.md and OUT/hw_bench.json (every raw number, gpu-dae's
 per-kernel profiles included), and a second table: the dA step with every GEMM forced to each
-kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU, and
-one real `gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
+kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU, the
+SdA's batch-1 steps with and without subgroup row sums (GPU_DAE_SUBGROUPS=off), and one real
+`gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
 what the bench's ms/step predicts.
 
 --torch-device cpu checks the script where there is no CUDA (eager only, nothing to compare
@@ -114,6 +115,21 @@ def kernel_families(args):
     return out
 
 
+def subgroup_paths(args):
+    """The SdA's batch-1 steps with the subgroup row sums (where the device has them) and with
+    their workgroup-memory fallback forced (GPU_DAE_SUBGROUPS=off): ms per step, by step."""
+    out = {}
+    for setting in ("", "off"):
+        cmd = [args.gpu_dae, "bench", "--backend", "gpu", "--model", "sda", "--batch", "1",
+               "--seconds", str(args.seconds), "--json"]
+        if args.adapter:
+            cmd += ["--adapter", args.adapter]
+        doc = json.loads(run(cmd, env={"GPU_DAE_SUBGROUPS": setting}))
+        out["subgroups off" if setting else "default"] = {
+            c.get("step", "step"): c["ms_per_step"] for c in doc["cases"]}
+    return out
+
+
 def train_epochs(args):
     """One real epoch of `gpu-dae train` (checkpoint and outputs included) for the dA and the
     cA at their tutorial settings: the seconds metrics.csv records for it, beside what the
@@ -202,6 +218,18 @@ def main():
     for family, by_batch in families.items():
         cells = " | ".join(fmt(by_batch.get(b), ".4f") for b in (1, 20, 128))
         lines.append(f"| {family} | {cells} |")
+    subgroups = subgroup_paths(args)
+    steps = list(next(iter(subgroups.values())))
+    lines += [
+        "",
+        "SdA step at batch 1, ms, with the adapter's subgroups (where it has them) and with their",
+        "workgroup-memory fallback (GPU_DAE_SUBGROUPS=off; only fine-tuning's dense_update uses them):",
+        "",
+        "| row sums | " + " | ".join(steps) + " |",
+        "|---|" + "---:|" * len(steps),
+    ]
+    for setting, by_step in subgroups.items():
+        lines.append(f"| {setting} | " + " | ".join(fmt(by_step.get(k), ".4f") for k in steps) + " |")
     lines += ["", f"{len(rows)} cases in {time.time() - t0:.0f} s."]
     table = "\n".join(lines)
     print(table)
@@ -209,7 +237,8 @@ def main():
         f.write(table + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
     with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
         doc = {"devices": devices, "rows": rows, "gpu_dae": raw, "torch": torch_doc,
-               "kernel_families": families, "train_epoch_seconds": epochs}
+               "kernel_families": families, "subgroup_paths": subgroups,
+               "train_epoch_seconds": epochs}
         json.dump(doc, f, indent=1)
 
 
