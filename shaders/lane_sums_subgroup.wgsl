@@ -4,12 +4,12 @@
 // lane_sums.wgsl's `segment_total` with the tree's first levels in registers: within a
 // subgroup, `subgroupShuffleXor` at strides 1, 2, 4, … adds lane a and lane a + o for every a
 // with a % 2o = 0 (and their mirror images, the same sum), exactly the levels of the tree in
-// lane order; the levels from the subgroup size up to LR go through workgroup memory as in
-// lane_sums.wgsl. Same bits as the fallback. Assumes, as every driver lays out a 1-D
+// lane order; the levels from the subgroup size up to LR go through workgroup memory
+// (lane_tree.wgsl). Same bits as the fallback. Assumes, as every driver lays out a 1-D
 // workgroup, that subgroups hold consecutive local indices starting at a multiple of their size.
+// Needs lane_tree.wgsl.
 
-var<workgroup> segment: array<f32, 256>;
-// The subgroup size, made workgroup-uniform for the loop of barriers below.
+// The subgroup size, made workgroup-uniform for lane_tree.wgsl's loop of barriers.
 var<workgroup> subgroup_lanes: u32;
 
 // The sum of v over lid's segment, in every lane of it. Call in uniform control flow.
@@ -21,20 +21,10 @@ fn segment_total(v: f32, lid: u32) -> f32 {
     // Every subgroup of the workgroup has the same size (a 256-lane workgroup is whole
     // subgroups), so lane 0's is every lane's.
     let first = min(workgroupUniformLoad(&subgroup_lanes), LR);
-    let lane = lid % LR;
     var s = v;
     for (var o = 1u; o < first; o <<= 1u) {
         s += subgroupShuffleXor(s, o);
     }
     segment[lid] = s;
-    workgroupBarrier();
-    for (var o = first; o < LR; o <<= 1u) {
-        if lane % (2u * o) == 0u {
-            segment[lid] += segment[lid + o];
-        }
-        workgroupBarrier();
-    }
-    let total = segment[lid - lane];
-    workgroupBarrier();
-    return total;
+    return segment_levels(lid, first);
 }

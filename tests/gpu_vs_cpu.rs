@@ -11,8 +11,8 @@ use gpu_dae::backend::gpu::{
     DeviceError, FILL, GemmKernel, GemmPath, Gpu, GpuOptions, GpuTensor, gemm_plan, list_adapters,
 };
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
+    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::model::sda::LayerKind;
@@ -21,7 +21,8 @@ use gpu_dae::rng::RngKey;
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, gpu, load_batch_on, own_gpu, pixels, uniforms,
+    assert_bit_identical, assert_close, dense_update_on, gpu, load_batch_on, own_gpu, pixels,
+    uniforms,
 };
 
 #[test]
@@ -261,31 +262,6 @@ fn gemm_bias_update_matches_cpu() {
             }
         }
     }
-}
-
-/// dx, W and b after one `DenseUpdate` of (rows, n_in, n_out) with x a sigmoid's output, from
-/// inputs seeded by `seed`.
-fn dense_update_on<B: Backend>(be: &B, shape: (usize, usize, usize), seed: u64) -> [Vec<f32>; 3] {
-    let (rows, n_in, n_out) = shape;
-    let mut w = be.upload(&uniforms(seed, n_in * n_out, -1.0, 1.0));
-    let mut bias = be.upload(&uniforms(seed + 1, n_out, -1.0, 1.0));
-    let d = be.upload(&uniforms(seed + 2, rows * n_out, -1.0, 1.0));
-    let x = be.upload(&uniforms(seed + 3, rows * n_in, 0.01, 0.99));
-    let mut dx = be.zeros(rows * n_in);
-    let (lr, act) = (0.25, Activation::Sigmoid);
-    be.run(DenseUpdate {
-        dx: &mut dx,
-        w: &mut w,
-        bias: &mut bias,
-        d: &d,
-        x: &x,
-        rows,
-        n_in,
-        n_out,
-        lr,
-        act,
-    });
-    [be.download(&dx), be.download(&w), be.download(&bias)]
 }
 
 #[test]

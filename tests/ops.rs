@@ -3,13 +3,14 @@
 //! (`on_every_backend!`).
 
 use gpu_dae::backend::cpu::Isa;
-use gpu_dae::backend::ops::{ColSum, Corrupt, DenseUpdate, Gemm, GemmSum, XentLogits};
+use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, cpu_with, load_batch_on, on_every_backend, uniforms,
+    assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on, load_batch_on,
+    on_every_backend, uniforms,
 };
 
 on_every_backend! {
@@ -195,39 +196,6 @@ fn col_sum_matches_naive_loops<B: Backend>(be: &B) {
             assert_close("col_sum", &be.download(&out), &want, Tol::F32_REORDERED);
         }
     }
-}
-
-/// The seeded inputs of a `DenseUpdate` of (rows, n_in, n_out): W, b, d and x (x in (0, 1), a
-/// sigmoid layer's output).
-fn dense_inputs((rows, n_in, n_out): (usize, usize, usize), seed: u64) -> [Vec<f32>; 4] {
-    [
-        uniforms(seed, n_in * n_out, -1.0, 1.0),
-        uniforms(seed + 1, n_out, -1.0, 1.0),
-        uniforms(seed + 2, rows * n_out, -1.0, 1.0),
-        uniforms(seed + 3, rows * n_in, 0.01, 0.99),
-    ]
-}
-
-/// dx, W and b after one `DenseUpdate` (lr 0.25, x a sigmoid's output) of `shape`.
-fn dense_update_on<B: Backend>(be: &B, shape: (usize, usize, usize), seed: u64) -> [Vec<f32>; 3] {
-    let (rows, n_in, n_out) = shape;
-    let [w, b, d, x] = dense_inputs(shape, seed);
-    let (mut w, mut bias, d, x) = (be.upload(&w), be.upload(&b), be.upload(&d), be.upload(&x));
-    let mut dx = be.upload(&vec![f32::NAN; rows * n_in]);
-    let act = Activation::Sigmoid;
-    be.run(DenseUpdate {
-        dx: &mut dx,
-        w: &mut w,
-        bias: &mut bias,
-        d: &d,
-        x: &x,
-        rows,
-        n_in,
-        n_out,
-        lr: 0.25,
-        act,
-    });
-    [be.download(&dx), be.download(&w), be.download(&bias)]
 }
 
 /// dx, W and b after the two GEMMs that define `DenseUpdate`, as `dense_update_on`.

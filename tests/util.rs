@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
-use gpu_dae::backend::ops::LoadBatch;
-use gpu_dae::backend::{Backend, Noise, Storage};
+use gpu_dae::backend::ops::{DenseUpdate, LoadBatch};
+use gpu_dae::backend::{Activation, Backend, Noise, Storage};
 use gpu_dae::rng::RngKey;
 
 /// A tolerance: |x − y| ≤ max(rel·|x + y|, abs) (burn's rule). Every tolerance a test uses is
@@ -379,4 +379,41 @@ pub(crate) use on_every_backend;
 /// The CPU backend with its kernels on `isa` (which the processor must have).
 pub fn cpu_with(isa: gpu_dae::backend::cpu::Isa) -> gpu_dae::backend::cpu::Cpu {
     gpu_dae::backend::cpu::Cpu::with_isa(isa).expect("the processor has this instruction set")
+}
+
+/// The seeded inputs of a `DenseUpdate` of (rows, n_in, n_out): W, b, d and x (x in (0, 1), a
+/// sigmoid layer's output).
+pub fn dense_inputs((rows, n_in, n_out): (usize, usize, usize), seed: u64) -> [Vec<f32>; 4] {
+    [
+        uniforms(seed, n_in * n_out, -1.0, 1.0),
+        uniforms(seed + 1, n_out, -1.0, 1.0),
+        uniforms(seed + 2, rows * n_out, -1.0, 1.0),
+        uniforms(seed + 3, rows * n_in, 0.01, 0.99),
+    ]
+}
+
+/// dx, W and b after one `DenseUpdate` (lr 0.25, x a sigmoid's output) of `shape`.
+pub fn dense_update_on<B: Backend>(
+    be: &B,
+    shape: (usize, usize, usize),
+    seed: u64,
+) -> [Vec<f32>; 3] {
+    let (rows, n_in, n_out) = shape;
+    let [w, b, d, x] = dense_inputs(shape, seed);
+    let (mut w, mut bias, d, x) = (be.upload(&w), be.upload(&b), be.upload(&d), be.upload(&x));
+    let mut dx = be.upload(&vec![f32::NAN; rows * n_in]);
+    let act = Activation::Sigmoid;
+    be.run(DenseUpdate {
+        dx: &mut dx,
+        w: &mut w,
+        bias: &mut bias,
+        d: &d,
+        x: &x,
+        rows,
+        n_in,
+        n_out,
+        lr: 0.25,
+        act,
+    });
+    [be.download(&dx), be.download(&w), be.download(&bias)]
 }

@@ -7,8 +7,8 @@
 use std::marker::PhantomData;
 
 use super::kernel::{
-    ACTIVATION, AnyKernel, Kernel, LANE_SUMS, LANE_SUMS_SUBGROUP, MATH, Module, read, shader_file,
-    wgsl_struct, write,
+    ACTIVATION, AnyKernel, Kernel, LANE_SUMS, LANE_SUMS_SUBGROUP, LANE_TREE, MATH, Module, read,
+    shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::ops::{DenseUpdate, Gemm};
@@ -32,29 +32,26 @@ const WORKGROUP: usize = 256;
 /// The workgroups a grid dimension may have.
 const MAX_GROUPS: usize = 65_535;
 
-const BINDINGS: &[super::kernel::Binding] =
-    &[write(1, "dx"), write(2, "w"), write(3, "bias"), read(4, "d"), read(5, "x")];
-
-const OVERRIDES: &[&str] = &["LR", "ROWS", "ACT"];
-
 /// The kernel with its row sums in workgroup memory.
 const DENSE_UPDATE: Kernel<DenseUpdateParams> = Kernel {
     op: "dense_update",
-    module: Module(&[LANE_SUMS, MATH, ACTIVATION, shader_file!("dense_update.wgsl")]),
+    module: Module(&[LANE_SUMS, LANE_TREE, MATH, ACTIVATION, shader_file!("dense_update.wgsl")]),
     entry: "dense_update",
-    bindings: BINDINGS,
-    overrides: OVERRIDES,
+    bindings: &[write(1, "dx"), write(2, "w"), write(3, "bias"), read(4, "d"), read(5, "x")],
+    overrides: &["LR", "ROWS", "ACT"],
     params: PhantomData,
 };
 
 /// The kernel with the first levels of its row sums in subgroup shuffles.
 const DENSE_UPDATE_SUBGROUP: Kernel<DenseUpdateParams> = Kernel {
-    op: "dense_update",
-    module: Module(&[LANE_SUMS_SUBGROUP, MATH, ACTIVATION, shader_file!("dense_update.wgsl")]),
-    entry: "dense_update",
-    bindings: BINDINGS,
-    overrides: OVERRIDES,
-    params: PhantomData,
+    module: Module(&[
+        LANE_SUMS_SUBGROUP,
+        LANE_TREE,
+        MATH,
+        ACTIVATION,
+        shader_file!("dense_update.wgsl"),
+    ]),
+    ..DENSE_UPDATE
 };
 
 pub(super) const KERNELS: &[&dyn AnyKernel] = &[&DENSE_UPDATE, &DENSE_UPDATE_SUBGROUP];
