@@ -8,7 +8,7 @@
 // products, and `segment_total` (lane_sums.wgsl, or lane_sums_subgroup.wgsl where the adapter
 // has subgroups) adds the row's lanes in a fixed tree. The lane then rewrites the same columns
 // of W, which no other lane touches. The workgroup of rows 0.. also updates the bias.
-// Needs math.wgsl, activation.wgsl and one of the lane_sums files.
+// Needs math.wgsl, activation.wgsl, lane_tree.wgsl and one of the lane_sums files.
 
 // Lanes per row of W: a power of two ≤ 256.
 override LR: u32;

@@ -210,14 +210,23 @@ pub fn pixels(seed: u64, n: usize) -> Vec<u8> {
     uniforms(seed, n, 0.0, 256.0).into_iter().map(|v| v as u8).collect()
 }
 
+/// (rows, n_in, n_out) of the `DenseUpdate` tests: one row and a few (the GPU's one-pass kernel
+/// takes up to 4), 7 rows (the GPU's two GEMMs), n_out from one lane a row to 256 lanes (2500:
+/// one row a workgroup, ten columns a lane) and 784 (4 parts of the CPU's dot kernel), and a
+/// softmax-like 784 × 10.
+pub const DENSE_SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (1, 7, 33),
+    (2, 33, 7),
+    (4, 784, 10),
+    (1, 33, 784),
+    (3, 65, 300),
+    (2, 3, 2500),
+    (7, 33, 65),
+];
+
 /// GEMM shapes (m, n, k): single elements, odd sizes on every dimension, 64-tile edges ± 1, and
 /// the dA's [20, 784] × [784, 500].
-/// (rows, n_in, n_out) of the `DenseUpdate` tests: one row and a few (the GPU's one-pass kernel
-/// takes up to 4), 7 rows (the GPU's two GEMMs), n_out of one lane a row up to 784 (4 parts
-/// of the CPU's dot kernel, 256 lanes a row on the GPU), and the SdA's softmax layer.
-pub const DENSE_SHAPES: &[(usize, usize, usize)] =
-    &[(1, 1, 1), (1, 7, 33), (2, 33, 7), (4, 784, 10), (1, 33, 784), (3, 65, 300), (7, 33, 65)];
-
 pub const GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (7, 33, 1),

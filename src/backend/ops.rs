@@ -148,8 +148,8 @@ impl<T> Op for GemmSum<'_, T> {
 ///
 /// Exactly `Gemm { c: dx, a: d, b: W, spec: [rows, I, O] trans_b, ActGrad }` followed by
 /// `Gemm { c: W, a: x, b: d, spec: [I, O, rows] trans_a, α = −lr, β = 1, BiasUpdate }`: the
-/// CPU computes the same bits either way; the GPU's batch-1 kernel reads and writes each row
-/// of W once (the two GEMMs read it twice and write it once).
+/// CPU computes the same bits either way; the GPU's kernel for batches ≤ 4 reads each row
+/// of W from memory once and writes it once (the two GEMMs read it twice and write it once).
 pub struct DenseUpdate<'a, T> {
     /// dx: [rows, I].
     pub dx: &'a mut T,

@@ -27,11 +27,12 @@
 //!                                             scaling of W before the fused update
 //! so ∂W and ∂b of the penalty's h path ride on the dA's x̃ᵀ·dH and Σ dH.
 //! The SGD update is fused into a GEMM summing both products of ∂W (`GemmSum`, α = −lr, β = 1)
-//! with the bias updates folded into its pass (`SumBiases`); the untied model's two updates
-//! carry one bias each (`Epilogue::BiasUpdate`). A dA step is six ops (load + corrupt, encode,
+//! with the bias updates folded into its pass (`SumBiases`); the untied model's decoder V is
+//! updated (with b′) in the same sweep of V as the backward product (`DenseUpdate`), and W's
+//! update carries b (`Epilogue::BiasUpdate`). A dA step is six ops (load + corrupt, encode,
 //! decode, loss, backprop, the update of W, b and b′); the cA adds three (column norms, the
 //! penalty, the column scaling); the ReLU-DAE's has standardising, the sparsity count and the
-//! separate V update. `gpu-dae bench` counts what they cost on each backend.
+//! separate W update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{
@@ -426,7 +427,7 @@ impl<B: Backend> Autoencoder<B> {
             be.run(CountPositive { out, slot, a: &ws.h, len, scale: 1.0 / len as f32 });
         }
         // dH = (dA·Wdec) ⊙ f′(h): [B, H] (Wdec = W tied: dA·W; untied V: [H, V], dA·Vᵀ, in
-        // one sweep of V with its update V −= lr·zᵀ·dY and b′ −= lr·Σ dA, which nothing below
+        // one sweep of V with its update V −= lr·hᵀ·dA and b′ −= lr·Σ dA, which nothing below
         // reads)
         match &mut self.v {
             None => {
@@ -481,7 +482,7 @@ impl<B: Backend> Autoencoder<B> {
                 k2: rows,
                 biases: Some(SumBiases { cols: &mut self.b, rows: &mut self.b_prime }),
             }),
-            // W −= lr·x̃ᵀ·dZ: [V, H] with b −= lr·Σ dH (V was updated with dH above)
+            // W −= lr·x̃ᵀ·dZ: [V, H] with b −= lr·Σ dH (V and b′ were updated above, in the sweep that gave dH)
             Some(_) => {
                 let epilogue = Epilogue::BiasUpdate { bias: &mut self.b };
                 be.run(Gemm { c: &mut self.w, a: &ws.x_tilde, b: &ws.dh, spec: update, epilogue });

@@ -127,7 +127,7 @@ struct FusedJob {
 unsafe impl Sync for BcastJob {}
 // SAFETY: as for `BcastJob`.
 unsafe impl Sync for DotJob {}
-// SAFETY: as for `BcastJob`: task (p, q) reads and writes only part p's columns of its rows.
+// SAFETY: as for `BcastJob`: each task reads and writes only its parts' columns of its rows.
 unsafe impl Sync for FusedJob {}
 // SAFETY: as for `BcastJob`: tasks write disjoint ranges through it.
 unsafe impl Sync for Dst {}
@@ -337,11 +337,13 @@ pub(super) fn dense_update(
     let threads = if 2 * m * n * k < PAR_MIN { 1 } else { pool.threads() };
     let parts = k.div_ceil(SPLIT_K);
     let pieces = threads.div_ceil(parts);
+    // One pointer to W for both the dot's reads and the update's writes.
+    let wp = w.as_mut_ptr();
     super::with_scratch(parts * m * n, |partials| {
         let job = FusedJob {
             dot: DotJob {
                 a: d.as_ptr(),
-                b: w.as_ptr(),
+                b: wp.cast_const(),
                 m,
                 k,
                 parts,
@@ -350,7 +352,7 @@ pub(super) fn dense_update(
                 alpha: 1.0,
                 beta: 0.0,
             },
-            w: Dst { ptr: w.as_mut_ptr(), ld: k },
+            w: Dst { ptr: wp, ld: k },
             x: x.as_ptr(),
             n,
             alpha,
