@@ -333,12 +333,10 @@ fn dense_update_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &
         });
         g.bench_function(format!("dense_update {n_in}×{n_out} as two GEMMs"), |it| {
             it.iter(|| {
-                let epilogue = Epilogue::ActGrad { out: &x, act };
-                let spec = GemmSpec::new(1, n_in, n_out).trans_b();
-                be.run(Gemm { c: &mut dx, a: &d, b: &w, spec, epilogue });
-                let spec = GemmSpec::new(n_in, n_out, 1).trans_a().scaled(-lr, 1.0);
-                let epilogue = Epilogue::BiasUpdate { bias: &mut bias };
-                be.run(Gemm { c: &mut w, a: &x, b: &d, spec, epilogue });
+                let (dx, w, bias) = (&mut dx, &mut w, &mut bias);
+                let (rows, d, x) = (1, &d, &x);
+                let op = DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act };
+                op.run_as_gemms(|g| be.run(g));
                 wait()
             })
         });

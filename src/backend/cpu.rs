@@ -514,16 +514,13 @@ fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
 /// `ops::DenseUpdate`: one sweep of W (`small_gemm::dense_update`) where the step's kernels
 /// take both products, which gives the two GEMMs' bits; the two GEMMs otherwise.
 fn dense_update(isa: Isa, op: DenseUpdate<'_, Vec<f32>>) {
-    let DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act } = op;
-    let backward = GemmSpec::new(rows, n_in, n_out).trans_b();
-    let update = GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0);
-    let fused = rows > 0 && n_in > 0 && n_out > 0;
+    let (backward, update) = op.gemm_specs();
+    let fused = op.rows > 0 && op.n_in > 0 && op.n_out > 0;
     if !(fused && small_gemm::takes(backward, 0) && small_gemm::takes(update, 0)) {
-        let epilogue = Epilogue::ActGrad { out: x, act };
-        gemm(isa, Gemm { c: dx, a: d, b: w, spec: backward, epilogue });
-        gemm(isa, Gemm { c: w, a: x, b: d, spec: update, epilogue: Epilogue::BiasUpdate { bias } });
+        op.run_as_gemms(|g| gemm(isa, g));
         return;
     }
+    let DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act } = op;
     col_sum(ColSum { out: bias, a: d, rows, cols: n_out, alpha: -lr, beta: 1.0 });
     let epilogue = Epilogue::ActGrad { out: x, act };
     let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n_in, i, j, row);

@@ -177,6 +177,25 @@ impl<T> Op for DenseUpdate<'_, T> {
     const STEM: &'static str = "dense_update";
 }
 
+impl<T> DenseUpdate<'_, T> {
+    /// The specs of the two GEMMs that define the op: the backward product [rows, I, O] with W
+    /// transposed, and the update [I, O, rows] with x transposed, α = −lr, β = 1.
+    pub fn gemm_specs(&self) -> (GemmSpec, GemmSpec) {
+        let (rows, n_in, n_out) = (self.rows, self.n_in, self.n_out);
+        let backward = GemmSpec::new(rows, n_in, n_out).trans_b();
+        (backward, GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-self.lr, 1.0))
+    }
+
+    /// Runs the op as the two GEMMs that define it, in order, through `run`.
+    pub fn run_as_gemms(self, mut run: impl FnMut(Gemm<'_, T>)) {
+        let (backward, update) = self.gemm_specs();
+        let DenseUpdate { dx, w, bias, d, x, act, .. } = self;
+        let epilogue = Epilogue::ActGrad { out: x, act };
+        run(Gemm { c: dx, a: d, b: &*w, spec: backward, epilogue });
+        run(Gemm { c: w, a: x, b: d, spec: update, epilogue: Epilogue::BiasUpdate { bias } });
+    }
+}
+
 /// Cross-entropy from logits with its gradient, fused. With a = logits, x = target, both
 /// [rows, cols], and z = σ(a):
 /// - grad = (z − x)·scale  (∂/∂a of the cost below, for scale = 1/rows);

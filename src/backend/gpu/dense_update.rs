@@ -11,8 +11,8 @@ use super::kernel::{
     shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, u32_of};
-use crate::backend::ops::{DenseUpdate, Gemm};
-use crate::backend::{Epilogue, GemmSpec, Run};
+use crate::backend::Run;
+use crate::backend::ops::DenseUpdate;
 
 wgsl_struct! {
     /// `Params` of shaders/dense_update.wgsl.
@@ -66,18 +66,14 @@ impl Run<DenseUpdate<'_, GpuTensor>> for Gpu {
     /// One dispatch of ⌈n_in / (256 / LR)⌉ workgroups for 1 ≤ rows ≤ `MAX_ROWS`; otherwise
     /// the op's two GEMMs.
     fn run(&self, op: DenseUpdate<'_, GpuTensor>) {
-        let DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act } = op;
+        let (rows, n_in, n_out) = (op.rows, op.n_in, op.n_out);
         let lanes = lanes_per_row(n_out);
         let groups = n_in.div_ceil(WORKGROUP / lanes);
         if rows == 0 || rows > MAX_ROWS || n_out == 0 || groups == 0 || groups > MAX_GROUPS {
-            let backward = GemmSpec::new(rows, n_in, n_out).trans_b();
-            let epilogue = Epilogue::ActGrad { out: x, act };
-            self.run(Gemm { c: dx, a: d, b: w, spec: backward, epilogue });
-            let update = GemmSpec::new(n_in, n_out, rows).trans_a().scaled(-lr, 1.0);
-            let epilogue = Epilogue::BiasUpdate { bias };
-            self.run(Gemm { c: w, a: x, b: d, spec: update, epilogue });
+            op.run_as_gemms(|g| self.run(g));
             return;
         }
+        let DenseUpdate { dx, w, bias, d, x, lr, act, .. } = op;
         for (t, len, what) in [
             (&*dx, rows * n_in, "dx"),
             (&*w, n_in * n_out, "w"),
