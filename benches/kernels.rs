@@ -12,7 +12,7 @@ use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    GemmXent, LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -103,6 +103,23 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
                 target: &x,
                 rows: b,
                 cols: V,
+                scale: 1.0 / b as f32,
+            });
+            wait()
+        })
+    });
+    // The two cases above in one op (the cost's finish is left to the log's readback).
+    g.bench_function("gemm_xent hWᵀ+b′ → dA, cost", |it| {
+        it.iter(|| {
+            be.run(GemmXent {
+                grad: &mut da,
+                costs: &mut costs,
+                slot: 1,
+                a: &h,
+                b: &w,
+                spec: GemmSpec::new(b, V, H).trans_b(),
+                bias: &bias_v,
+                target: &x,
                 scale: 1.0 / b as f32,
             });
             wait()

@@ -8,11 +8,12 @@
 
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{
-    DeviceError, FILL, GemmKernel, GemmPath, Gpu, GpuOptions, GpuTensor, gemm_plan, list_adapters,
+    DeviceError, FILL, GemmKernel, GemmPath, Gpu, GpuOptions, GpuTensor, ROWS_MAX_M, gemm_plan,
+    list_adapters,
 };
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, GemmXent,
+    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::model::sda::LayerKind;
@@ -21,8 +22,8 @@ use gpu_dae::rng::RngKey;
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, dense_update_on, gpu, load_batch_on, own_gpu, pixels,
-    uniforms,
+    assert_bit_identical, assert_close, dense_update_on, gemm_xent_inputs, gemm_xent_on, gpu,
+    load_batch_on, own_gpu, pixels, uniforms,
 };
 
 #[test]
@@ -450,6 +451,118 @@ fn xent_logits_matches_cpu() {
         assert_bit_identical(&format!("{what} other slots"), &others, &[7.0, 8.0, 10.0]);
         assert_close(&format!("{what} cost"), &costs[2..3], &want_costs[2..3], Tol::REORDERED_SUMS);
     }
+}
+
+#[test]
+fn gemm_xent_matches_cpu_through_every_gemm_family() {
+    let Some(gpu) = own_gpu("gemm_xent_matches_cpu_through_every_gemm_family") else {
+        return;
+    };
+    for &(m, n, k) in GEMM_SHAPES {
+        for trans_b in [false, true] {
+            let spec = GemmSpec { trans_b, ..GemmSpec::new(m, n, k) };
+            let want = gemm_xent_on(&Cpu::new(), spec, 2);
+            for path in GEMM_PATHS {
+                let what = format!("gemm_xent {m}×{n}×{k} trans_b {trans_b} {path:?}");
+                let ((grad, costs), entries) =
+                    with_gemm_path(&gpu, path, || gemm_xent_on(&gpu, spec, 2));
+                assert_close(&format!("{what}: grad"), &grad, &want.0, Tol::gemm(k));
+                let cost_tol = Tol { rel: 1e-5, abs: 1e-5 * (k as f64).sqrt() * n as f64 };
+                assert_close(&format!("{what}: cost"), &costs[2..3], &want.1[2..3], cost_tol);
+                let others = [costs[0], costs[1], costs[3]];
+                assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 8.0, 10.0]);
+                // The rows kernel is the whole op; any other GEMM is followed by the loss pass.
+                // Either way the cost's one finish comes at the readback.
+                // (A forced outer kernel cannot apply an epilogue: the shape chooses.)
+                let rows = match path {
+                    Some(GemmPath::Rows) => true,
+                    None | Some(GemmPath::Outer) => m <= ROWS_MAX_M,
+                    _ => false,
+                };
+                let finish = entries.iter().position(|e| e == "gemm_xent_finish");
+                assert_eq!(finish, Some(entries.len() - 1), "{what}: {entries:?}");
+                if rows {
+                    assert_eq!(entries, ["gemm_xent", "gemm_xent_finish"], "{what}");
+                } else {
+                    assert_eq!(entries[entries.len() - 2], "gemm_xent_loss", "{what}: {entries:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The cost log after a run of `GemmXent`s and an `XentLogits` into it, read once: slots 0 … 4
+/// at α = 1, 0.9, …; slot 3 again at α = −1 (the later cost must win); `XentLogits` into slot 4
+/// (after slot 4's pending cost); slot 5; slot 6 at four times the columns (more workgroups
+/// than the log's records were laid out for).
+fn gemm_xent_log_on<B: Backend>(be: &B) -> Vec<f32> {
+    let spec = GemmSpec::new(20, 100, 50).trans_b();
+    let wide = GemmSpec::new(20, 400, 50).trans_b();
+    let [a, b, bias, x] = gemm_xent_inputs(spec).map(|v| be.upload(&v));
+    let [a_w, b_w, bias_w, x_w] = gemm_xent_inputs(wide).map(|v| be.upload(&v));
+    let mut costs = be.zeros(8);
+    let mut grad = be.zeros(wide.m * wide.n);
+    let scale = 1.0 / 20.0;
+    let steps = [(0, 1.0), (1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6), (3, -1.0)];
+    for (slot, alpha) in steps {
+        let (costs, grad, spec) = (&mut costs, &mut grad, spec.scaled(alpha, 0.0));
+        be.run(GemmXent { grad, costs, slot, a: &a, b: &b, spec, bias: &bias, target: &x, scale });
+    }
+    let (rows, cols) = (spec.m, spec.n);
+    let (grad_out, logits, target) = (&mut be.zeros(rows * cols), &x, &x);
+    be.run(XentLogits {
+        grad: grad_out,
+        costs: &mut costs,
+        slot: 4,
+        logits,
+        target,
+        rows,
+        cols,
+        scale,
+    });
+    let (a, b, bias, target) = (&a, &b, &bias, &x);
+    be.run(GemmXent {
+        grad: &mut grad,
+        costs: &mut costs,
+        slot: 5,
+        a,
+        b,
+        spec,
+        bias,
+        target,
+        scale,
+    });
+    let (a, b, bias, target) = (&a_w, &b_w, &bias_w, &x_w);
+    be.run(GemmXent {
+        grad: &mut grad,
+        costs: &mut costs,
+        slot: 6,
+        a,
+        b,
+        spec: wide,
+        bias,
+        target,
+        scale,
+    });
+    be.download(&costs)
+}
+
+#[test]
+fn gemm_xent_costs_finish_late_in_step_order() {
+    let Some(gpu) = own_gpu("gemm_xent_costs_finish_late_in_step_order") else {
+        return;
+    };
+    let want = gemm_xent_log_on(&Cpu::new());
+    gpu.log_dispatches(true);
+    let got = gemm_xent_log_on(&gpu);
+    let entries: Vec<&str> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
+    gpu.log_dispatches(false);
+    assert_close("cost log", &got, &want, Tol { rel: 1e-5, abs: 1e-4 });
+    assert_eq!(got[7], 0.0, "slot 7 is never written");
+    // Finished before the XentLogits that binds the log, before the re-layout for the wide
+    // step, and at the readback: three finishes for seven steps.
+    let finishes = entries.iter().filter(|&&e| e == "gemm_xent_finish").count();
+    assert_eq!(finishes, 3, "{entries:?}");
 }
 
 /// `ColSum` of a seeded [rows, cols] into out (NaN where β = 0).

@@ -4,13 +4,13 @@
 
 use gpu_dae::backend::cpu::Isa;
 use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
-use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on, load_batch_on,
-    on_every_backend, uniforms,
+    assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on, gemm_xent_inputs,
+    gemm_xent_on, load_batch_on, on_every_backend, uniforms,
 };
 
 on_every_backend! {
@@ -18,6 +18,7 @@ on_every_backend! {
     gemm_epilogues_match_naive_loops,
     gemm_sum_matches_naive_loops_for_every_transpose_and_scaling,
     xent_logits_matches_the_log_sigmoid_formula_in_f64,
+    gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose,
     col_sum_matches_naive_loops,
     dense_update_matches_naive_loops,
     load_batch_scales_the_chosen_rows_to_unit_interval,
@@ -230,6 +231,87 @@ fn dense_update_matches_naive_loops<B: Backend>(be: &B) {
         assert_close(&format!("{what}: dx"), &got[0], &dx, Tol::gemm(n_out));
         assert_close(&format!("{what}: W"), &got[1], &w, Tol::gemm(rows));
         assert_close(&format!("{what}: b"), &got[2], &b, Tol::column_sums(rows));
+    }
+}
+
+/// The cross-entropy of logits `a` against `x` in f64, scaled: (grad, cost).
+fn xent_f64(a: &[f64], x: &[f32], scale: f64) -> (Vec<f32>, f64) {
+    let mut cost = 0.0f64;
+    let mut grad = Vec::new();
+    for (&a, &x) in a.iter().zip(x) {
+        let x = x as f64;
+        // −[x log σ(a) + (1 − x) log(1 − σ(a))], with log σ(a) = −ln(1 + e^−a).
+        cost -= x * -(-a).exp().ln_1p() + (1.0 - x) * -a.exp().ln_1p();
+        grad.push(((sigmoid64(a) - x) * scale) as f32);
+    }
+    (grad, cost * scale)
+}
+
+fn gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose<B: Backend>(be: &B) {
+    for &(m, n, k) in GEMM_SHAPES {
+        for (trans_a, trans_b) in TRANSPOSES {
+            for alpha in [1.0, -0.5] {
+                let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta: 0.0 };
+                let what = format!("gemm_xent {m}×{n}×{k} {trans_a}/{trans_b} α = {alpha}");
+                let [a, b, bias, x] = gemm_xent_inputs(spec);
+                let mut logits = vec![0.0f64; m * n];
+                for i in 0..m {
+                    for j in 0..n {
+                        let dot: f64 = (0..k)
+                            .map(|p| {
+                                let av = if trans_a { a[p * m + i] } else { a[i * k + p] };
+                                let bv = if trans_b { b[j * k + p] } else { b[p * n + j] };
+                                av as f64 * bv as f64
+                            })
+                            .sum();
+                        logits[i * n + j] = alpha as f64 * dot + bias[j] as f64;
+                    }
+                }
+                let (want_grad, want_cost) = xent_f64(&logits, &x, 1.0 / m as f64);
+                let (grad, costs) = gemm_xent_on(be, spec, 1);
+                // σ′ ≤ ¼ scales the logits' GEMM error into the gradient; the cost adds
+                // m·n terms, each off by at most the logit's error.
+                assert_close(&format!("{what}: grad"), &grad, &want_grad, Tol::gemm(k));
+                let cost_tol = Tol { rel: 1e-5, abs: 1e-5 * (k as f64).sqrt() * n as f64 };
+                assert_close(&format!("{what}: cost"), &costs[1..2], &[want_cost as f32], cost_tol);
+                let others = [costs[0], costs[2], costs[3]];
+                assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 9.0, 10.0]);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_xent_on_the_cpu_is_its_gemm_then_xent_logits_bit_for_bit_on_every_instruction_set() {
+    // GEMM_SHAPES, the tutorial dA's decoder at batch 20 and one at 100 rows (the loss's rows
+    // in parallel).
+    let shapes = GEMM_SHAPES.iter().copied().chain([(20, 784, 500), (100, 784, 500)]);
+    for (m, n, k) in shapes {
+        let spec = GemmSpec::new(m, n, k).trans_b();
+        for isa in [Isa::Portable, Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()) {
+            let cpu = cpu_with(isa);
+            let got = gemm_xent_on(&cpu, spec, 2);
+            let [a, b, bias, x] = gemm_xent_inputs(spec);
+            let mut logits = vec![f32::NAN; m * n];
+            let epilogue = Epilogue::BiasAct { bias: &bias, act: Activation::Identity };
+            cpu.run(Gemm { c: &mut logits, a: &a, b: &b, spec, epilogue });
+            let (mut grad, mut costs) = (vec![f32::NAN; m * n], vec![7.0, 8.0, 9.0, 10.0]);
+            let (slot, rows, cols, scale) = (2, m, n, 1.0 / m as f32);
+            let (logits, target) = (&logits, &x);
+            cpu.run(XentLogits {
+                grad: &mut grad,
+                costs: &mut costs,
+                slot,
+                logits,
+                target,
+                rows,
+                cols,
+                scale,
+            });
+            let what = format!("gemm_xent {m}×{n}×{k} on {isa:?}");
+            assert_bit_identical(&format!("{what}: grad"), &got.0, &grad);
+            assert_bit_identical(&format!("{what}: costs"), &got.1, &costs);
+        }
     }
 }
 

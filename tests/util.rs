@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
-use gpu_dae::backend::ops::{DenseUpdate, LoadBatch};
-use gpu_dae::backend::{Activation, Backend, Noise, Storage};
+use gpu_dae::backend::ops::{DenseUpdate, GemmXent, LoadBatch};
+use gpu_dae::backend::{Activation, Backend, GemmSpec, Noise, Storage};
 use gpu_dae::rng::RngKey;
 
 /// A tolerance: |x − y| ≤ max(rel·|x + y|, abs) (burn's rule). Every tolerance a test uses is
@@ -291,6 +291,39 @@ pub fn load_batch_on<B: Backend>(
     let images = &images;
     be.run(LoadBatch { x: &mut x, x_tilde: &mut x_tilde, images, first, rows, noise, key });
     (be.download(&x), be.download(&x_tilde))
+}
+
+/// The seeded operands of a `GemmXent` of shape `s` (logits reaching ±20 where |α| = 1, a few
+/// saturated): (A, B, bias, target).
+pub fn gemm_xent_inputs(s: GemmSpec) -> [Vec<f32>; 4] {
+    let (m, n, k) = (s.m, s.n, s.k);
+    let spread = 3.0 / (k as f32).sqrt().max(1.0);
+    [
+        uniforms(31 + k as u64, m * k, -spread, spread),
+        uniforms(32 + n as u64, k * n, -4.0, 4.0),
+        uniforms(33, n, -2.0, 2.0),
+        uniforms(34 + m as u64, m * n, 0.0, 1.0),
+    ]
+}
+
+/// (grad, costs) of `GemmXent` of shape `s` on `gemm_xent_inputs`, grad starting as NaN (it
+/// must not be read) and the cost log as [7, 8, 9, 10] with the cost into `slot`.
+pub fn gemm_xent_on<B: Backend>(be: &B, s: GemmSpec, slot: usize) -> (Vec<f32>, Vec<f32>) {
+    let [a, b, bias, target] = gemm_xent_inputs(s).map(|v| be.upload(&v));
+    let mut grad = be.upload(&vec![f32::NAN; s.m * s.n]);
+    let mut costs = be.upload(&[7.0, 8.0, 9.0, 10.0]);
+    be.run(GemmXent {
+        grad: &mut grad,
+        costs: &mut costs,
+        slot,
+        a: &a,
+        b: &b,
+        spec: s,
+        bias: &bias,
+        target: &target,
+        scale: 1.0 / s.m.max(1) as f32,
+    });
+    (be.download(&grad), be.download(&costs))
 }
 
 /// Whether this run requires the GPU tests to run (`GPU_DAE_REQUIRE_GPU=1`, as in CI).

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::math;
 use super::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    GemmXent, LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -63,25 +63,24 @@ macro_rules! simd_kernel {
 }
 
 simd_kernel! {
-    /// One row of `xent_logits`: g = (σ(a) − x)·scale; returns Σ softplus(a) − x·a.
-    /// LANES partial sums in a fixed order keep it vectorisable and deterministic.
-    fn xent_row(g: &mut [f32], a: &[f32], x: &[f32], scale: f32) -> f32 {
+    /// One row of `xent_logits` in place: g holds the logits a on entry and
+    /// (σ(a) − x)·scale on return; returns Σ softplus(a) − x·a. LANES partial sums in a fixed
+    /// order keep it vectorisable and deterministic.
+    fn xent_row(g: &mut [f32], x: &[f32], scale: f32) -> f32 {
         let mut sums = [0.0f32; LANES];
         let cols = g.len();
         let tail = cols / LANES * LANES;
         let (g_body, g_tail) = g.split_at_mut(tail);
-        for ((g, a), x) in g_body
-            .chunks_exact_mut(LANES)
-            .zip(a.chunks_exact(LANES))
-            .zip(x.chunks_exact(LANES))
-        {
+        for (g, x) in g_body.chunks_exact_mut(LANES).zip(x.chunks_exact(LANES)) {
             for l in 0..LANES {
-                let (z, sp) = math::sigmoid_softplus(a[l]);
+                let a = g[l];
+                let (z, sp) = math::sigmoid_softplus(a);
                 g[l] = (z - x[l]) * scale;
-                sums[l] += sp - x[l] * a[l];
+                sums[l] += sp - x[l] * a;
             }
         }
-        for ((g, &a), &x) in g_tail.iter_mut().zip(&a[tail..]).zip(&x[tail..]) {
+        for (g, &x) in g_tail.iter_mut().zip(&x[tail..]) {
+            let a = *g;
             let (z, sp) = math::sigmoid_softplus(a);
             *g = (z - x) * scale;
             sums[0] += sp - x * a;
@@ -315,6 +314,12 @@ impl Run<GemmSum<'_, Vec<f32>>> for Cpu {
     }
 }
 
+impl Run<GemmXent<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: GemmXent<'_, Vec<f32>>) {
+        gemm_xent(self.isa, op)
+    }
+}
+
 impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
         dense_update(self.isa, op)
@@ -527,25 +532,44 @@ fn dense_update(isa: Isa, op: DenseUpdate<'_, Vec<f32>>) {
     small_gemm::dense_update(isa, (dx, w), (d, x), (rows, n_in, n_out), -lr, &finish);
 }
 
-/// `ops::XentLogits`: each row's gradient and cost (`xent_row`), the row costs then summed in
-/// row order.
+/// `ops::XentLogits`: the logits copied into grad, then `xent_in_place`.
 fn xent_logits(op: XentLogits<'_, Vec<f32>>) {
     let XentLogits { grad, costs, slot, logits, target, rows, cols, scale } = op;
     let len = rows * cols;
-    let (a, x) = (&logits[..len], &target[..len]);
+    grad[..len].copy_from_slice(&logits[..len]);
+    costs[slot] = xent_in_place(&mut grad[..len], &target[..len], cols, scale);
+}
+
+/// `ops::GemmXent`: the GEMM into grad (logits plus bias), then `xent_in_place`: the bits of
+/// `Gemm` then `XentLogits`.
+fn gemm_xent(isa: Isa, op: GemmXent<'_, Vec<f32>>) {
+    let GemmXent { grad, costs, slot, a, b, spec, bias, target, scale } = op;
+    assert!(spec.beta == 0.0, "gemm_xent: β = {} but grad is not read", spec.beta);
+    let (rows, cols) = (spec.m, spec.n);
+    let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
+    gemm(isa, Gemm { c: &mut *grad, a, b, spec, epilogue });
+    let len = rows * cols;
+    costs[slot] = xent_in_place(&mut grad[..len], &target[..len], cols, scale);
+}
+
+/// The cross-entropy of the logits in `grad: [rows, cols]` against `target`, each row by
+/// `xent_row` (grad becomes the gradient); returns scale · the row costs summed in row order.
+fn xent_in_place(grad: &mut [f32], target: &[f32], cols: usize, scale: f32) -> f32 {
+    if cols == 0 {
+        return 0.0;
+    }
+    let rows = grad.len() / cols;
     let row_pass = |(i, (g, c)): (usize, (&mut [f32], &mut f32))| {
-        let span = i * cols..(i + 1) * cols;
-        *c = xent_row(g, &a[span.clone()], &x[span], scale);
+        *c = xent_row(g, &target[i * cols..(i + 1) * cols], scale);
     };
-    let grad = &mut grad[..len];
-    costs[slot] = with_scratch(rows, |row_costs| {
-        if len >= PAR_MIN {
+    with_scratch(rows, |row_costs| {
+        if grad.len() >= PAR_MIN {
             grad.par_chunks_mut(cols).zip(row_costs.par_iter_mut()).enumerate().for_each(row_pass);
         } else {
             grad.chunks_mut(cols).zip(row_costs.iter_mut()).enumerate().for_each(row_pass);
         }
         scale * row_costs.iter().sum::<f32>()
-    });
+    })
 }
 
 /// `ops::SqErr`: one pass, the squared differences summed in order.

@@ -20,7 +20,7 @@ pub mod timed;
 
 use ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    LoadBatch, ScaleCols, SoftmaxNll, SqErr, XentLogits,
+    GemmXent, LoadBatch, ScaleCols, SoftmaxNll, SqErr, XentLogits,
 };
 
 /// Where a backend keeps its data: tensors, image sets and label sets, and the copies to and
@@ -80,6 +80,7 @@ pub trait Backend:
     + for<'a> Run<Gemm<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<GemmSum<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<DenseUpdate<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<GemmXent<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<XentLogits<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<SqErr<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<CountPositive<'a, <Self as Storage>::Tensor>>

@@ -224,6 +224,37 @@ impl<T> Op for XentLogits<'_, T> {
     const STEM: &'static str = "xent_logits";
 }
 
+/// A decoder GEMM whose epilogue is the cross-entropy from its logits, with the gradient:
+/// `Gemm { c: grad, a, b, spec, epilogue: BiasAct { bias, act: Identity } }` (the logits
+/// a = α·op(A)·op(B) + bias: [m, n]) then `XentLogits` over them in place, so grad ends
+/// holding (σ(a) − target)·scale and costs[slot] the scaled cost: the tied dA's decoder and
+/// loss in one op (one dispatch on the GPU at a minibatch), the same bits on the CPU as the two
+/// ops. `spec.beta` must be 0 (grad is not read).
+pub struct GemmXent<'a, T> {
+    /// ∂cost/∂a: [m, n].
+    pub grad: &'a mut T,
+    /// The per-step log the cost goes to: [≥ slot + 1].
+    pub costs: &'a mut T,
+    /// The element of `costs` written.
+    pub slot: usize,
+    /// A: [m, k], or [k, m] with `spec.trans_a`.
+    pub a: &'a T,
+    /// B: [k, n], or [n, k] with `spec.trans_b` (the tied decoder's W: [n, k]).
+    pub b: &'a T,
+    /// Shape, transposes and α (β = 0).
+    pub spec: GemmSpec,
+    /// The logits' column bias: [n].
+    pub bias: &'a T,
+    /// x: [m, n], in [0, 1].
+    pub target: &'a T,
+    /// The cost's factor (1/m: the batch mean).
+    pub scale: f32,
+}
+
+impl<T> Op for GemmXent<'_, T> {
+    const STEM: &'static str = "gemm_xent";
+}
+
 /// Squared error with its gradient, fused. With y = the decoder's output, computed by the
 /// activation `out` (identity for a linear decoder), and x = target, both [rows, cols]:
 /// - grad = (y − x)·scale·out′  (∂/∂ of the pre-activation of ½·the cost below, with out′ =

@@ -36,8 +36,8 @@
 
 use super::Step;
 use crate::backend::ops::{
-    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, LoadBatch,
-    ScaleCols, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, GemmXent,
+    LoadBatch, ScaleCols, SqErr, SumBiases,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -388,38 +388,40 @@ impl<B: Backend> Autoencoder<B> {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         let (lr, slot) = (step.lr, step.slot);
         let enc = self.config.encoder;
-        // Cross-entropy works on the logits a; squared error on the decoder's output y.
-        let out = match self.config.loss {
-            Loss::CrossEntropy => Activation::Identity,
-            Loss::SquaredError => self.config.decoder,
-        };
-        self.forward(be, ws, out);
         let scale = 1.0 / rows as f32;
-        let (grad, costs) = (&mut ws.da, &mut ws.costs);
         match self.config.loss {
-            // dA = (σ(a) − x)/B, costs[slot] = mean cross-entropy
-            Loss::CrossEntropy => be.run(XentLogits {
-                grad,
-                costs,
-                slot,
-                logits: &ws.a,
-                target: &ws.x,
-                rows,
-                cols: v,
-                scale,
-            }),
+            // dA = (σ(a) − x)/B with a = h·Wdec + b′, costs[slot] = mean cross-entropy: the
+            // decoder and its loss in one op
+            Loss::CrossEntropy => {
+                self.hidden(be, ws);
+                let (spec, dec) = self.decoder(rows);
+                be.run(GemmXent {
+                    grad: &mut ws.da,
+                    costs: &mut ws.costs,
+                    slot,
+                    a: &ws.h,
+                    b: dec,
+                    spec,
+                    bias: &self.b_prime,
+                    target: &ws.x,
+                    scale,
+                });
+            }
             // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
-            Loss::SquaredError => be.run(SqErr {
-                grad,
-                costs,
-                slot,
-                y: &ws.a,
-                target: &ws.x,
-                rows,
-                cols: v,
-                scale,
-                out: self.config.decoder,
-            }),
+            Loss::SquaredError => {
+                self.forward(be, ws, self.config.decoder);
+                be.run(SqErr {
+                    grad: &mut ws.da,
+                    costs: &mut ws.costs,
+                    slot,
+                    y: &ws.a,
+                    target: &ws.x,
+                    rows,
+                    cols: v,
+                    scale,
+                    out: self.config.decoder,
+                });
+            }
         }
         if enc == Activation::Relu {
             // frac_on[slot] = #{z > 0}/(B·H)
@@ -502,20 +504,23 @@ impl<B: Backend> Autoencoder<B> {
         });
     }
 
+    /// The decoder's product: its spec for `rows` rows (h: [rows, H] times Wdec: [H, V]) and
+    /// Wdec's tensor (W read transposed when tied, V untied).
+    fn decoder(&self, rows: usize) -> (GemmSpec, &B::Tensor) {
+        let (v, h) = (self.config.n_vis, self.config.n_hid);
+        match &self.v {
+            None => (GemmSpec::new(rows, v, h).trans_b(), &self.w),
+            Some(vt) => (GemmSpec::new(rows, v, h), vt),
+        }
+    }
+
     /// h = f(x̃W + b): [B, H]; a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied,
     /// V untied).
     fn forward(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
-        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         self.hidden(be, ws);
         let epilogue = Epilogue::BiasAct { bias: &self.b_prime, act: out };
-        let (c, a) = (&mut ws.a, &ws.h);
-        match &self.v {
-            None => {
-                let spec = GemmSpec::new(rows, v, h).trans_b();
-                be.run(Gemm { c, a, b: &self.w, spec, epilogue })
-            }
-            Some(vt) => be.run(Gemm { c, a, b: vt, spec: GemmSpec::new(rows, v, h), epilogue }),
-        }
+        let (spec, dec) = self.decoder(ws.rows);
+        be.run(Gemm { c: &mut ws.a, a: &ws.h, b: dec, spec, epilogue });
     }
 
     /// Pictures of the model at work on images[first .. first + ws.rows] (e.g. test digits for

@@ -32,6 +32,7 @@ mod count_positive;
 mod dense_update;
 mod gemm;
 mod gemm_sum;
+mod gemm_xent;
 pub mod kernel;
 mod load_batch;
 mod loss_passes;
@@ -223,6 +224,8 @@ struct State {
     /// Per-workgroup partial sums of the two-pass reductions (`xent_logits`, `sq_err`,
     /// `contractive`), grown as needed.
     partials: Option<Arc<Buf>>,
+    /// The pending cost records of `gemm_xent`, by the id of the cost log they finish into.
+    deferred: HashMap<u64, gemm_xent::Deferred>,
     /// MAP_READ buffer for `download`, grown as needed.
     staging: Option<wgpu::Buffer>,
     /// The GEMM kernel family every GEMM takes, for the tests (`force_gemm`).
@@ -371,6 +374,7 @@ impl Gpu {
             rec: Recorder::default(),
             counters: GpuCounters::default(),
             partials: None,
+            deferred: HashMap::new(),
             staging: None,
             force_gemm: forced_gemm(),
             subgroups: has_subgroups(&device)
@@ -528,6 +532,7 @@ impl Gpu {
             std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
         if !dead.is_empty() {
             st.bind_groups.retain(|(_, ids), _| !ids.iter().any(|id| dead.contains(id)));
+            st.deferred.retain(|id, _| !dead.contains(id));
         }
         assert!(bufs.len() <= MAX_BINDINGS, "{}: more buffers than MAX_BINDINGS", kernel.entry);
         let mut ids = [0u64; MAX_BINDINGS];
@@ -575,6 +580,12 @@ impl Gpu {
         st.last_logged = None;
         if self.failed() {
             return;
+        }
+        // A cost log with pending records is finished before anything else touches it.
+        if !st.deferred.is_empty() {
+            for b in bufs {
+                self.finish_deferred(st, b);
+            }
         }
         if self.lose_after == Some(st.counters.dispatches) {
             self.device.destroy();
@@ -711,6 +722,7 @@ impl Storage for Gpu {
         }
         let bytes = (t.len * 4) as u64;
         let mut st = self.lock();
+        self.finish_deferred(&mut st, &t.buf);
         if bytes == 0 {
             self.submit(&mut st);
             return Vec::new();
@@ -793,6 +805,7 @@ const KERNELS: &[&[&dyn AnyKernel]] = &[
     corrupt::KERNELS,
     gemm::KERNELS,
     gemm_sum::KERNELS,
+    gemm_xent::KERNELS,
     xent_logits::KERNELS,
     sq_err::KERNELS,
     count_positive::KERNELS,

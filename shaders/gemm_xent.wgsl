@@ -1,0 +1,131 @@
+// gemm_xent: the decoder GEMM with the cross-entropy from its logits as the epilogue; needs
+// math.wgsl, sums.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel). Twin of
+// `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias (the logits), x = target,
+// both [m, n]:
+//   c = (σ(a) − x) · scale;     cost = scale · Σ [softplus(a) − x·a].
+// The step does not finish the cost: each workgroup adds its elements' terms (each thread its
+// own in order, then the 256 threads in sums.wgsl's tree) and writes the total to the step's
+// record, `stride` words of `records` for each slot of the cost log:
+//   record[0]      the totals written (0: nothing pending for this slot),
+//   record[1]      the cost's factor (scale), as f32 bits,
+//   record[2 + g]  workgroup g's total, as f32 bits;
+// `gemm_xent_finish` adds every pending record's totals when the host reads the costs (one
+// dispatch per readback, not one per step: gpu/gemm_xent.rs). Entry points:
+//   gemm_xent:         m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the
+//                      epilogue on its sums
+//   gemm_xent_loss:    c holds the logits (a GEMM wrote them, bias included): the epilogue in
+//                      place, one thread an element, for the shapes the rows kernel does not take
+//   gemm_xent_finish:  workgroup w, slot s = record + w: costs[s] = factor · Σ_g total[g], the
+//                      totals added lane-strided then in the tree (a fixed order); the record
+//                      marked done
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    alpha: f32,
+    beta: f32,
+    // The step's record: its first word in `records` (gemm_xent_finish: its first slot).
+    record: u32,
+    scale: f32,
+    // gemm_xent_finish: words a record, and slots of the log.
+    stride: u32,
+    slots: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;         // [m, k] or [k, m]
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;         // [k, n] or [n, k]
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;         // [m, n]: the gradient
+// [n]; read only here (read_write for gemm_small.wgsl's bias update, which this file never calls).
+@group(0) @binding(4) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> targets: array<f32>;         // [m, n]
+@group(0) @binding(6) var<storage, read_write> records: array<u32>;   // [slots, stride]
+@group(0) @binding(7) var<storage, read_write> costs: array<f32>;     // [slots]
+
+fn a_vec(second: bool, i: u32) -> vec4<f32> {
+    return a[i];
+}
+
+fn b_vec(second: bool, i: u32) -> vec4<f32> {
+    return b[i];
+}
+
+// c[idx] = (σ(v) − x)·scale for the logit v of element idx; returns softplus(v) − x·v.
+fn xent_term(idx: u32, v: f32) -> f32 {
+    let x = targets[idx];
+    let zs = sigmoid_softplus(v);
+    c[idx] = (zs.x - x) * p.scale;
+    return zs.y - x * v;
+}
+
+// Workgroup g of `groups` puts its total into the record (thread 0; workgroup 0 also the
+// header). Call in uniform control flow, with every thread's sum of its own terms.
+fn record_total(g: u32, groups: u32, t: u32, sum: f32) {
+    let total = tree_total(t, sum);
+    if t == 0u {
+        records[p.record + 2u + g] = bitcast<u32>(total);
+        if g == 0u {
+            records[p.record] = groups;
+            records[p.record + 1u] = bitcast<u32>(p.scale);
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn gemm_xent(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let w = rows_tile(wid, t);
+    var sum = 0.0;
+    for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
+        let idx = rows_index(w, e);
+        if idx != OUTSIDE {
+            let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx) + bias[w.j + e % 4u];
+            sum += xent_term(idx, v);
+        }
+    }
+    record_total(wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, sum);
+}
+
+@compute @workgroup_size(256)
+fn gemm_xent_loss(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let g = wid.y * nwg.x + wid.x;
+    let idx = g * 256u + t;
+    var sum = 0.0;
+    if idx < p.m * p.n {
+        sum = xent_term(idx, c[idx]);
+    }
+    record_total(g, nwg.x * nwg.y, t, sum);
+}
+
+@compute @workgroup_size(256)
+fn gemm_xent_finish(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let slot = p.record + wid.y * nwg.x + wid.x;
+    let base = slot * p.stride;
+    var count = 0u;
+    if slot < p.slots {
+        count = records[base];
+    }
+    var sum = 0.0;
+    for (var g = t; g < count; g += 256u) {
+        sum += bitcast<f32>(records[base + 2u + g]);
+    }
+    let total = tree_total(t, sum);
+    // Every thread has read the header before thread 0 clears it.
+    storageBarrier();
+    if t == 0u && count != 0u {
+        costs[slot] = bitcast<f32>(records[base + 1u]) * total;
+        records[base] = 0u;
+    }
+}
