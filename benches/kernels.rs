@@ -12,7 +12,7 @@ use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    GemmXent, LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -77,6 +77,24 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
                 b: &w,
                 spec: GemmSpec::new(b, H, V),
                 epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
+            });
+            wait()
+        })
+    });
+    // The two cases above in one op.
+    g.bench_function("load_gemm+mask x̃W+b σ", |it| {
+        it.iter(|| {
+            be.run(LoadGemm {
+                c: &mut h,
+                x: &mut x,
+                x_tilde: &mut xt,
+                images: &images,
+                b: &w,
+                first: 0,
+                spec: GemmSpec::new(b, H, V),
+                epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
+                noise: Noise::Mask { p: 0.3 },
+                key,
             });
             wait()
         })

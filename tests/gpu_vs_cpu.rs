@@ -21,9 +21,9 @@ use gpu_dae::model::{Autoencoder, AutoencoderConfig, Step};
 use gpu_dae::rng::RngKey;
 
 use crate::util::{
-    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, Rel, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, dense_update_on, gemm_xent_inputs, gemm_xent_on, gpu,
-    load_batch_on, own_gpu, pixels, uniforms,
+    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, Rel, SCALINGS,
+    TRANSPOSES, Tol, assert_bit_identical, assert_close, dense_update_on, gemm_xent_inputs,
+    gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu, pixels, uniforms,
 };
 
 #[test]
@@ -563,6 +563,41 @@ fn gemm_xent_costs_finish_late_in_step_order() {
     // step, and at the readback: three finishes for seven steps.
     let finishes = entries.iter().filter(|&&e| e == "gemm_xent_finish").count();
     assert_eq!(finishes, 3, "{entries:?}");
+}
+
+#[test]
+fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
+    let Some(gpu) = own_gpu("load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit") else {
+        return;
+    };
+    for &(m, n, k) in LOAD_GEMM_SHAPES {
+        for trans_b in [false, true] {
+            for &noise in BIT_EXACT_NOISES.iter().step_by(3) {
+                let want = load_gemm_on(&Cpu::new(), (m, n, k), trans_b, noise);
+                for path in [None, Some(GemmPath::Rows), Some(GemmPath::Tiled)] {
+                    let what =
+                        format!("load_gemm {m}×{n}×{k} trans_b {trans_b} {noise:?} {path:?}");
+                    let ([c, x, x_tilde], entries) = with_gemm_path(&gpu, path, || {
+                        load_gemm_on(&gpu, (m, n, k), trans_b, noise)
+                    });
+                    assert_bit_identical(&format!("{what}: x"), &x, &want[1]);
+                    assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &want[2]);
+                    assert_close(&format!("{what}: c"), &c, &want[0], Tol::gemm(k));
+                    // One dispatch where the rows kernel runs and A's words are whole quads.
+                    let rows = match path {
+                        Some(GemmPath::Rows) => true,
+                        None => m <= ROWS_MAX_M,
+                        _ => false,
+                    };
+                    if rows && k % 4 == 0 {
+                        assert_eq!(entries, ["load_gemm"], "{what}");
+                    } else {
+                        assert_eq!(entries[0], "load_batch", "{what}: {entries:?}");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `ColSum` of a seeded [rows, cols] into out (NaN where β = 0).

@@ -8,9 +8,10 @@ use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::{
-    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, SCALINGS, TRANSPOSES, Tol,
-    assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on, gemm_xent_inputs,
-    gemm_xent_on, load_batch_on, on_every_backend, uniforms,
+    BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, SCALINGS,
+    TRANSPOSES, Tol, assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on,
+    gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on, on_every_backend, pixels,
+    uniforms,
 };
 
 on_every_backend! {
@@ -25,6 +26,7 @@ on_every_backend! {
     masking_noise_zeroes_exactly_the_dropped_elements,
     salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit,
     corrupt_masks_as_load_batch_does,
+    load_gemm_is_load_batch_then_the_product,
 }
 
 fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
@@ -422,5 +424,28 @@ fn gaussian_noise_of_the_cpu_matches_box_muller_in_f64() {
         let want = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
         let tol = Tol::BOX_MULLER_F64;
         assert!(tol.accepts(f64::from(got), want), "element {i}: got {got:e}, want {want:e}");
+    }
+}
+
+fn load_gemm_is_load_batch_then_the_product<B: Backend>(be: &B) {
+    for &(m, n, k) in LOAD_GEMM_SHAPES {
+        for trans_b in [false, true] {
+            let noise = Noise::Mask { p: 0.3 };
+            let what = format!("load_gemm {m}×{n}×{k} trans_b {trans_b}");
+            let [c, x, x_tilde] = load_gemm_on(be, (m, n, k), trans_b, noise);
+            // load_gemm_on's images, weights and key.
+            let px = pixels(k as u64, (m + 3) * k);
+            let (want_x, want_xt) = load_batch_on(be, (&px, k), (2, m), noise, RngKey::new(8, 9));
+            assert_bit_identical(&format!("{what}: x"), &x, &want_x);
+            assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &want_xt);
+            let (b, bias) = (uniforms(51, k * n, -0.2, 0.2), uniforms(52, n, -1.0, 1.0));
+            let spec = GemmSpec { trans_b, ..GemmSpec::new(m, n, k) };
+            let mut want = vec![0.0; m * n];
+            naive_gemm(&mut want, &want_xt, &b, spec);
+            for (i, v) in want.iter_mut().enumerate() {
+                *v = sigmoid64(*v as f64 + bias[i % n] as f64) as f32;
+            }
+            assert_close(&format!("{what}: c"), &c, &want, Tol::gemm(k));
+        }
     }
 }

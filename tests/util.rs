@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
-use gpu_dae::backend::ops::{DenseUpdate, GemmXent, LoadBatch};
-use gpu_dae::backend::{Activation, Backend, GemmSpec, Noise, Storage};
+use gpu_dae::backend::ops::{DenseUpdate, GemmXent, LoadBatch, LoadGemm};
+use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Storage};
 use gpu_dae::rng::RngKey;
 
 /// A tolerance: |x − y| ≤ max(rel·|x + y|, abs) (burn's rule). Every tolerance a test uses is
@@ -324,6 +324,41 @@ pub fn gemm_xent_on<B: Backend>(be: &B, s: GemmSpec, slot: usize) -> (Vec<f32>, 
         scale: 1.0 / s.m.max(1) as f32,
     });
     (be.download(&grad), be.download(&costs))
+}
+
+/// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's one
+/// dispatch) and not (its two ops), one row to more than the rows kernel's 64.
+pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 4), (1, 7, 33), (7, 33, 784), (33, 7, 12), (20, 500, 784), (3, 10, 7), (65, 63, 16)];
+
+/// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2 (c = σ(x̃·op(B)
+/// + bias) with B [k, n], or [n, k] with `trans_b`), corrupted by `noise` under a fixed key;
+/// every output starting as NaN.
+pub fn load_gemm_on<B: Backend>(
+    be: &B,
+    (m, n, k): (usize, usize, usize),
+    trans_b: bool,
+    noise: Noise,
+) -> [Vec<f32>; 3] {
+    let first = 2;
+    let images = be.upload_images(&pixels(k as u64, (first + m + 1) * k), k);
+    let b = be.upload(&uniforms(51, k * n, -0.2, 0.2));
+    let bias = be.upload(&uniforms(52, n, -1.0, 1.0));
+    let [mut c, mut x, mut x_tilde] =
+        [m * n, m * k, m * k].map(|len| be.upload(&vec![f32::NAN; len]));
+    be.run(LoadGemm {
+        c: &mut c,
+        x: &mut x,
+        x_tilde: &mut x_tilde,
+        images: &images,
+        b: &b,
+        first,
+        spec: GemmSpec { trans_b, ..GemmSpec::new(m, n, k) },
+        epilogue: Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid },
+        noise,
+        key: RngKey::new(8, 9),
+    });
+    [c, x, x_tilde].map(|t| be.download(&t))
 }
 
 /// Whether this run requires the GPU tests to run (`GPU_DAE_REQUIRE_GPU=1`, as in CI).

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::math;
 use super::ops::{
     Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    GemmXent, LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -320,6 +320,12 @@ impl Run<GemmXent<'_, Vec<f32>>> for Cpu {
     }
 }
 
+impl Run<LoadGemm<'_, Vec<f32>, CpuImages>> for Cpu {
+    fn run(&self, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
+        load_gemm(self.isa, op)
+    }
+}
+
 impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
         dense_update(self.isa, op)
@@ -550,6 +556,11 @@ fn gemm_xent(isa: Isa, op: GemmXent<'_, Vec<f32>>) {
     gemm(isa, Gemm { c: &mut *grad, a, b, spec, epilogue });
     let len = rows * cols;
     costs[slot] = xent_in_place(&mut grad[..len], &target[..len], cols, scale);
+}
+
+/// `ops::LoadGemm`: `load_batch` then `gemm`.
+fn load_gemm(isa: Isa, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
+    op.run_as_ops(load_batch, |g| gemm(isa, g));
 }
 
 /// The cross-entropy of the logits in `grad: [rows, cols]` against `target`, each row by

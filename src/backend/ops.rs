@@ -40,6 +40,54 @@ impl<T, I> Op for LoadBatch<'_, T, I> {
     const STEM: &'static str = "load_batch";
 }
 
+/// A minibatch loaded and multiplied in one op: `LoadBatch { x, x_tilde, images, first, rows:
+/// spec.m, noise, key }` then `Gemm { c, a: x̃, b, spec, epilogue }`, with x̃: [m, k] not
+/// transposed (k = the images' dim): the encoder of a dA (or a stack's first layer) reading
+/// the pixels itself. On the GPU at a minibatch (the rows kernel, k a multiple of 4, a
+/// `BiasAct` epilogue) one dispatch whose loader decodes and corrupts the pixels and writes x
+/// and x̃ on the way; otherwise, and on the CPU, the two ops, with their bits.
+pub struct LoadGemm<'a, T, I> {
+    /// C: [m, n].
+    pub c: &'a mut T,
+    /// Clean batch: [m, k].
+    pub x: &'a mut T,
+    /// Corrupted batch, the product's A: [m, k].
+    pub x_tilde: &'a mut T,
+    /// The image set: [n_images, k] u8.
+    pub images: &'a I,
+    /// B: [k, n], or [n, k] with `spec.trans_b`.
+    pub b: &'a T,
+    /// Index of the batch's first image.
+    pub first: usize,
+    /// Shape (m = the batch's images, k = their dim), B's transpose, α and β; A not transposed.
+    pub spec: GemmSpec,
+    /// What is done to each element of C afterwards.
+    pub epilogue: Epilogue<'a, T>,
+    /// The corruption of x̃.
+    pub noise: Noise,
+    /// The draw of this corruption.
+    pub key: RngKey,
+}
+
+impl<T, I> Op for LoadGemm<'_, T, I> {
+    const STEM: &'static str = "load_gemm";
+}
+
+impl<'a, T, I> LoadGemm<'a, T, I> {
+    /// The op as its two ops, each given to `load` and `gemm` in order.
+    pub fn run_as_ops(
+        self,
+        load: impl FnOnce(LoadBatch<'_, T, I>),
+        gemm: impl FnOnce(Gemm<'_, T>),
+    ) {
+        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key } = self;
+        assert!(!spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
+        let rows = spec.m;
+        load(LoadBatch { x, x_tilde: &mut *x_tilde, images, first, rows, noise, key });
+        gemm(Gemm { c, a: &*x_tilde, b, spec, epilogue });
+    }
+}
+
 /// Corruption of a tensor (the input of a stacked dA's upper layer, the clean output of the
 /// layers below): x̃[i] = `noise` applied to x[i] for i < len, element i drawing
 /// `RngKey::bits(i)` of `key` exactly as `LoadBatch` does, so the masks are the same bits on

@@ -37,7 +37,7 @@
 use super::Step;
 use crate::backend::ops::{
     Affine, ColSqNorms, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, GemmXent,
-    LoadBatch, ScaleCols, SqErr, SumBiases,
+    LoadBatch, LoadGemm, ScaleCols, SqErr, SumBiases,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -329,8 +329,25 @@ impl<B: Backend> Autoencoder<B> {
     /// `step.key`, writes the batch-mean reconstruction cost into slot `step.slot` of the
     /// workspace's logs and updates W, b, b′ in place with rate `step.lr`.
     pub fn train_step(&mut self, be: &B, ws: &mut Workspace<B>, images: &B::Images, step: Step) {
-        self.load(be, ws, images, step.first, self.noise(), step.key);
-        self.step_from_corrupted(be, ws, step);
+        if self.config.standardise.is_some() {
+            self.load(be, ws, images, step.first, self.noise(), step.key);
+            return self.step_from_corrupted(be, ws, step);
+        }
+        // x, x̃ = noise(x) and h = f(x̃W + b) in one op
+        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        be.run(LoadGemm {
+            c: &mut ws.h,
+            x: &mut ws.x,
+            x_tilde: &mut ws.x_tilde,
+            images,
+            b: &self.w,
+            first: step.first,
+            spec: GemmSpec::new(rows, h, v),
+            epilogue: Epilogue::BiasAct { bias: &self.b, act: self.config.encoder },
+            noise: self.noise(),
+            key: step.key,
+        });
+        self.step_from_hidden(be, ws, step);
     }
 
     /// x: [B, V] = images[first ..]/255 (standardised if configured); x̃ = noise(x): [B, V].
@@ -385,6 +402,13 @@ impl<B: Backend> Autoencoder<B> {
 
     /// The step from x and x̃ in `ws` on: forward, loss, backward, fused updates.
     fn step_from_corrupted(&mut self, be: &B, ws: &mut Workspace<B>, step: Step) {
+        self.hidden(be, ws);
+        self.step_from_hidden(be, ws, step);
+    }
+
+    /// The step from x, x̃ and h = f(x̃W + b) in `ws` on: decoder, loss, backward, fused
+    /// updates.
+    fn step_from_hidden(&mut self, be: &B, ws: &mut Workspace<B>, step: Step) {
         let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
         let (lr, slot) = (step.lr, step.slot);
         let enc = self.config.encoder;
@@ -393,7 +417,6 @@ impl<B: Backend> Autoencoder<B> {
             // dA = (σ(a) − x)/B with a = h·Wdec + b′, costs[slot] = mean cross-entropy: the
             // decoder and its loss in one op
             Loss::CrossEntropy => {
-                self.hidden(be, ws);
                 let (spec, dec) = self.decoder(rows);
                 be.run(GemmXent {
                     grad: &mut ws.da,
@@ -409,7 +432,7 @@ impl<B: Backend> Autoencoder<B> {
             }
             // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
             Loss::SquaredError => {
-                self.forward(be, ws, self.config.decoder);
+                self.decode(be, ws, self.config.decoder);
                 be.run(SqErr {
                     grad: &mut ws.da,
                     costs: &mut ws.costs,
@@ -514,10 +537,8 @@ impl<B: Backend> Autoencoder<B> {
         }
     }
 
-    /// h = f(x̃W + b): [B, H]; a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied,
-    /// V untied).
-    fn forward(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
-        self.hidden(be, ws);
+    /// a = h·Wdec + b′ then `out` applied: [B, V] (Wdec = Wᵀ tied, V untied).
+    fn decode(&self, be: &B, ws: &mut Workspace<B>, out: Activation) {
         let epilogue = Epilogue::BiasAct { bias: &self.b_prime, act: out };
         let (spec, dec) = self.decoder(ws.rows);
         be.run(Gemm { c: &mut ws.a, a: &ws.h, b: dec, spec, epilogue });
@@ -539,7 +560,8 @@ impl<B: Backend> Autoencoder<B> {
         key: RngKey,
     ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         self.load(be, ws, images, first, noise, key);
-        self.forward(be, ws, self.config.decoder);
+        self.hidden(be, ws);
+        self.decode(be, ws, self.config.decoder);
         (be.download(&ws.x), be.download(&ws.x_tilde), be.download(&ws.a))
     }
 

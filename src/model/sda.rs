@@ -20,8 +20,8 @@
 
 use super::Step;
 use super::dense::{self, Dense, DenseMut};
-use crate::backend::ops::{LoadBatch, SoftmaxNll};
-use crate::backend::{Activation, Backend, Noise};
+use crate::backend::ops::{LoadBatch, LoadGemm, SoftmaxNll};
+use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
 use crate::model::logistic::Logistic;
@@ -217,6 +217,30 @@ fn sigmoid_layer<B: Backend>(
     dense::forward(be, dense, Activation::Sigmoid, out, x, rows);
 }
 
+/// h₀ = σ(x·W₀ + b₀): [rows, H₀] for the first sigmoid layer `layer`, with x: [rows, I] =
+/// images[first .. first + rows]/255 loaded into `ws` by the same op (`LoadGemm`, no noise).
+fn load_first_layer<B: Backend>(
+    be: &B,
+    layer: &Autoencoder<B>,
+    (x, x_copy): (&mut B::Tensor, &mut B::Tensor),
+    out: &mut B::Tensor,
+    (images, first, rows): (&B::Images, usize, usize),
+) {
+    let (n_in, n_out) = (layer.config.n_vis, layer.config.n_hid);
+    be.run(LoadGemm {
+        c: out,
+        x,
+        x_tilde: x_copy,
+        images,
+        b: &layer.w,
+        first,
+        spec: GemmSpec::new(rows, n_out, n_in),
+        epilogue: Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
+        noise: Noise::None,
+        key: RngKey::UNUSED,
+    });
+}
+
 impl<B: Backend> Sda<B> {
     /// The tutorial's initialisation: each hidden layer as a dA (`Autoencoder::new_in_stream`,
     /// layer k drawing from host stream `INIT_STREAM + k` of `seed`), the softmax layer at 0.
@@ -337,16 +361,21 @@ impl<B: Backend> Sda<B> {
             layer.train_step(be, dws, images, step);
             return;
         };
-        // x: [B, I]
-        ws.load(be, images, step.first, rows);
-        // hⱼ = σ(hⱼ₋₁Wⱼ + bⱼ) for j < k − 1, then hₖ₋₁ straight into the dA's input
-        for (j, lj) in lower.iter().enumerate() {
-            let (done, todo) = ws.h.split_at_mut(j);
-            let input = done.last().unwrap_or(&ws.x);
-            sigmoid_layer(be, lj, &mut todo[0], input, rows);
+        // x: [B, I] loaded with h₀ = σ(xW₀ + b₀); hⱼ = σ(hⱼ₋₁Wⱼ + bⱼ) for j < k − 1, then
+        // hₖ₋₁ straight into the dA's input
+        let batch = (images, step.first, rows);
+        let (x, x_copy) = (&mut ws.x, &mut ws.x_copy);
+        match lower.split_first() {
+            None => load_first_layer(be, last, (x, x_copy), dws.input_mut(), batch),
+            Some((first, middle)) => {
+                load_first_layer(be, first, (x, x_copy), &mut ws.h[0], batch);
+                for (j, lj) in middle.iter().enumerate() {
+                    let (done, todo) = ws.h.split_at_mut(j + 1);
+                    sigmoid_layer(be, lj, &mut todo[0], &done[j], rows);
+                }
+                sigmoid_layer(be, last, dws.input_mut(), &ws.h[k - 2], rows);
+            }
         }
-        let input = if k >= 2 { &ws.h[k - 2] } else { &ws.x };
-        sigmoid_layer(be, last, dws.input_mut(), input, rows);
         layer.train_step_on_input(be, dws, step);
     }
 
@@ -361,13 +390,19 @@ impl<B: Backend> Sda<B> {
         rows: usize,
     ) {
         assert!(rows <= ws.rows, "forward: {rows} rows in a workspace of {}", ws.rows);
-        // x: [B, I]
-        ws.load(be, images, first, rows);
+        // x: [B, I] loaded with h₀ = σ(xW₀ + b₀) (x alone without hidden layers);
         // hₖ = σ(hₖ₋₁Wₖ + bₖ): [B, Hₖ]
-        for (k, layer) in self.layers.iter().enumerate() {
-            let (done, todo) = ws.h.split_at_mut(k);
-            let input = done.last().unwrap_or(&ws.x);
-            sigmoid_layer(be, layer, &mut todo[0], input, rows);
+        match self.layers.split_first() {
+            None => ws.load(be, images, first, rows),
+            Some((first_layer, upper)) => {
+                let (x, x_copy) = (&mut ws.x, &mut ws.x_copy);
+                let batch = (images, first, rows);
+                load_first_layer(be, first_layer, (x, x_copy), &mut ws.h[0], batch);
+                for (j, layer) in upper.iter().enumerate() {
+                    let (done, todo) = ws.h.split_at_mut(j + 1);
+                    sigmoid_layer(be, layer, &mut todo[0], &done[j], rows);
+                }
+            }
         }
         // a = h_{L−1}W_top + b_top: [B, C]
         let top_in = ws.h.last().unwrap_or(&ws.x);

@@ -35,6 +35,7 @@ mod gemm_sum;
 mod gemm_xent;
 pub mod kernel;
 mod load_batch;
+mod load_gemm;
 mod loss_passes;
 mod noise;
 mod profile;
@@ -802,6 +803,7 @@ impl Backend for Gpu {}
 /// Every kernel of the GPU backend, by op.
 const KERNELS: &[&[&dyn AnyKernel]] = &[
     load_batch::KERNELS,
+    load_gemm::KERNELS,
     corrupt::KERNELS,
     gemm::KERNELS,
     gemm_sum::KERNELS,

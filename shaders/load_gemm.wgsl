@@ -1,0 +1,71 @@
+// load_gemm: a minibatch loaded, corrupted and multiplied in one pass; needs math.wgsl,
+// activation.wgsl, rng.wgsl, noise.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows
+// kernel, VEC_A: k a multiple of 4, A not transposed). Twin of `cpu::load_gemm`
+// (`ops::LoadGemm`): x = images[first ..] / 255 and x̃ = noisy(x) exactly as load_batch.wgsl
+// computes them (element i of the batch drawing bits(i)), C = act(α·x̃·op(B) + β·C + bias).
+// A's words are not read from a buffer: each is decoded from the pixels and corrupted where
+// the rows kernel loads it, and the threads that load every word once (column thread 0 of
+// the workgroups of column block 0: one lane per quad of each row) write x and x̃ on the way,
+// for the ops after it (the loss's target, the update's x̃).
+
+struct Params {
+    // The corruption of x̃ (first: a struct member of a uniform block is 16-byte aligned).
+    noise: NoiseParams,
+    m: u32,
+    n: u32,
+    k: u32,
+    alpha: f32,
+    beta: f32,
+    // Index of the batch's first pixel: first image · k.
+    first: u32,
+}
+
+override ACT: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> pixels: array<u32>;         // [n_images, k] u8, packed
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;        // [k, n] or [n, k]
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;        // [m, n]
+// [n]; read only here (read_write for gemm_small.wgsl's bias update, which this file never calls).
+@group(0) @binding(4) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> x: array<f32>;        // [m, k]
+@group(0) @binding(6) var<storage, read_write> x_tilde: array<f32>;  // [m, k]
+
+// 1/255 rounded to f32, the constant `cpu::load_batch` multiplies by.
+const INV_255: f32 = 1.0 / 255.0;
+
+// Whether this thread writes the words of A it loads into x and x̃.
+var<private> writes_batch: bool;
+
+// Word w of x̃ (elements 4w .. 4w + 4 of the batch, all within it: VEC_A).
+fn a_vec(second: bool, w: u32) -> vec4<f32> {
+    var v: vec4<f32>;
+    for (var q = 0u; q < 4u; q++) {
+        let i = 4u * w + q;
+        let byte = p.first + i;
+        let clean = f32((pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu) * INV_255;
+        v[q] = noisy(p.noise, i, clean);
+        if writes_batch {
+            x[i] = clean;
+            x_tilde[i] = v[q];
+        }
+    }
+    return v;
+}
+
+fn b_vec(second: bool, i: u32) -> vec4<f32> {
+    return b[i];
+}
+
+@compute @workgroup_size(256)
+fn load_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    writes_batch = wid.x == 0u && rows_lane(t).y == 0u;
+    let w = rows_tile(wid, t);
+    for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
+        let idx = rows_index(w, e);
+        if idx != OUTSIDE {
+            let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
+            c[idx] = act_apply(ACT, v + bias[w.j + e % 4u]);
+        }
+    }
+}

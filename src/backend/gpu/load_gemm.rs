@@ -1,0 +1,115 @@
+//! `ops::LoadGemm` (shaders/load_gemm.wgsl on the rows kernel of shaders/gemm_small.wgsl): a
+//! minibatch's load, corruption and encoder product in one dispatch where the rows kernel
+//! takes the shape, A's words are whole quads of a row (k a multiple of 4) and the epilogue is
+//! `BiasAct`; otherwise the op's `LoadBatch` and `Gemm`.
+
+use std::marker::PhantomData;
+
+use super::gemm::{GemmKernel, plan, tiling, vec4_ok, work};
+use super::kernel::{
+    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, read,
+    shader_file, wgsl_struct, write,
+};
+use super::noise::NoiseParams;
+use super::{Gpu, GpuImages, GpuTensor, u32_of};
+use crate::backend::ops::LoadGemm;
+use crate::backend::{Epilogue, GemmSpec, Run};
+
+wgsl_struct! {
+    /// `Params` of shaders/load_gemm.wgsl.
+    pub(super) struct LoadGemmParams {
+        /// The corruption of x̃.
+        noise: NoiseParams,
+        m: u32,
+        n: u32,
+        k: u32,
+        alpha: f32,
+        beta: f32,
+        /// Index of the batch's first pixel: first · k.
+        first: u32,
+    }
+}
+
+/// shaders/load_gemm.wgsl on math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
+/// gemm_tiles.wgsl, gemm_small.wgsl.
+const MODULE: Module =
+    Module(&[MATH, ACTIVATION, RNG, NOISE, GEMM_TILES, GEMM_SMALL, shader_file!("load_gemm.wgsl")]);
+
+const LOAD_GEMM: Kernel<LoadGemmParams> = Kernel {
+    op: "load_gemm",
+    module: MODULE,
+    entry: "load_gemm",
+    bindings: &[
+        read(1, "pixels"),
+        read(2, "b"),
+        write(3, "c"),
+        write(4, "bias"),
+        write(5, "x"),
+        write(6, "x_tilde"),
+    ],
+    overrides: &["TRANS_A", "TRANS_B", "VEC_A", "VEC_B", "MR", "KL", "ACT"],
+    params: PhantomData,
+};
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_GEMM];
+
+impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
+    /// One dispatch where the rows kernel takes the shape (unless a test forces another
+    /// family), k is a multiple of 4 and the epilogue is `BiasAct`; else `LoadBatch` and `Gemm`.
+    fn run(&self, op: LoadGemm<'_, GpuTensor, GpuImages>) {
+        let GemmSpec { m, n, k, .. } = op.spec;
+        assert!(!op.spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
+        assert_eq!(op.images.dim, k, "load_gemm: images of dim {} but k = {k}", op.images.dim);
+        let force = self.lock().force_gemm;
+        let takes = matches!(op.epilogue, Epilogue::BiasAct { .. })
+            && m > 0
+            && n > 0
+            && k.is_multiple_of(4);
+        let fused = takes
+            .then(|| plan(&op.spec, None, true, force))
+            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. }));
+        let Some(gemm_plan) = fused else {
+            op.run_as_ops(|l| self.run(l), |g| self.run(g));
+            return;
+        };
+        let GemmKernel::Rows { mr, kl } = gemm_plan.kernel else { unreachable!("matched above") };
+        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key } = op;
+        let Epilogue::BiasAct { bias, act } = epilogue else { unreachable!("matched above") };
+        assert!(
+            first + m <= images.n,
+            "load_gemm: rows {first}..{} of an image set of {}",
+            first + m,
+            images.n
+        );
+        for (t, len, what) in [
+            (&*c, m * n, "c"),
+            (&*x, m * k, "x"),
+            (&*x_tilde, m * k, "x̃"),
+            (b, k * n, "b"),
+            (bias, n, "bias"),
+        ] {
+            assert!(t.len >= len, "load_gemm {m}×{n}×{k}: {what} holds {}", t.len);
+        }
+        u32_of(k * n, "load_gemm B");
+        let params = LoadGemmParams {
+            noise: NoiseParams::new(noise, key),
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            alpha: spec.alpha,
+            beta: spec.beta,
+            first: u32_of(first * k, "first pixel"),
+        };
+        let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
+        let overrides = [ta, tb, va, vb, mr as u32, kl as u32, act as u32];
+        let bufs = [&images.buf, &b.buf, &c.buf, &bias.buf, &x.buf, &x_tilde.buf];
+        let mut st = self.lock();
+        let first_logged = st.log_len();
+        self.dispatch(&mut st, (&LOAD_GEMM, &overrides), &params, &bufs, gemm_plan.groups);
+        st.note_fewer(first_logged, gemm_plan.fewer);
+        // The GEMM's work with A's floats replaced by its pixels, x and x̃ written.
+        let (flops, bytes) = work(&spec, k, n);
+        let a_bytes = (4 * m * k) as u64;
+        st.note_work(first_logged, flops, bytes - a_bytes + (m * k) as u64 + 2 * a_bytes);
+    }
+}
