@@ -11,8 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm,
+    GemmCorrupt, GemmSum, GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases,
+    XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -91,6 +92,22 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
                 images: &images,
                 b: &w,
                 first: 0,
+                spec: GemmSpec::new(b, H, V),
+                epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
+                noise: Noise::Mask { p: 0.3 },
+                key,
+            });
+            wait()
+        })
+    });
+    // A stacked dA's layer below with the corruption of its output (the next layer's x̃).
+    g.bench_function("gemm_corrupt+mask x̃W+b σ", |it| {
+        it.iter(|| {
+            be.run(GemmCorrupt {
+                c: &mut h,
+                x_tilde: &mut dh,
+                a: &xt,
+                b: &w,
                 spec: GemmSpec::new(b, H, V),
                 epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
                 noise: Noise::Mask { p: 0.3 },

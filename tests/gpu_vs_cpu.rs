@@ -22,8 +22,8 @@ use gpu_dae::rng::RngKey;
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, Rel, SCALINGS,
-    TRANSPOSES, Tol, assert_bit_identical, assert_close, dense_update_on, gemm_xent_inputs,
-    gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu, pixels, uniforms,
+    TRANSPOSES, Tol, assert_bit_identical, assert_close, dense_update_on, gemm_corrupt_on,
+    gemm_xent_inputs, gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu, pixels, uniforms,
 };
 
 #[test]
@@ -593,6 +593,44 @@ fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
                         assert_eq!(entries, ["load_gemm"], "{what}");
                     } else {
                         assert_eq!(entries[0], "load_batch", "{what}: {entries:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_corrupt_matches_cpu_and_corrupts_its_own_output_bit_for_bit() {
+    let Some(gpu) = own_gpu("gemm_corrupt_matches_cpu_and_corrupts_its_own_output_bit_for_bit")
+    else {
+        return;
+    };
+    for &(m, n, k) in GEMM_SHAPES {
+        for trans_b in [false, true] {
+            let spec = GemmSpec { trans_b, ..GemmSpec::new(m, n, k) };
+            for &noise in BIT_EXACT_NOISES.iter().step_by(3) {
+                let want = gemm_corrupt_on(&Cpu::new(), spec, noise);
+                for path in [None, Some(GemmPath::Rows), Some(GemmPath::Tiled)] {
+                    let what =
+                        format!("gemm_corrupt {m}×{n}×{k} trans_b {trans_b} {noise:?} {path:?}");
+                    let ([c, x_tilde, corrupted], entries) =
+                        with_gemm_path(&gpu, path, || gemm_corrupt_on(&gpu, spec, noise));
+                    assert_close(&format!("{what}: c"), &c, &want[0], Tol::gemm(k));
+                    assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &corrupted);
+                    let rows = match path {
+                        Some(GemmPath::Rows) => true,
+                        None => m <= ROWS_MAX_M,
+                        _ => false,
+                    };
+                    // The op, then the test's own Corrupt.
+                    if rows {
+                        assert_eq!(entries, ["gemm_corrupt", "corrupt"], "{what}");
+                    } else {
+                        assert!(
+                            entries.iter().filter(|&e| e == "corrupt").count() == 2,
+                            "{what}: {entries:?}"
+                        );
                     }
                 }
             }

@@ -10,8 +10,8 @@ use gpu_dae::rng::{RngKey, drop_threshold};
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, SCALINGS,
     TRANSPOSES, Tol, assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on,
-    gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on, on_every_backend, pixels,
-    uniforms,
+    gemm_corrupt_on, gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on, on_every_backend,
+    pixels, uniforms,
 };
 
 on_every_backend! {
@@ -27,6 +27,7 @@ on_every_backend! {
     salt_and_pepper_noise_sets_exactly_the_dropped_elements_to_their_low_bit,
     corrupt_masks_as_load_batch_does,
     load_gemm_is_load_batch_then_the_product,
+    gemm_corrupt_is_the_product_then_its_corruption,
 }
 
 fn naive_gemm(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec) {
@@ -447,5 +448,27 @@ fn load_gemm_is_load_batch_then_the_product<B: Backend>(be: &B) {
             }
             assert_close(&format!("{what}: c"), &c, &want, Tol::gemm(k));
         }
+    }
+}
+
+fn gemm_corrupt_is_the_product_then_its_corruption<B: Backend>(be: &B) {
+    for &(m, n, k) in GEMM_SHAPES {
+        let spec = GemmSpec::new(m, n, k).trans_b();
+        let what = format!("gemm_corrupt {m}×{n}×{k}");
+        let [c, x_tilde, corrupted] = gemm_corrupt_on(be, spec, Noise::Mask { p: 0.3 });
+        assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &corrupted);
+        // gemm_corrupt_on's operands.
+        let (a, b, bias) = (
+            uniforms(61, m * k, -1.0, 1.0),
+            uniforms(62, k * n, -0.3, 0.3),
+            uniforms(63, n, -1.0, 1.0),
+        );
+        let mut want = vec![0.0; m * n];
+        naive_gemm(&mut want, &a, &b, spec);
+        for (i, v) in want.iter_mut().enumerate() {
+            *v = sigmoid64(*v as f64 + bias[i % n] as f64) as f32;
+        }
+        assert_close(&format!("{what}: c"), &c, &want, Tol::gemm(k));
+        assert!(x_tilde.iter().any(|&v| v == 0.0) || m * n < 8, "{what}: nothing masked");
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
-use gpu_dae::backend::ops::{DenseUpdate, GemmXent, LoadBatch, LoadGemm};
+use gpu_dae::backend::ops::{Corrupt, DenseUpdate, GemmCorrupt, GemmXent, LoadBatch, LoadGemm};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Storage};
 use gpu_dae::rng::RngKey;
 
@@ -359,6 +359,30 @@ pub fn load_gemm_on<B: Backend>(
         key: RngKey::new(8, 9),
     });
     [c, x, x_tilde].map(|t| be.download(&t))
+}
+
+/// (c, x̃, want_x̃) of `GemmCorrupt` of shape `s` (c = σ(op(A)·op(B) + bias) on seeded
+/// operands, x̃ = `noise`(c) under a fixed key) and of `Corrupt` run on that c afterwards: the
+/// op's x̃ must be the latter's bits.
+pub fn gemm_corrupt_on<B: Backend>(be: &B, s: GemmSpec, noise: Noise) -> [Vec<f32>; 3] {
+    let (m, n, k) = (s.m, s.n, s.k);
+    let a = be.upload(&uniforms(61, m * k, -1.0, 1.0));
+    let b = be.upload(&uniforms(62, k * n, -0.3, 0.3));
+    let bias = be.upload(&uniforms(63, n, -1.0, 1.0));
+    let [mut c, mut x_tilde, mut want] = [0; 3].map(|_| be.upload(&vec![f32::NAN; m * n]));
+    let key = RngKey::new(4, 11);
+    be.run(GemmCorrupt {
+        c: &mut c,
+        x_tilde: &mut x_tilde,
+        a: &a,
+        b: &b,
+        spec: s,
+        epilogue: Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid },
+        noise,
+        key,
+    });
+    be.run(Corrupt { x_tilde: &mut want, x: &c, len: m * n, noise, key });
+    [c, x_tilde, want].map(|t| be.download(&t))
 }
 
 /// Whether this run requires the GPU tests to run (`GPU_DAE_REQUIRE_GPU=1`, as in CI).

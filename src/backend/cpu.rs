@@ -16,8 +16,9 @@ use rayon::prelude::*;
 
 use super::math;
 use super::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum,
-    GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm,
+    GemmCorrupt, GemmSum, GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases,
+    XentLogits,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -326,6 +327,12 @@ impl Run<LoadGemm<'_, Vec<f32>, CpuImages>> for Cpu {
     }
 }
 
+impl Run<GemmCorrupt<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: GemmCorrupt<'_, Vec<f32>>) {
+        gemm_corrupt(self.isa, op)
+    }
+}
+
 impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
         dense_update(self.isa, op)
@@ -561,6 +568,11 @@ fn gemm_xent(isa: Isa, op: GemmXent<'_, Vec<f32>>) {
 /// `ops::LoadGemm`: `load_batch` then `gemm`.
 fn load_gemm(isa: Isa, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
     op.run_as_ops(load_batch, |g| gemm(isa, g));
+}
+
+/// `ops::GemmCorrupt`: `gemm` then `corrupt`.
+fn gemm_corrupt(isa: Isa, op: GemmCorrupt<'_, Vec<f32>>) {
+    op.run_as_ops(|g| gemm(isa, g), corrupt);
 }
 
 /// The cross-entropy of the logits in `grad: [rows, cols]` against `target`, each row by

@@ -88,6 +88,43 @@ impl<'a, T, I> LoadGemm<'a, T, I> {
     }
 }
 
+/// A layer's output and its corrupted copy in one op: `Gemm { c, a, b, spec, epilogue }` then
+/// `Corrupt { x_tilde, x: c, len: m·n, noise, key }`: the last layer below a stacked dA's
+/// upper layer, writing that layer's clean input and its x̃. On the GPU at a minibatch (the
+/// rows kernel, a `BiasAct` epilogue) one dispatch; otherwise, and on the CPU, the two ops,
+/// with their bits.
+pub struct GemmCorrupt<'a, T> {
+    /// C: [m, n].
+    pub c: &'a mut T,
+    /// noise(C): [m, n].
+    pub x_tilde: &'a mut T,
+    /// A: [m, k], or [k, m] with `spec.trans_a`.
+    pub a: &'a T,
+    /// B: [k, n], or [n, k] with `spec.trans_b`.
+    pub b: &'a T,
+    /// Shape, transposes, α and β.
+    pub spec: GemmSpec,
+    /// What is done to each element of C before its corruption.
+    pub epilogue: Epilogue<'a, T>,
+    /// The corruption.
+    pub noise: Noise,
+    /// The draw of this corruption.
+    pub key: RngKey,
+}
+
+impl<T> Op for GemmCorrupt<'_, T> {
+    const STEM: &'static str = "gemm_corrupt";
+}
+
+impl<'a, T> GemmCorrupt<'a, T> {
+    /// The op as its two ops, each given to `gemm` and `corrupt` in order.
+    pub fn run_as_ops(self, gemm: impl FnOnce(Gemm<'_, T>), corrupt: impl FnOnce(Corrupt<'_, T>)) {
+        let GemmCorrupt { c, x_tilde, a, b, spec, epilogue, noise, key } = self;
+        gemm(Gemm { c: &mut *c, a, b, spec, epilogue });
+        corrupt(Corrupt { x_tilde, x: &*c, len: spec.m * spec.n, noise, key });
+    }
+}
+
 /// Corruption of a tensor (the input of a stacked dA's upper layer, the clean output of the
 /// layers below): x̃[i] = `noise` applied to x[i] for i < len, element i drawing
 /// `RngKey::bits(i)` of `key` exactly as `LoadBatch` does, so the masks are the same bits on

@@ -192,6 +192,12 @@ impl<B: Backend> Workspace<B> {
         &mut self.x
     }
 
+    /// The clean batch x and its corruption x̃: [B, V] each, for a caller that computes both
+    /// (`ops::GemmCorrupt`) before `Autoencoder::train_step_on_corrupted_input`.
+    pub fn input_and_corrupted_mut(&mut self) -> (&mut B::Tensor, &mut B::Tensor) {
+        (&mut self.x, &mut self.x_tilde)
+    }
+
     /// The per-step batch-mean reconstruction costs, [slots].
     pub fn costs(&self) -> &B::Tensor {
         &self.costs
@@ -392,6 +398,12 @@ impl<B: Backend> Autoencoder<B> {
         let len = ws.rows * self.config.n_vis;
         let (noise, key) = (self.noise(), step.key);
         be.run(Corrupt { x_tilde: &mut ws.x_tilde, x: &ws.x, len, noise, key });
+        self.step_from_corrupted(be, ws, step);
+    }
+
+    /// `train_step_on_input` for a caller that also wrote x̃ = `Autoencoder::noise` of x under
+    /// `step.key` (as `ops::Corrupt` would) into `ws.input_and_corrupted_mut()`.
+    pub fn train_step_on_corrupted_input(&mut self, be: &B, ws: &mut Workspace<B>, step: Step) {
         self.step_from_corrupted(be, ws, step);
     }
 

@@ -20,7 +20,7 @@
 
 use super::Step;
 use super::dense::{self, Dense, DenseMut};
-use crate::backend::ops::{LoadBatch, LoadGemm, SoftmaxNll};
+use crate::backend::ops::{GemmCorrupt, LoadBatch, LoadGemm, SoftmaxNll};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
@@ -365,18 +365,29 @@ impl<B: Backend> Sda<B> {
         // hₖ₋₁ straight into the dA's input
         let batch = (images, step.first, rows);
         let (x, x_copy) = (&mut ws.x, &mut ws.x_copy);
-        match lower.split_first() {
-            None => load_first_layer(be, last, (x, x_copy), dws.input_mut(), batch),
-            Some((first, middle)) => {
-                load_first_layer(be, first, (x, x_copy), &mut ws.h[0], batch);
-                for (j, lj) in middle.iter().enumerate() {
-                    let (done, todo) = ws.h.split_at_mut(j + 1);
-                    sigmoid_layer(be, lj, &mut todo[0], &done[j], rows);
-                }
-                sigmoid_layer(be, last, dws.input_mut(), &ws.h[k - 2], rows);
-            }
+        let Some((first, middle)) = lower.split_first() else {
+            load_first_layer(be, last, (x, x_copy), dws.input_mut(), batch);
+            return layer.train_step_on_input(be, dws, step);
+        };
+        load_first_layer(be, first, (x, x_copy), &mut ws.h[0], batch);
+        for (j, lj) in middle.iter().enumerate() {
+            let (done, todo) = ws.h.split_at_mut(j + 1);
+            sigmoid_layer(be, lj, &mut todo[0], &done[j], rows);
         }
-        layer.train_step_on_input(be, dws, step);
+        // hₖ₋₁ and its corruption x̃ (the dA's noise, its draw) in one op
+        let (n_in, n_out) = (last.config.n_vis, last.config.n_hid);
+        let (input, corrupted) = dws.input_and_corrupted_mut();
+        be.run(GemmCorrupt {
+            c: input,
+            x_tilde: corrupted,
+            a: &ws.h[k - 2],
+            b: &last.w,
+            spec: GemmSpec::new(rows, n_out, n_in),
+            epilogue: Epilogue::BiasAct { bias: &last.b, act: Activation::Sigmoid },
+            noise: layer.noise(),
+            key: step.key,
+        });
+        layer.train_step_on_corrupted_input(be, dws, step);
     }
 
     /// Forward pass over images[first .. first + rows] (rows ≤ ws.rows()): every hₖ and the

@@ -31,6 +31,7 @@ mod corrupt;
 mod count_positive;
 mod dense_update;
 mod gemm;
+mod gemm_corrupt;
 mod gemm_sum;
 mod gemm_xent;
 pub mod kernel;
@@ -807,6 +808,7 @@ const KERNELS: &[&[&dyn AnyKernel]] = &[
     corrupt::KERNELS,
     gemm::KERNELS,
     gemm_sum::KERNELS,
+    gemm_corrupt::KERNELS,
     gemm_xent::KERNELS,
     xent_logits::KERNELS,
     sq_err::KERNELS,
