@@ -1142,6 +1142,73 @@ fn sda_finetuning_at_batch_1_takes_at_most_10_dispatches_a_step() {
     }
 }
 
+#[test]
+fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
+    use gpu_dae::model::{Sda, SdaConfig};
+    let Some(gpu) = own_gpu("da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches") else {
+        return;
+    };
+    // 36 pixels: a multiple of 4, as 784 is, so the load rides in the encoder's loader.
+    let (vis, n) = (36, 40);
+    let images = gpu.upload_images(&pixels(6, n * vis), vis);
+    let step = |slot: usize| Step { first: slot, key: RngKey::new(3, slot as u64), lr: 0.1, slot };
+    // The dispatches of each of `steps` steps run by `run`.
+    let count = |steps: usize, run: &mut dyn FnMut(Step)| -> Vec<Vec<&'static str>> {
+        gpu.log_dispatches(true);
+        let mut per_step = Vec::new();
+        for slot in 0..steps {
+            let before = gpu.dispatch_log().len();
+            run(step(slot));
+            per_step.push(gpu.dispatch_log()[before..].iter().map(|d| d.entry).collect());
+        }
+        gpu.log_dispatches(false);
+        per_step
+    };
+    for rows in [1, 20] {
+        let config = AutoencoderConfig {
+            n_vis: vis,
+            n_hid: 8,
+            noise: Noise::Mask { p: 0.3 },
+            ..AutoencoderConfig::default()
+        };
+        let mut da = Autoencoder::new(&gpu, config, 1);
+        let mut ws = da.workspace_with_slots(&gpu, rows, 2);
+        for entries in count(2, &mut |s| da.train_step(&gpu, &mut ws, &images, s)) {
+            // load + encode, decode + loss, backprop, update
+            assert_eq!(
+                entries,
+                ["load_gemm", "gemm_xent", "gemm_rows_epilogue", "gemm_sum_outer_bias"],
+                "dA at batch {rows}"
+            );
+        }
+    }
+    let config = SdaConfig {
+        n_in: vis,
+        hidden: vec![8, 12, 4],
+        corruption: vec![0.1, 0.2, 0.3],
+        n_out: 10,
+        layer: LayerKind::Da,
+        contraction: 0.0,
+    };
+    let mut sda = Sda::new(&gpu, config, 3);
+    for rows in [1, 20] {
+        let mut ws = sda.workspace(&gpu, rows, 2);
+        for k in 0..3 {
+            let mut dws = sda.layer_workspace(&gpu, k, rows, 2);
+            let per_step = count(2, &mut |s| {
+                sda.pretrain_step(&gpu, k, &mut ws, &mut dws, &images, s);
+            });
+            for entries in per_step {
+                let what = format!("SdA layer {k} at batch {rows}: {entries:?}");
+                assert!(entries.len() <= 6, "{what}");
+                assert_eq!(entries[0], "load_gemm", "{what}");
+                assert!(entries.contains(&"gemm_xent"), "{what}");
+                assert_eq!(k == 2, entries.contains(&"gemm_corrupt"), "{what}");
+            }
+        }
+    }
+}
+
 /// Shapes (rows, cols) of the contractive ops: single elements, odd sizes, a cA batch of the
 /// tutorial (10 × 500) and W itself ([784, 500] for the column norms).
 const JACOBIAN_SHAPES: &[(usize, usize)] =

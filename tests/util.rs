@@ -331,9 +331,9 @@ pub fn gemm_xent_on<B: Backend>(be: &B, s: GemmSpec, slot: usize) -> (Vec<f32>, 
 pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] =
     &[(1, 1, 4), (1, 7, 33), (7, 33, 784), (33, 7, 12), (20, 500, 784), (3, 10, 7), (65, 63, 16)];
 
-/// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2 (c = σ(x̃·op(B)
-/// + bias) with B [k, n], or [n, k] with `trans_b`), corrupted by `noise` under a fixed key;
-/// every output starting as NaN.
+/// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2, corrupted by
+/// `noise` under a fixed key: c = σ(x̃·op(B) + bias), B [k, n] or [n, k] with `trans_b`; every
+/// output starting as NaN.
 pub fn load_gemm_on<B: Backend>(
     be: &B,
     (m, n, k): (usize, usize, usize),

@@ -156,7 +156,7 @@ pub fn describe(p: &StepProfile) -> Vec<String> {
         ));
     }
     lines.push(format!(
-        "  {:.1} dispatches/step, Σ kernel time {:.1} µs/step ({}), GEMMs {:.1} MFLOP, operands {:.2} MB per step",
+        "  {:.2} dispatches/step, Σ kernel time {:.1} µs/step ({}), GEMMs {:.1} MFLOP, operands {:.2} MB per step",
         p.dispatches_per_step,
         p.kernel_us_per_step,
         p.timing,

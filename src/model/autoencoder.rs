@@ -29,10 +29,11 @@
 //! The SGD update is fused into a GEMM summing both products of ∂W (`GemmSum`, α = −lr, β = 1)
 //! with the bias updates folded into its pass (`SumBiases`); the untied model's decoder V is
 //! updated (with b′) in the same sweep of V as the backward product (`DenseUpdate`), and W's
-//! update carries b (`Epilogue::BiasUpdate`). A dA step is six ops (load + corrupt, encode,
-//! decode, loss, backprop, the update of W, b and b′); the cA adds three (column norms, the
-//! penalty, the column scaling); the ReLU-DAE's has standardising, the sparsity count and the
-//! separate W update. `gpu-dae bench` counts what they cost on each backend.
+//! update carries b (`Epilogue::BiasUpdate`). A dA step is four ops: the load, corruption and
+//! encoder in one (`LoadGemm`), the decoder with the loss (`GemmXent`), the backprop, and the
+//! update of W, b and b′; the cA adds three (column norms, the penalty, the column scaling);
+//! the ReLU-DAE's has standardising (so a separate load), the squared error, the sparsity
+//! count and the separate W update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{
