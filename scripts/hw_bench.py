@@ -15,7 +15,8 @@ The peaks are the datasheet's for the H100 and H200 (by the CUDA device name) or
 and --peak-tbs. Writes OUT/hw_bench.md and OUT/hw_bench.json (every raw number, gpu-dae's
 per-kernel profiles included), and a second table: the dA step with every GEMM forced to each
 kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU, the
-SdA's batch-1 steps with and without subgroup row sums (GPU_DAE_SUBGROUPS=off), and one real
+SdA's batch-1 steps with and without subgroup row sums (GPU_DAE_SUBGROUPS=off), the dA's and
+SdA's batch-20 steps with and without the fused minibatch kernels (GPU_DAE_FUSE=off), and one real
 `gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
 what the bench's ms/step predicts.
 
@@ -130,6 +131,27 @@ def subgroup_paths(args):
     return out
 
 
+def fused_paths(args):
+    """The dA's and the SdA's batch-20 steps with the fused minibatch kernels (load_gemm,
+    gemm_xent, gemm_corrupt) and with each run as the ops it fuses (GPU_DAE_FUSE=off): ms per
+    step and dispatches per step, by (model, step)."""
+    out = {}
+    for setting in ("", "off"):
+        by_step = {}
+        for model in ("da", "sda"):
+            cmd = [args.gpu_dae, "bench", "--backend", "gpu", "--model", model, "--batch", "20",
+                   "--seconds", str(args.seconds), "--json"]
+            if args.adapter:
+                cmd += ["--adapter", args.adapter]
+            doc = json.loads(run(cmd, env={"GPU_DAE_FUSE": setting}))
+            for c in doc["cases"]:
+                step = c.get("gpu", {}).get("step", {})
+                by_step[f"{model} {c.get('step', 'step')}"] = (
+                    c["ms_per_step"], step.get("dispatches_per_step"))
+        out["unfused" if setting else "fused"] = by_step
+    return out
+
+
 def train_epochs(args):
     """One real epoch of `gpu-dae train` (checkpoint and outputs included) for the dA and the
     cA at their tutorial settings: the seconds metrics.csv records for it, beside what the
@@ -230,6 +252,22 @@ def main():
     ]
     for setting, by_step in subgroups.items():
         lines.append(f"| {setting} | " + " | ".join(fmt(by_step.get(k), ".4f") for k in steps) + " |")
+    fused = fused_paths(args)
+    steps = list(next(iter(fused.values())))
+    lines += [
+        "",
+        "Batch-20 steps, ms (dispatches), with the fused minibatch kernels and with each run as",
+        "the ops it fuses (GPU_DAE_FUSE=off):",
+        "",
+        "| kernels | " + " | ".join(steps) + " |",
+        "|---|" + "---:|" * len(steps),
+    ]
+    for setting, by_step in fused.items():
+        cells = []
+        for k in steps:
+            ms, dispatches = by_step.get(k, (None, None))
+            cells.append(f"{fmt(ms, '.4f')} ({fmt(dispatches, '.2f')})")
+        lines.append(f"| {setting} | " + " | ".join(cells) + " |")
     lines += ["", f"{len(rows)} cases in {time.time() - t0:.0f} s."]
     table = "\n".join(lines)
     print(table)
@@ -237,7 +275,7 @@ def main():
         f.write(table + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
     with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
         doc = {"devices": devices, "rows": rows, "gpu_dae": raw, "torch": torch_doc,
-               "kernel_families": families, "subgroup_paths": subgroups,
+               "kernel_families": families, "subgroup_paths": subgroups, "fused_paths": fused,
                "train_epoch_seconds": epochs}
         json.dump(doc, f, indent=1)
 

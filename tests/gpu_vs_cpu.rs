@@ -1171,7 +1171,7 @@ fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
             noise: Noise::Mask { p: 0.3 },
             ..AutoencoderConfig::default()
         };
-        let mut da = Autoencoder::new(&gpu, config, 1);
+        let mut da = Autoencoder::new(&gpu, config.clone(), 1);
         let mut ws = da.workspace_with_slots(&gpu, rows, 2);
         for entries in count(2, &mut |s| da.train_step(&gpu, &mut ws, &images, s)) {
             // load + encode, decode + loss, backprop, update
@@ -1181,6 +1181,28 @@ fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
                 "dA at batch {rows}"
             );
         }
+        // The same steps unfused (GPU_DAE_FUSE=off): six dispatches, the same parameters'
+        // bits (the same products and element-wise passes; only the cost's sum is grouped
+        // otherwise).
+        gpu.use_fused(false);
+        let mut unfused = Autoencoder::new(&gpu, config, 1);
+        let mut ws = unfused.workspace_with_slots(&gpu, rows, 2);
+        let per_step = count(2, &mut |s| unfused.train_step(&gpu, &mut ws, &images, s));
+        gpu.use_fused(true);
+        for entries in per_step {
+            let want = [
+                "load_batch",
+                "gemm_rows_epilogue",
+                "gemm_rows_epilogue",
+                "gemm_xent_loss",
+                "gemm_rows_epilogue",
+                "gemm_sum_outer_bias",
+            ];
+            assert_eq!(entries, want, "unfused dA at batch {rows}");
+        }
+        let (fused, apart) = (da.download(&gpu), unfused.download(&gpu));
+        assert_bit_identical(&format!("W fused and not, batch {rows}"), &fused.0, &apart.0);
+        assert_bit_identical(&format!("b′ fused and not, batch {rows}"), &fused.2, &apart.2);
     }
     let config = SdaConfig {
         n_in: vis,

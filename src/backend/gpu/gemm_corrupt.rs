@@ -53,11 +53,14 @@ pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_CORRUPT];
 
 impl Run<GemmCorrupt<'_, GpuTensor>> for Gpu {
     /// One dispatch where the rows kernel takes the shape (unless a test forces another
-    /// family) and the epilogue is `BiasAct`; else `Gemm` and `Corrupt`.
+    /// family, or `GPU_DAE_FUSE=off`) and the epilogue is `BiasAct`; else `Gemm` and `Corrupt`.
     fn run(&self, op: GemmCorrupt<'_, GpuTensor>) {
         let GemmSpec { m, n, k, .. } = op.spec;
-        let force = self.lock().force_gemm;
-        let takes = matches!(op.epilogue, Epilogue::BiasAct { .. }) && m > 0 && n > 0;
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
+        let takes = fused && matches!(op.epilogue, Epilogue::BiasAct { .. }) && m > 0 && n > 0;
         let fused = takes
             .then(|| plan(&op.spec, None, true, force))
             .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. }));

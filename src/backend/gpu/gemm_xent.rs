@@ -88,8 +88,8 @@ pub(super) struct Deferred {
 
 impl Run<GemmXent<'_, GpuTensor>> for Gpu {
     /// One dispatch for m ≤ `ROWS_MAX_M` (the rows kernel, unless a test forces another
-    /// family), else the GEMM's dispatches and the loss pass; the cost's finish comes later
-    /// (see the module's doc).
+    /// family, or `GPU_DAE_FUSE=off`), else the GEMM's dispatches and the loss pass; the
+    /// cost's finish comes later (see the module's doc).
     fn run(&self, op: GemmXent<'_, GpuTensor>) {
         let GemmXent { grad, costs, slot, a, b, spec, bias, target, scale } = op;
         let GemmSpec { m, n, k, .. } = spec;
@@ -112,10 +112,13 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
             u32_of(v, what);
         }
         // An empty product has no plan: its loss pass writes a zero total.
-        let force = self.lock().force_gemm;
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
         let gemm_plan = (m > 0 && n > 0).then(|| plan(&spec, None, true, force));
         let rows = match gemm_plan.as_ref().map(|p| p.kernel) {
-            Some(GemmKernel::Rows { mr, kl }) => Some((mr, kl)),
+            Some(GemmKernel::Rows { mr, kl }) if fused => Some((mr, kl)),
             _ => None,
         };
         if rows.is_none() {

@@ -55,13 +55,18 @@ pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_GEMM];
 
 impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
     /// One dispatch where the rows kernel takes the shape (unless a test forces another
-    /// family), k is a multiple of 4 and the epilogue is `BiasAct`; else `LoadBatch` and `Gemm`.
+    /// family, or `GPU_DAE_FUSE=off`), k is a multiple of 4 and the epilogue is `BiasAct`;
+    /// else `LoadBatch` and `Gemm`.
     fn run(&self, op: LoadGemm<'_, GpuTensor, GpuImages>) {
         let GemmSpec { m, n, k, .. } = op.spec;
         assert!(!op.spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
         assert_eq!(op.images.dim, k, "load_gemm: images of dim {} but k = {k}", op.images.dim);
-        let force = self.lock().force_gemm;
-        let takes = matches!(op.epilogue, Epilogue::BiasAct { .. })
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
+        let takes = fused
+            && matches!(op.epilogue, Epilogue::BiasAct { .. })
             && m > 0
             && n > 0
             && k.is_multiple_of(4);

@@ -187,6 +187,11 @@ pub const GEMM_ENV: &str = "GPU_DAE_GEMM";
 /// operations (their workgroup-memory fallback runs instead, with the same bits).
 pub const SUBGROUPS_ENV: &str = "GPU_DAE_SUBGROUPS";
 
+/// The environment variable that, set to `off`, runs the fused minibatch ops (`load_gemm`,
+/// `gemm_xent`, `gemm_corrupt`) as the ops they fuse, each its own dispatch (the costs still
+/// finished late): for measuring on one adapter what the fusion gains.
+pub const FUSE_ENV: &str = "GPU_DAE_FUSE";
+
 /// The environment variable that makes the GPU backend destroy its device after that many
 /// dispatches, as a driver reset would: the tests' way to lose a device mid-run.
 pub const LOSE_DEVICE_ENV: &str = "GPU_DAE_LOSE_DEVICE_AFTER";
@@ -234,6 +239,8 @@ struct State {
     force_gemm: Option<GemmPath>,
     /// Whether kernels with a subgroup variant take it (`use_subgroups`).
     subgroups: bool,
+    /// Whether the fused minibatch ops take their one-dispatch kernels (`use_fused`).
+    fused: bool,
     /// The dispatches recorded since `log_dispatches(true)`, when on.
     log: Option<Vec<DispatchRecord>>,
     /// The log index of the last `dispatch` call's record; None when that call recorded
@@ -381,6 +388,7 @@ impl Gpu {
             force_gemm: forced_gemm(),
             subgroups: has_subgroups(&device)
                 && std::env::var(SUBGROUPS_ENV).ok().is_none_or(|v| v != "off"),
+            fused: std::env::var(FUSE_ENV).ok().is_none_or(|v| v != "off"),
             log: None,
             last_logged: None,
             timing: Timing::Off,
@@ -423,6 +431,12 @@ impl Gpu {
     /// Whether the device was opened with subgroup operations (the adapter has them).
     pub fn has_subgroups(&self) -> bool {
         has_subgroups(&self.device)
+    }
+
+    /// Lets the fused minibatch ops take their one-dispatch kernels (`true`, the default
+    /// unless `GPU_DAE_FUSE=off`) or runs each as the ops it fuses (`false`).
+    pub fn use_fused(&self, on: bool) {
+        self.lock().fused = on;
     }
 
     /// Lets the kernels with a subgroup variant use it (`true`, where the device has
