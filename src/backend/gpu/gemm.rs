@@ -422,6 +422,31 @@ impl Gpu {
     }
 }
 
+impl Gpu {
+    /// The rows kernel's plan of a fused minibatch op of shape `s` (`load_gemm`, `gemm_xent`,
+    /// `gemm_corrupt`) with its MR and KL, when fusing is on, `fits` (the op's own
+    /// conditions), C is not empty and the plan by shape (or the forced family) is the rows
+    /// kernel; None when the op runs as the ops it fuses.
+    pub(super) fn fused_rows_plan(
+        &self,
+        s: &GemmSpec,
+        fits: bool,
+    ) -> Option<(GemmPlan, usize, usize)> {
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
+        if !(fused && fits && s.m > 0 && s.n > 0) {
+            return None;
+        }
+        let p = plan(s, None, true, force);
+        match p.kernel {
+            GemmKernel::Rows { mr, kl } => Some((p, mr, kl)),
+            _ => None,
+        }
+    }
+}
+
 /// A GEMM's useful work: 2·m·n·k flops, and the bytes of A, B, C (twice when β ≠ 0: read and
 /// written) and `e_len` epilogue elements.
 pub(super) fn work(s: &GemmSpec, k: usize, e_len: usize) -> (u64, u64) {

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::gemm::{GemmKernel, plan, tiling, vec4_ok, work};
+use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
     ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, read,
     shader_file, wgsl_struct, write,
@@ -56,19 +56,11 @@ impl Run<GemmCorrupt<'_, GpuTensor>> for Gpu {
     /// family, or `GPU_DAE_FUSE=off`) and the epilogue is `BiasAct`; else `Gemm` and `Corrupt`.
     fn run(&self, op: GemmCorrupt<'_, GpuTensor>) {
         let GemmSpec { m, n, k, .. } = op.spec;
-        let (force, fused) = {
-            let st = self.lock();
-            (st.force_gemm, st.fused)
-        };
-        let takes = fused && matches!(op.epilogue, Epilogue::BiasAct { .. }) && m > 0 && n > 0;
-        let fused = takes
-            .then(|| plan(&op.spec, None, true, force))
-            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. }));
-        let Some(gemm_plan) = fused else {
+        let fits = matches!(op.epilogue, Epilogue::BiasAct { .. });
+        let Some((gemm_plan, mr, kl)) = self.fused_rows_plan(&op.spec, fits) else {
             op.run_as_ops(|g| self.run(g), |c| self.run(c));
             return;
         };
-        let GemmKernel::Rows { mr, kl } = gemm_plan.kernel else { unreachable!("filtered above") };
         let GemmCorrupt { c, x_tilde, a, b, spec, epilogue, noise, key } = op;
         let Epilogue::BiasAct { bias, act } = epilogue else { unreachable!("checked above") };
         for (t, len, what) in [

@@ -12,7 +12,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::gemm::{GemmKernel, plan, tiling, vec4_ok};
+use super::gemm::{tiling, vec4_ok};
 use super::kernel::{
     AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, SUMS, read, shader_file, wgsl_struct,
     write,
@@ -111,26 +111,16 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
         for (v, what) in [(m * k, "gemm_xent A"), (k * n, "gemm_xent B"), (m * n, "gemm_xent C")] {
             u32_of(v, what);
         }
-        // An empty product has no plan: its loss pass writes a zero total.
-        let (force, fused) = {
-            let st = self.lock();
-            (st.force_gemm, st.fused)
-        };
-        let gemm_plan = (m > 0 && n > 0).then(|| plan(&spec, None, true, force));
-        let rows = match gemm_plan.as_ref().map(|p| p.kernel) {
-            Some(GemmKernel::Rows { mr, kl }) if fused => Some((mr, kl)),
-            _ => None,
-        };
+        // Without the rows kernel: the GEMM, then the loss pass (an empty product's writes a
+        // zero total).
+        let rows = self.fused_rows_plan(&spec, true);
         if rows.is_none() {
             let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
             self.run(Gemm { c: &mut *grad, a, b, spec, epilogue });
         }
         let mut st = self.lock();
         let first = st.log_len();
-        let groups = match (rows, &gemm_plan) {
-            (Some(_), Some(p)) => p.groups,
-            _ => grid_1d(m * n),
-        };
+        let groups = rows.as_ref().map_or_else(|| grid_1d(m * n), |(p, ..)| p.groups);
         let count = groups.iter().map(|&g| g as usize).product::<usize>();
         let (records, stride) = self.deferred_records(&mut st, costs, slot, count);
         let mut params = GemmXentParams {
@@ -145,12 +135,12 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
             slots: costs.len as u32,
         };
         match rows {
-            Some((mr, kl)) => {
+            Some((gemm_plan, mr, kl)) => {
                 let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
                 let bufs = [&a.buf, &b.buf, &grad.buf, &bias.buf, &target.buf, &*records];
                 self.dispatch(&mut st, (&GEMM_XENT, &overrides), &params, &bufs, groups);
-                st.note_fewer(first, gemm_plan.and_then(|p| p.fewer));
+                st.note_fewer(first, gemm_plan.fewer);
                 let (flops, bytes) = super::gemm::work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);
             }

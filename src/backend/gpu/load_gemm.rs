@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::gemm::{GemmKernel, plan, tiling, vec4_ok, work};
+use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
     ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, read,
     shader_file, wgsl_struct, write,
@@ -61,23 +61,11 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
         let GemmSpec { m, n, k, .. } = op.spec;
         assert!(!op.spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
         assert_eq!(op.images.dim, k, "load_gemm: images of dim {} but k = {k}", op.images.dim);
-        let (force, fused) = {
-            let st = self.lock();
-            (st.force_gemm, st.fused)
-        };
-        let takes = fused
-            && matches!(op.epilogue, Epilogue::BiasAct { .. })
-            && m > 0
-            && n > 0
-            && k.is_multiple_of(4);
-        let fused = takes
-            .then(|| plan(&op.spec, None, true, force))
-            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. }));
-        let Some(gemm_plan) = fused else {
+        let fits = matches!(op.epilogue, Epilogue::BiasAct { .. }) && k.is_multiple_of(4);
+        let Some((gemm_plan, mr, kl)) = self.fused_rows_plan(&op.spec, fits) else {
             op.run_as_ops(|l| self.run(l), |g| self.run(g));
             return;
         };
-        let GemmKernel::Rows { mr, kl } = gemm_plan.kernel else { unreachable!("matched above") };
         let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key } = op;
         let Epilogue::BiasAct { bias, act } = epilogue else { unreachable!("matched above") };
         assert!(
