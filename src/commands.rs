@@ -297,6 +297,7 @@ fn bench_sweep(
                 let mut points = Vec::new();
                 for batch in bench::SWEEP_BATCHES {
                     let row = DaBench::new(be, images, &config, batch).measure(args.seconds, || {});
+                    still_working(be)?;
                     writeln!(
                         out,
                         "{:<48} {:>6} {:>6} {:>10.3} {:>12.2} {:>9.1} {:>7.0}%",
@@ -386,6 +387,7 @@ fn bench_sda(
                 ];
                 let ms: Vec<f64> =
                     steps.iter().map(|&s| bench.ms_per_step(s, args.seconds)).collect();
+                still_working(be)?;
                 let per_epoch = (EPOCH_EXAMPLES / batch) as f64 / 1e3;
                 for (&step, &ms) in steps.iter().zip(&ms) {
                     let name = match step {
@@ -459,6 +461,7 @@ fn bench_da(
             for &batch in batches {
                 let mut bench = DaBench::new(be, images, &config, batch);
                 let row = bench.measure(args.seconds, || {});
+                still_working(be)?;
                 let mut case = serde_json::json!({
                     "backend": be.describe(),
                     "batch": batch,
@@ -508,6 +511,15 @@ fn bench_da(
         }
     }
     Ok(cases)
+}
+
+/// An error naming the backend's failure, if it has failed (a lost GPU device, a kernel that
+/// did not compile): the bench stops instead of printing what a dead device timed.
+fn still_working(be: &impl Storage) -> anyhow::Result<()> {
+    match be.failure() {
+        Some(why) => anyhow::bail!("bench stopped: {why}"),
+        None => Ok(()),
+    }
 }
 
 /// The GPU's submits, readbacks and bytes over one whole epoch (⌊n_train / B⌋ steps and its

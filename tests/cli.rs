@@ -482,6 +482,29 @@ fn bench_json_accounts_for_every_gpu_dispatch() {
 /// steps each, as a driver reset would): one error line naming the adapter, the failure and the epoch, exit ≠ 0, no panic,
 /// epoch 1's checkpoint kept; resuming on a working device finishes the run.
 #[test]
+fn a_lost_gpu_device_stops_the_bench_with_one_line() {
+    if crate::util::gpu("cli::a_lost_gpu_device_stops_the_bench_with_one_line").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "--backend", "gpu", "--batch", "20", "--seconds", "0.05"];
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
+        .args(args)
+        .current_dir(tmp.path())
+        .env(gpu_dae::backend::gpu::LOSE_DEVICE_ENV, "5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}", describe(&args, &out));
+    assert!(!stderr.contains("panicked"), "{}", describe(&args, &out));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{}", describe(&args, &out));
+    for needle in ["bench stopped", "GPU ", "failed"] {
+        assert!(errors[0].contains(needle), "lacks {needle:?}: {}", describe(&args, &out));
+    }
+}
+
+#[test]
 fn a_lost_gpu_device_stops_training_keeping_the_last_checkpoint() {
     if crate::util::gpu("cli::a_lost_gpu_device_stops_training_keeping_the_last_checkpoint")
         .is_none()
