@@ -60,9 +60,8 @@ fn xent_term(idx: u32, v: f32) -> f32 {
 }
 
 // Workgroup g of `groups` puts its total into the record (thread 0; workgroup 0 also the
-// header). Call in uniform control flow, with every thread's sum of its own terms.
-fn record_total(g: u32, groups: u32, t: u32, sum: f32) {
-    let total = tree_total(t, sum);
+// header).
+fn record_total(g: u32, groups: u32, t: u32, total: f32) {
     if t == 0u {
         records[p.record + 2u + g] = bitcast<u32>(total);
         if g == 0u {
@@ -87,7 +86,24 @@ fn gemm_xent(
             sum += xent_term(idx, v);
         }
     }
-    record_total(wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, sum);
+    record_total(wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, red_total(t, sum));
+}
+
+// `tree_total` of every thread's `sum` (sums.wgsl's tree, the same additions in the same
+// order) in the x components of the rows kernel's `red`, once the epilogue has read it: the
+// rows kernel's workgroup memory is all this entry point takes, within every adapter's 16 KiB.
+// Call in uniform control flow.
+fn red_total(t: u32, sum: f32) -> f32 {
+    workgroupBarrier();
+    red[t].x = sum;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if t < s {
+            red[t].x += red[t + s].x;
+        }
+        workgroupBarrier();
+    }
+    return red[0].x;
 }
 
 @compute @workgroup_size(256)
@@ -102,7 +118,7 @@ fn gemm_xent_loss(
     if idx < p.m * p.n {
         sum = xent_term(idx, c[idx]);
     }
-    record_total(g, nwg.x * nwg.y, t, sum);
+    record_total(g, nwg.x * nwg.y, t, tree_total(t, sum));
 }
 
 @compute @workgroup_size(256)

@@ -3,7 +3,7 @@
 //! - every module validates, and every file in `shaders/` is part of one;
 //! - every kernel's entry point exists, its `Params` struct has the fields, offsets and sizes
 //!   of the Rust mirror, it uses exactly the storage bindings its bind-group layout declares,
-//!   and its override constants exist;
+//!   its override constants exist, and its workgroup memory fits every adapter;
 //! - every entry point of the WGSL is a kernel, whose op has its own shader file, its CPU twin,
 //!   its GPU-vs-CPU test and its bench case, all named by the op's stem;
 //! - every enum code shared with WGSL has the same value on both sides.
@@ -15,6 +15,10 @@ use gpu_dae::backend::gpu::{MAX_BINDINGS, kernels, shader_modules, wgsl_codes};
 use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Bytes of workgroup memory every WebGPU adapter offers (the default
+/// `max_compute_workgroup_storage_size`): a kernel over it fails on some adapters.
+const WORKGROUP_STORAGE: u64 = 16_384;
 
 /// What a module may use: subgroup operations where one of its files says it needs them (the
 /// GPU backend compiles those modules only on a device with `wgpu::Features::SUBGROUP`), the
@@ -151,6 +155,15 @@ fn kernel_mismatches(kernel: &KernelInfo) -> Vec<String> {
         if !overrides.iter().any(|o| o == name) {
             wrong.push(what(format!("override {name} is not in {overrides:?}")));
         }
+    }
+    let shared: u64 = module
+        .global_variables
+        .iter()
+        .filter(|(h, v)| v.space == naga::AddressSpace::WorkGroup && !uses[*h].is_empty())
+        .map(|(_, v)| u64::from(module.types[v.ty].inner.size(module.to_ctx())))
+        .sum();
+    if shared > WORKGROUP_STORAGE {
+        wrong.push(what(format!("{shared} bytes of workgroup memory, over {WORKGROUP_STORAGE}")));
     }
     if kernel.bindings.len() > MAX_BINDINGS {
         wrong.push(what(format!(
