@@ -171,7 +171,7 @@ pub fn plan(s: &GemmSpec, k2: Option<usize>, epilogue: bool, force: Option<GemmP
 }
 
 /// Workgroups of a grid.
-fn count(g: [u32; 3]) -> usize {
+pub(super) fn count(g: [u32; 3]) -> usize {
     g.iter().map(|&d| d as usize).product()
 }
 

@@ -12,7 +12,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::gemm::{tiling, vec4_ok};
+use super::gemm::{count, tiling, vec4_ok, work};
 use super::kernel::{
     AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, SUMS, read, shader_file, wgsl_struct,
     write,
@@ -119,10 +119,10 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
             self.run(Gemm { c: &mut *grad, a, b, spec, epilogue });
         }
         let mut st = self.lock();
-        let first = st.log_len();
         let groups = rows.as_ref().map_or_else(|| grid_1d(m * n), |(p, ..)| p.groups);
-        let count = groups.iter().map(|&g| g as usize).product::<usize>();
-        let (records, stride) = self.deferred_records(&mut st, costs, slot, count);
+        // (May record a finish of the log's earlier records: the op's own dispatch is next.)
+        let (records, stride) = self.deferred_records(&mut st, costs, slot, count(groups));
+        let first = st.log_len();
         let mut params = GemmXentParams {
             m: m as u32,
             n: n as u32,
@@ -141,7 +141,7 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
                 let bufs = [&a.buf, &b.buf, &grad.buf, &bias.buf, &target.buf, &*records];
                 self.dispatch(&mut st, (&GEMM_XENT, &overrides), &params, &bufs, groups);
                 st.note_fewer(first, gemm_plan.fewer);
-                let (flops, bytes) = super::gemm::work(&spec, k, n + m * n);
+                let (flops, bytes) = work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);
             }
             None => {
