@@ -481,6 +481,25 @@ fn bench_json_accounts_for_every_gpu_dispatch() {
 /// A device lost mid-run (destroyed after its 80th dispatch, in epoch 2 of 10 six-dispatch
 /// steps each, as a driver reset would): one error line naming the adapter, the failure and the epoch, exit ≠ 0, no panic,
 /// epoch 1's checkpoint kept; resuming on a working device finishes the run.
+/// Runs gpu-dae with `args` in `dir`, its device destroyed after `after` dispatches; checks it
+/// fails without a panic and with one error line containing every one of `needles`.
+fn fails_on_a_lost_device(dir: &std::path::Path, args: &[&str], after: &str, needles: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
+        .args(args)
+        .current_dir(dir)
+        .env(gpu_dae::backend::gpu::LOSE_DEVICE_ENV, after)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}", describe(args, &out));
+    assert!(!stderr.contains("panicked"), "{}", describe(args, &out));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{}", describe(args, &out));
+    for needle in needles {
+        assert!(errors[0].contains(needle), "lacks {needle:?}: {}", describe(args, &out));
+    }
+}
+
 #[test]
 fn a_lost_gpu_device_stops_the_bench_with_one_line() {
     if crate::util::gpu("cli::a_lost_gpu_device_stops_the_bench_with_one_line").is_none() {
@@ -488,20 +507,7 @@ fn a_lost_gpu_device_stops_the_bench_with_one_line() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let args = ["bench", "--backend", "gpu", "--batch", "20", "--seconds", "0.05"];
-    let out = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
-        .args(args)
-        .current_dir(tmp.path())
-        .env(gpu_dae::backend::gpu::LOSE_DEVICE_ENV, "5")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{}", describe(&args, &out));
-    assert!(!stderr.contains("panicked"), "{}", describe(&args, &out));
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{}", describe(&args, &out));
-    for needle in ["bench stopped", "GPU ", "failed"] {
-        assert!(errors[0].contains(needle), "lacks {needle:?}: {}", describe(&args, &out));
-    }
+    fails_on_a_lost_device(tmp.path(), &args, "5", &["bench stopped", "GPU ", "failed"]);
 }
 
 #[test]
@@ -527,20 +533,8 @@ fn a_lost_gpu_device_stops_training_keeping_the_last_checkpoint() {
         "--out",
         "run",
     ];
-    let out = Command::new(env!("CARGO_BIN_EXE_gpu-dae"))
-        .args(args)
-        .current_dir(tmp.path())
-        .env(gpu_dae::backend::gpu::LOSE_DEVICE_ENV, "80")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{}", describe(&args, &out));
-    assert!(!stderr.contains("panicked"), "{}", describe(&args, &out));
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{}", describe(&args, &out));
-    for needle in ["GPU ", "device lost", "during epoch 2", "last good checkpoint is kept"] {
-        assert!(errors[0].contains(needle), "lacks {needle:?}: {}", describe(&args, &out));
-    }
+    let needles = ["GPU ", "device lost", "during epoch 2", "last good checkpoint is kept"];
+    fails_on_a_lost_device(tmp.path(), &args, "80", &needles);
     assert_eq!(epoch_costs(&tmp.path().join("run")).len(), 1, "metrics.csv lists epoch 1 only");
     let resume = ["train", "--resume", "run/checkpoint.safetensors", "--backend", "gpu"];
     let resumed = ok(tmp.path(), &resume);

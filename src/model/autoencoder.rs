@@ -340,21 +340,36 @@ impl<B: Backend> Autoencoder<B> {
             self.load(be, ws, images, step.first, self.noise(), step.key);
             return self.step_from_corrupted(be, ws, step);
         }
-        // x, x̃ = noise(x) and h = f(x̃W + b) in one op
-        let (rows, v, h) = (ws.rows, self.config.n_vis, self.config.n_hid);
+        let (h, x, x_tilde) = (&mut ws.h, &mut ws.x, &mut ws.x_tilde);
+        let batch = (images, step.first, ws.rows);
+        self.load_and_encode(be, h, (x, x_tilde), batch, (self.noise(), step.key));
+        self.step_from_hidden(be, ws, step);
+    }
+
+    /// h = f(x̃W + b): [rows, H] with x: [rows, V] = images[first .. first + rows]/255 and
+    /// x̃ = noise(x) under `key`, all three written by one op (`LoadGemm`); x is not
+    /// standardised.
+    pub(crate) fn load_and_encode(
+        &self,
+        be: &B,
+        h: &mut B::Tensor,
+        (x, x_tilde): (&mut B::Tensor, &mut B::Tensor),
+        (images, first, rows): (&B::Images, usize, usize),
+        (noise, key): (Noise, RngKey),
+    ) {
+        let (v, n_hid) = (self.config.n_vis, self.config.n_hid);
         be.run(LoadGemm {
-            c: &mut ws.h,
-            x: &mut ws.x,
-            x_tilde: &mut ws.x_tilde,
+            c: h,
+            x,
+            x_tilde,
             images,
             b: &self.w,
-            first: step.first,
-            spec: GemmSpec::new(rows, h, v),
+            first,
+            spec: GemmSpec::new(rows, n_hid, v),
             epilogue: Epilogue::BiasAct { bias: &self.b, act: self.config.encoder },
-            noise: self.noise(),
-            key: step.key,
+            noise,
+            key,
         });
-        self.step_from_hidden(be, ws, step);
     }
 
     /// x: [B, V] = images[first ..]/255 (standardised if configured); x̃ = noise(x): [B, V].

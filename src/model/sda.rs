@@ -20,7 +20,7 @@
 
 use super::Step;
 use super::dense::{self, Dense, DenseMut};
-use crate::backend::ops::{GemmCorrupt, LoadBatch, LoadGemm, SoftmaxNll};
+use crate::backend::ops::{GemmCorrupt, LoadBatch, SoftmaxNll};
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::model::autoencoder::{INIT_STREAM, Workspace};
@@ -218,27 +218,15 @@ fn sigmoid_layer<B: Backend>(
 }
 
 /// h₀ = σ(x·W₀ + b₀): [rows, H₀] for the first sigmoid layer `layer`, with x: [rows, I] =
-/// images[first .. first + rows]/255 loaded into `ws` by the same op (`LoadGemm`, no noise).
+/// images[first .. first + rows]/255 loaded into `ws` by the same op, without noise.
 fn load_first_layer<B: Backend>(
     be: &B,
     layer: &Autoencoder<B>,
-    (x, x_copy): (&mut B::Tensor, &mut B::Tensor),
+    x: (&mut B::Tensor, &mut B::Tensor),
     out: &mut B::Tensor,
-    (images, first, rows): (&B::Images, usize, usize),
+    batch: (&B::Images, usize, usize),
 ) {
-    let (n_in, n_out) = (layer.config.n_vis, layer.config.n_hid);
-    be.run(LoadGemm {
-        c: out,
-        x,
-        x_tilde: x_copy,
-        images,
-        b: &layer.w,
-        first,
-        spec: GemmSpec::new(rows, n_out, n_in),
-        epilogue: Epilogue::BiasAct { bias: &layer.b, act: Activation::Sigmoid },
-        noise: Noise::None,
-        key: RngKey::UNUSED,
-    });
+    layer.load_and_encode(be, out, x, batch, (Noise::None, RngKey::UNUSED));
 }
 
 impl<B: Backend> Sda<B> {
