@@ -11,9 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm,
-    GemmCorrupt, GemmSum, GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases,
-    XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
+    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -57,7 +56,16 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
         it.iter(|| {
             let (x, x_tilde, images) = (&mut x, &mut xt, &images);
             let noise = Noise::Mask { p: 0.3 };
-            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
+            be.run(LoadBatch {
+                x,
+                x_tilde,
+                images,
+                first: 0,
+                rows: b,
+                noise,
+                key,
+                standardise: None,
+            });
             wait()
         })
     });
@@ -66,7 +74,16 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
         it.iter(|| {
             let (x, x_tilde, images) = (&mut x, &mut xt, &images);
             let noise = Noise::SaltPepper { p: 0.3 };
-            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
+            be.run(LoadBatch {
+                x,
+                x_tilde,
+                images,
+                first: 0,
+                rows: b,
+                noise,
+                key,
+                standardise: None,
+            });
             wait()
         })
     });
@@ -96,6 +113,7 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
                 epilogue: Epilogue::BiasAct { bias: &bias_h, act: sig },
                 noise: Noise::Mask { p: 0.3 },
                 key,
+                standardise: None,
             });
             wait()
         })
@@ -201,7 +219,16 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
         it.iter(|| {
             let (x, x_tilde, images) = (&mut x, &mut xt, &images);
             let noise = Noise::Gauss { sigma: 1.0 };
-            be.run(LoadBatch { x, x_tilde, images, first: 0, rows: b, noise, key });
+            be.run(LoadBatch {
+                x,
+                x_tilde,
+                images,
+                first: 0,
+                rows: b,
+                noise,
+                key,
+                standardise: None,
+            });
             wait()
         })
     });
@@ -237,39 +264,42 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
             wait()
         })
     });
-    // The cA's ops: W's squared column norms, the penalty with its gradient terms at the
-    // batch, and the column scaling of W.
+    // The GPU's late finish of a per-step log (none on the CPU): 20 steps' counts, then the
+    // log read back.
+    let mut frac20 = be.zeros(20);
+    g.bench_function("log_finish of 20 count_positive steps, read back", |it| {
+        it.iter(|| {
+            for slot in 0..20 {
+                let (len, scale) = (b * H, 1.0 / (b * H) as f32);
+                be.run(CountPositive { out: &mut frac20, slot, a: &h, len, scale });
+            }
+            be.download(&frac20)
+        })
+    });
+    // The cA's penalty at the batch: W's squared column norms, the gradient terms and W's
+    // step along the column-norm path (a tiny rate: W barely moves between iterations).
     let mut norms = be.zeros(H);
     let mut col_grad = be.zeros(H);
     let mut jac = be.zeros(1);
-    g.bench_function("col_sq_norms W", |it| {
-        it.iter(|| {
-            be.run(ColSqNorms { out: &mut norms, a: &w, rows: V, cols: H });
-            wait()
-        })
-    });
+    let mut w2 = be.upload(&seeded(V * H, 10));
     let hs = be.upload(&seeded(b * H, 9).iter().map(|v| v + 0.5).collect::<Vec<f32>>());
     g.bench_function("contractive", |it| {
         it.iter(|| {
             be.run(Contractive {
                 dh: &mut dh,
+                w: &mut w2,
+                col_norms: &mut norms,
                 col_grad: &mut col_grad,
                 jac_sq: &mut jac,
                 slot: 0,
                 h: &hs,
-                col_norms: &norms,
+                n_vis: V,
                 rows: b,
                 cols: H,
                 lambda: 0.1,
                 scale: 0.1,
+                lr: 1e-6,
             });
-            wait()
-        })
-    });
-    let mut w2 = be.upload(&seeded(V * H, 10));
-    g.bench_function("scale_cols W", |it| {
-        it.iter(|| {
-            be.run(ScaleCols { a: &mut w2, f: &col_grad, rows: V, cols: H, alpha: -1e-6 });
             wait()
         })
     });

@@ -1,23 +1,16 @@
 // gemm_xent: the decoder GEMM with the cross-entropy from its logits as the epilogue; needs
-// math.wgsl, sums.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel). Twin of
+// math.wgsl, sums.wgsl, log_records.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel). Twin of
 // `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias (the logits), x = target,
 // both [m, n]:
 //   c = (σ(a) − x) · scale;     cost = scale · Σ [softplus(a) − x·a].
 // The step does not finish the cost: each workgroup adds its elements' terms (each thread its
 // own in order, then the 256 threads in sums.wgsl's tree) and writes the total to the step's
-// record, `stride` words of `records` for each slot of the cost log:
-//   record[0]      the totals written (0: nothing pending for this slot),
-//   record[1]      the cost's factor (scale), as f32 bits,
-//   record[2 + g]  workgroup g's total, as f32 bits;
-// `gemm_xent_finish` adds every pending record's totals when the host reads the costs (one
-// dispatch per readback, not one per step: gpu/gemm_xent.rs). Entry points:
-//   gemm_xent:         m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the
-//                      epilogue on its sums
-//   gemm_xent_loss:    c holds the logits (a GEMM wrote them, bias included): the epilogue in
-//                      place, one thread an element, for the shapes the rows kernel does not take
-//   gemm_xent_finish:  workgroup w, slot s = record + w: costs[s] = factor · Σ_g total[g], the
-//                      totals added lane-strided then in the tree (a fixed order); the record
-//                      marked done
+// record of the cost log (log_records.wgsl, factor scale), which log_finish.wgsl adds up when
+// the host reads the costs. Entry points:
+//   gemm_xent:       m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the
+//                    epilogue on its sums
+//   gemm_xent_loss:  c holds the logits (a GEMM wrote them, bias included): the epilogue in
+//                    place, one thread an element, for the shapes the rows kernel does not take
 
 struct Params {
     m: u32,
@@ -25,12 +18,9 @@ struct Params {
     k: u32,
     alpha: f32,
     beta: f32,
-    // The step's record: its first word in `records` (gemm_xent_finish: its first slot).
+    // The step's record: its first word in `records`.
     record: u32,
     scale: f32,
-    // gemm_xent_finish: words a record, and slots of the log.
-    stride: u32,
-    slots: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +31,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> targets: array<f32>;         // [m, n]
 @group(0) @binding(6) var<storage, read_write> records: array<u32>;   // [slots, stride]
-@group(0) @binding(7) var<storage, read_write> costs: array<f32>;     // [slots]
 
 fn a_vec(second: bool, i: u32) -> vec4<f32> {
     return a[i];
@@ -59,18 +48,6 @@ fn xent_term(idx: u32, v: f32) -> f32 {
     return zs.y - x * v;
 }
 
-// Workgroup g of `groups` puts its total into the record (thread 0; workgroup 0 also the
-// header).
-fn record_total(g: u32, groups: u32, t: u32, total: f32) {
-    if t == 0u {
-        records[p.record + 2u + g] = bitcast<u32>(total);
-        if g == 0u {
-            records[p.record] = groups;
-            records[p.record + 1u] = bitcast<u32>(p.scale);
-        }
-    }
-}
-
 @compute @workgroup_size(256)
 fn gemm_xent(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -86,7 +63,8 @@ fn gemm_xent(
             sum += xent_term(idx, v);
         }
     }
-    record_total(wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, red_total(t, sum));
+    let total = red_total(t, sum);
+    record_total(p.record, p.scale, wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, total);
 }
 
 // `tree_total` of every thread's `sum` (sums.wgsl's tree, the same additions in the same
@@ -118,30 +96,5 @@ fn gemm_xent_loss(
     if idx < p.m * p.n {
         sum = xent_term(idx, c[idx]);
     }
-    record_total(g, nwg.x * nwg.y, t, tree_total(t, sum));
-}
-
-@compute @workgroup_size(256)
-fn gemm_xent_finish(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) t: u32,
-) {
-    let slot = p.record + wid.y * nwg.x + wid.x;
-    let base = slot * p.stride;
-    var count = 0u;
-    if slot < p.slots {
-        count = records[base];
-    }
-    var sum = 0.0;
-    for (var g = t; g < count; g += 256u) {
-        sum += bitcast<f32>(records[base + 2u + g]);
-    }
-    let total = tree_total(t, sum);
-    // Every thread has read the header before thread 0 clears it.
-    storageBarrier();
-    if t == 0u && count != 0u {
-        costs[slot] = bitcast<f32>(records[base + 1u]) * total;
-        records[base] = 0u;
-    }
+    record_total(p.record, p.scale, g, nwg.x * nwg.y, t, tree_total(t, sum));
 }

@@ -1,8 +1,10 @@
 // load_batch: one minibatch, clean and corrupted, in one pass; needs rng.wgsl and noise.wgsl.
 // x[rows, dim] = images[first .. first + rows] / 255, read from the u8 image set that lives on
 // the device for the whole run (packed four pixels to a u32 word, little-endian), and
-// x̃ = noisy(x) element-wise (noise.wgsl). Twin of `cpu::load_batch` (`ops::LoadBatch`);
-// bit-identical (one correctly rounded f32 multiply per element, integer mask decisions).
+// x̃ = noisy(x) element-wise, both standardised by x·mul + add where the op asks (noise.wgsl's
+// `loaded`). Twin of `cpu::load_batch` (`ops::LoadBatch`); bit-identical without
+// standardising (one correctly rounded f32 multiply per element, integer mask decisions),
+// to a driver's fusing of the multiply-add with it.
 
 struct Params {
     // The corruption of x̃ (first: a struct member of a uniform block is 16-byte aligned).
@@ -11,6 +13,9 @@ struct Params {
     first: u32,
     // Elements to write: rows · dim.
     len: u32,
+    // Standardising: x·mul + add.
+    mul: f32,
+    add: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,6 +38,7 @@ fn load_batch(
     }
     let byte = p.first + i;
     let v = f32((pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu) * INV_255;
-    x[i] = v;
-    x_tilde[i] = noisy(p.noise, i, v);
+    let pair = loaded(p.noise, i, v, p.mul, p.add);
+    x[i] = pair.x;
+    x_tilde[i] = pair.y;
 }

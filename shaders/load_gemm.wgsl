@@ -1,8 +1,8 @@
 // load_gemm: a minibatch loaded, corrupted and multiplied in one pass; needs math.wgsl,
 // activation.wgsl, rng.wgsl, noise.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows
 // kernel, VEC_A: k a multiple of 4, A not transposed). Twin of `cpu::load_gemm`
-// (`ops::LoadGemm`): x = images[first ..] / 255 and x̃ = noisy(x) exactly as load_batch.wgsl
-// computes them (element i of the batch drawing bits(i)), C = act(α·x̃·op(B) + β·C + bias).
+// (`ops::LoadGemm`): x = images[first ..] / 255 and x̃ = noisy(x), standardised where the op
+// asks, exactly as load_batch.wgsl computes them (element i of the batch drawing bits(i)), C = act(α·x̃·op(B) + β·C + bias).
 // A's words are not read from a buffer: each is decoded from the pixels and corrupted where
 // the rows kernel loads it, and the threads that load every word once (column thread 0 of
 // the workgroups of column block 0: one lane per quad of each row) write x and x̃ on the way,
@@ -18,6 +18,9 @@ struct Params {
     beta: f32,
     // Index of the batch's first pixel: first image · k.
     first: u32,
+    // Standardising: x·mul + add.
+    mul: f32,
+    add: f32,
 }
 
 override ACT: u32 = 0u;
@@ -43,11 +46,12 @@ fn a_vec(second: bool, w: u32) -> vec4<f32> {
     for (var q = 0u; q < 4u; q++) {
         let i = 4u * w + q;
         let byte = p.first + i;
-        let clean = f32((pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu) * INV_255;
-        v[q] = noisy(p.noise, i, clean);
+        let pixel = f32((pixels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu) * INV_255;
+        let pair = loaded(p.noise, i, pixel, p.mul, p.add);
+        v[q] = pair.y;
         if writes_batch {
-            x[i] = clean;
-            x_tilde[i] = v[q];
+            x[i] = pair.x;
+            x_tilde[i] = pair.y;
         }
     }
     return v;

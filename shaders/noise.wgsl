@@ -49,3 +49,14 @@ fn noisy(noise: NoiseParams, i: u32, v: f32) -> f32 {
     }
     return v;
 }
+
+// (x, x̃) of element i of a loaded batch whose pixel value is v = pixel/255 (`ops::LoadBatch`):
+// x = v·mul + add (mul = 1, add = 0 when not standardising: x = v exactly) and x̃ the noise of
+// x, except salt and pepper, which corrupts the pixel before it is standardised like x.
+fn loaded(noise: NoiseParams, i: u32, v: f32, mul: f32, add: f32) -> vec2<f32> {
+    if noise.kind == NOISE_SALT_PEPPER {
+        return vec2<f32>(v * mul + add, noisy(noise, i, v) * mul + add);
+    }
+    let x = v * mul + add;
+    return vec2<f32>(x, noisy(noise, i, x));
+}

@@ -12,8 +12,8 @@ use gpu_dae::backend::gpu::{
     list_adapters,
 };
 use gpu_dae::backend::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, GemmXent,
-    LoadBatch, ScaleCols, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, Gemm, GemmSum, GemmXent, LoadBatch,
+    SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::model::sda::LayerKind;
@@ -479,10 +479,10 @@ fn gemm_xent_matches_cpu_through_every_gemm_family() {
                     None | Some(GemmPath::Outer) => m <= ROWS_MAX_M,
                     _ => false,
                 };
-                let finish = entries.iter().position(|e| e == "gemm_xent_finish");
+                let finish = entries.iter().position(|e| e == "log_finish");
                 assert_eq!(finish, Some(entries.len() - 1), "{what}: {entries:?}");
                 if rows {
-                    assert_eq!(entries, ["gemm_xent", "gemm_xent_finish"], "{what}");
+                    assert_eq!(entries, ["gemm_xent", "log_finish"], "{what}");
                 } else {
                     assert_eq!(entries[entries.len() - 2], "gemm_xent_loss", "{what}: {entries:?}");
                 }
@@ -561,7 +561,7 @@ fn gemm_xent_costs_finish_late_in_step_order() {
     assert_eq!(got[7], 0.0, "slot 7 is never written");
     // Finished before the XentLogits that binds the log, before the re-layout for the wide
     // step, and at the readback: three finishes for seven steps.
-    let finishes = entries.iter().filter(|&&e| e == "gemm_xent_finish").count();
+    let finishes = entries.iter().filter(|&&e| e == "log_finish").count();
     assert_eq!(finishes, 3, "{entries:?}");
 }
 
@@ -573,12 +573,12 @@ fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
     for &(m, n, k) in LOAD_GEMM_SHAPES {
         for trans_b in [false, true] {
             for &noise in BIT_EXACT_NOISES.iter().step_by(3) {
-                let want = load_gemm_on(&Cpu::new(), (m, n, k), trans_b, noise);
+                let want = load_gemm_on(&Cpu::new(), (m, n, k), trans_b, (noise, None));
                 for path in [None, Some(GemmPath::Rows), Some(GemmPath::Tiled)] {
                     let what =
                         format!("load_gemm {m}×{n}×{k} trans_b {trans_b} {noise:?} {path:?}");
                     let ([c, x, x_tilde], entries) = with_gemm_path(&gpu, path, || {
-                        load_gemm_on(&gpu, (m, n, k), trans_b, noise)
+                        load_gemm_on(&gpu, (m, n, k), trans_b, (noise, None))
                     });
                     assert_bit_identical(&format!("{what}: x"), &x, &want[1]);
                     assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &want[2]);
@@ -596,6 +596,52 @@ fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
                     }
                 }
             }
+        }
+    }
+}
+
+/// MNIST's pixel mean and standard deviation (after /255), the ReLU-DAE's standardising.
+const MNIST_STANDARDISE: [f32; 2] = [0.1307, 0.3081];
+
+#[test]
+fn load_gemm_standardises_as_the_cpu_does_and_as_its_own_load_batch() {
+    let Some(gpu) = own_gpu("load_gemm_standardises_as_the_cpu_does_and_as_its_own_load_batch")
+    else {
+        return;
+    };
+    let [mean, std] = MNIST_STANDARDISE;
+    let noises = [
+        Noise::None,
+        Noise::Mask { p: 0.3 },
+        Noise::SaltPepper { p: 0.3 },
+        Noise::Gauss { sigma: 0.5 },
+    ];
+    for &(m, n, k) in LOAD_GEMM_SHAPES {
+        for noise in noises {
+            let what = format!("standardised load_gemm {m}×{n}×{k} {noise:?}");
+            let load = (noise, Some(MNIST_STANDARDISE));
+            let want = load_gemm_on(&Cpu::new(), (m, n, k), false, load);
+            let ([c, x, x_tilde], entries) =
+                with_gemm_path(&gpu, None, || load_gemm_on(&gpu, (m, n, k), false, load));
+            let fused = m <= ROWS_MAX_M && k % 4 == 0;
+            assert_eq!(fused, entries == ["load_gemm"], "{what}: {entries:?}");
+            // The CPU's x is (p/255)·(1/std) − mean/std: the formula to rounding.
+            let px = pixels(k as u64, (2 + m + 1) * k);
+            let formula: Vec<f32> =
+                px[2 * k..(2 + m) * k].iter().map(|&p| (p as f32 / 255.0 - mean) / std).collect();
+            assert_close(&format!("{what}: CPU x"), &want[1], &formula, Tol::AFFINE);
+            // A multiply-add the driver may fuse; Gaussian noise the driver's ln and cos.
+            let noisy =
+                if let Noise::Gauss { sigma } = noise { Tol::gaussian(sigma) } else { Tol::AFFINE };
+            assert_close(&format!("{what}: x"), &x, &want[1], Tol::AFFINE);
+            assert_close(&format!("{what}: x̃"), &x_tilde, &want[2], noisy);
+            assert_close(&format!("{what}: c"), &c, &want[0], Tol::GAUSSIAN_STEPS);
+            // The GPU's one dispatch loads what its separate load_batch loads, bit for bit.
+            gpu.use_fused(false);
+            let apart = load_gemm_on(&gpu, (m, n, k), false, load);
+            gpu.use_fused(true);
+            assert_bit_identical(&format!("{what}: x fused and not"), &x, &apart[1]);
+            assert_bit_identical(&format!("{what}: x̃ fused and not"), &x_tilde, &apart[2]);
         }
     }
 }
@@ -867,7 +913,8 @@ fn empty_tensors_and_ops_are_no_ops() {
     let (mut x, mut x_tilde) = (gpu.zeros(0), gpu.zeros(0));
     let (noise, key) = (Noise::Mask { p: 0.5 }, RngKey::new(0, 0));
     let images = &images;
-    gpu.run(LoadBatch { x: &mut x, x_tilde: &mut x_tilde, images, first: 1, rows: 0, noise, key });
+    let (x_tilde, standardise) = (&mut x_tilde, None);
+    gpu.run(LoadBatch { x: &mut x, x_tilde, images, first: 1, rows: 0, noise, key, standardise });
     assert_eq!(gpu.download(&c), vec![1.0, 2.0]);
 }
 
@@ -1231,73 +1278,122 @@ fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
     }
 }
 
-/// Shapes (rows, cols) of the contractive ops: single elements, odd sizes, a cA batch of the
-/// tutorial (10 × 500) and W itself ([784, 500] for the column norms).
-const JACOBIAN_SHAPES: &[(usize, usize)] =
-    &[(1, 1), (7, 33), (33, 7), (1, 784), (10, 500), (784, 33)];
-
-/// `ColSqNorms` of a seeded [rows, cols] (out starts as NaN).
-fn col_sq_norms_on<B: Backend>(be: &B, (rows, cols): (usize, usize)) -> Vec<f32> {
-    let a = be.upload(&uniforms(rows as u64 * 11 + cols as u64, rows * cols, -1.0, 1.0));
-    let mut out = be.upload(&vec![f32::NAN; cols]);
-    be.run(ColSqNorms { out: &mut out, a: &a, rows, cols });
-    be.download(&out)
-}
-
 #[test]
-fn col_sq_norms_matches_cpu() {
-    let Some(gpu) = gpu("col_sq_norms_matches_cpu") else {
+fn cae_and_relu_dae_steps_take_at_most_6_dispatches() {
+    use gpu_dae::model::{Init, Loss};
+    let Some(gpu) = own_gpu("cae_and_relu_dae_steps_take_at_most_6_dispatches") else {
         return;
     };
-    for &(rows, cols) in JACOBIAN_SHAPES.iter().chain(&[(784, 500)]) {
-        let what = format!("col_sq_norms [{rows}, {cols}]");
-        let want = col_sq_norms_on(&Cpu::new(), (rows, cols));
-        assert_close(&what, &col_sq_norms_on(gpu, (rows, cols)), &want, Tol::column_sums(rows));
+    // 36 pixels: a multiple of 4, as 784 is, so the load rides in the encoder's loader.
+    let (vis, n) = (36, 40);
+    let px = pixels(7, n * vis);
+    let images = gpu.upload_images(&px, vis);
+    let step = |slot: usize| Step { first: slot, key: RngKey::new(4, slot as u64), lr: 0.01, slot };
+    let cae = AutoencoderConfig { n_vis: vis, n_hid: 8, contraction: 0.1, ..Default::default() };
+    let relu_dae = AutoencoderConfig {
+        n_vis: vis,
+        n_hid: 8,
+        noise: Noise::Gauss { sigma: 1.0 },
+        encoder: Activation::Relu,
+        tied: false,
+        loss: Loss::SquaredError,
+        decoder: Activation::Identity,
+        standardise: Some(MNIST_STANDARDISE),
+        init: Init::Normal { std: 0.1, hidden_bias: 0.5 },
+        ..Default::default()
+    };
+    // The dispatches of each of two steps, and the parameters after them on `be`.
+    fn steps<B: Backend>(
+        be: &B,
+        config: &AutoencoderConfig,
+        images: &B::Images,
+        rows: usize,
+        step: impl Fn(usize) -> Step,
+        log: impl Fn() -> usize,
+    ) -> (Vec<usize>, Vec<f32>) {
+        let mut ae = Autoencoder::new(be, config.clone(), 2);
+        let mut ws = ae.workspace_with_slots(be, rows, 2);
+        let mut ends = Vec::new();
+        for slot in 0..2 {
+            ae.train_step(be, &mut ws, images, step(slot));
+            ends.push(log());
+        }
+        (ends, ae.download(be).0)
+    }
+    let cpu = Cpu::new();
+    let cpu_images = cpu.upload_images(&px, vis);
+    for (config, rows, want) in [
+        (
+            &cae,
+            1,
+            &["load_gemm", "gemm_xent", "gemm_rows_epilogue", "contractive", "gemm_sum_outer_bias"]
+                [..],
+        ),
+        (
+            &cae,
+            10,
+            &["load_gemm", "gemm_xent", "gemm_rows_epilogue", "contractive", "gemm_sum_outer_bias"],
+        ),
+        (
+            &relu_dae,
+            1,
+            &[
+                "load_gemm",
+                "gemm_rows_epilogue",
+                "sq_err",
+                "count_positive",
+                "dense_update",
+                "gemm_outer_bias",
+            ],
+        ),
+    ] {
+        gpu.log_dispatches(true);
+        let entries = || gpu.dispatch_log().len();
+        let (ends, w) = steps(&gpu, config, &images, rows, step, entries);
+        let log: Vec<&str> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
+        gpu.log_dispatches(false);
+        let what =
+            format!("{} at batch {rows}", if config.contraction > 0.0 { "cA" } else { "ReLU-DAE" });
+        assert_eq!(&log[..ends[0]], want, "{what}: the first step");
+        assert_eq!(&log[ends[0]..ends[1]], want, "{what}: the second step");
+        // The fused steps train as the CPU does.
+        let (_, want_w) = steps(&cpu, config, &cpu_images, rows, step, || 0);
+        assert_close(&format!("{what}: W"), &w, &want_w, Tol::GAUSSIAN_STEPS);
     }
 }
 
-/// `ScaleCols` of a seeded [rows, cols] by seeded factors, α = −0.3.
-fn scale_cols_on<B: Backend>(be: &B, (rows, cols): (usize, usize)) -> Vec<f32> {
-    let mut a = be.upload(&uniforms(rows as u64 * 11 + cols as u64, rows * cols, -1.0, 1.0));
-    let f = be.upload(&uniforms(cols as u64 + 3, cols, 0.0, 2.0));
-    be.run(ScaleCols { a: &mut a, f: &f, rows, cols, alpha: -0.3 });
-    be.download(&a)
-}
+/// Shapes (rows, cols, n_vis) of the contractive op: h: [rows, cols], W: [n_vis, cols]; single
+/// elements, odd sizes, more columns than a workgroup's 16 and a cA batch of the tutorial
+/// (10 × 500 with the 784-row W).
+const JACOBIAN_SHAPES: &[(usize, usize, usize)] =
+    &[(1, 1, 1), (7, 33, 7), (33, 7, 33), (1, 784, 1), (10, 500, 784), (784, 33, 784)];
 
-#[test]
-fn scale_cols_matches_cpu() {
-    let Some(gpu) = gpu("scale_cols_matches_cpu") else {
-        return;
-    };
-    for &(rows, cols) in JACOBIAN_SHAPES.iter().chain(&[(784, 500)]) {
-        let what = format!("scale_cols [{rows}, {cols}]");
-        let want = scale_cols_on(&Cpu::new(), (rows, cols));
-        assert_close(&what, &scale_cols_on(gpu, (rows, cols)), &want, Tol::SCALED);
-    }
-}
-
-/// `Contractive` on seeded h, c and dh (col_grad starts as NaN, the Jacobian log as 7s; slot 2
-/// written): (dh, col_grad, jac_sq).
-fn contractive_on<B: Backend>(be: &B, (rows, cols): (usize, usize)) -> [Vec<f32>; 3] {
+/// `Contractive` on seeded h, W and dh (col_norms and col_grad start as NaN, the Jacobian log as
+/// 7s; slot 2 written): (dh, W, col_norms, col_grad, jac_sq).
+fn contractive_on<B: Backend>(be: &B, (rows, cols, n_vis): (usize, usize, usize)) -> [Vec<f32>; 5] {
     let seed = rows as u64 * 13 + cols as u64;
     let h = be.upload(&uniforms(seed, rows * cols, 0.0, 1.0));
-    let c = be.upload(&uniforms(seed + 1, cols, 0.0, 50.0));
+    let mut w = be.upload(&uniforms(seed + 1, n_vis * cols, -1.0, 1.0));
     let mut dh = be.upload(&uniforms(seed + 2, rows * cols, -1.0, 1.0));
+    let mut col_norms = be.upload(&vec![f32::NAN; cols]);
     let mut col_grad = be.upload(&vec![f32::NAN; cols]);
     let mut jac_sq = be.upload(&[7.0; 4]);
     be.run(Contractive {
         dh: &mut dh,
+        w: &mut w,
+        col_norms: &mut col_norms,
         col_grad: &mut col_grad,
         jac_sq: &mut jac_sq,
         slot: 2,
         h: &h,
-        col_norms: &c,
+        n_vis,
         rows,
         cols,
         lambda: 0.1,
         scale: 1.0 / rows as f32,
+        lr: 0.5,
     });
-    [be.download(&dh), be.download(&col_grad), be.download(&jac_sq)]
+    [dh, w, col_norms, col_grad, jac_sq].map(|t| be.download(&t))
 }
 
 #[test]
@@ -1305,16 +1401,25 @@ fn contractive_matches_cpu() {
     let Some(gpu) = gpu("contractive_matches_cpu") else {
         return;
     };
-    for &(rows, cols) in JACOBIAN_SHAPES {
-        let [dh, col_grad, jac_sq] = contractive_on(gpu, (rows, cols));
-        let [want_dh, want_col_grad, want_jac_sq] = contractive_on(&Cpu::new(), (rows, cols));
-        let what = format!("contractive [{rows}, {cols}]");
-        assert_close(&format!("{what} dh"), &dh, &want_dh, Tol::F32_REORDERED);
+    for &shape in JACOBIAN_SHAPES {
+        let [dh, w, norms, col_grad, jac_sq] = contractive_on(gpu, shape);
+        let want = contractive_on(&Cpu::new(), shape);
+        let [want_dh, want_w, want_norms, want_col_grad, want_jac_sq] = &want;
+        let (rows, cols, n_vis) = shape;
+        let what = format!("contractive h [{rows}, {cols}], W [{n_vis}, {cols}]");
+        // c: 16 lane sums added in order on the GPU, the rows in order on the CPU; dh and W
+        // carry c's rounding.
+        let norms_tol = Tol::column_sums(n_vis);
+        assert_close(&format!("{what} col_norms"), &norms, want_norms, norms_tol);
+        assert_close(&format!("{what} dh"), &dh, want_dh, Tol::F32_REORDERED);
         let tol = Tol::column_sums(rows);
-        assert_close(&format!("{what} col_grad"), &col_grad, &want_col_grad, tol);
-        // Σⱼ in a tree on the GPU, in order on the CPU; the other slots are untouched.
-        assert_close(&format!("{what} jac_sq"), &jac_sq, &want_jac_sq, Tol::sum_of(cols));
-        assert_eq!(want_jac_sq[0], 7.0);
+        assert_close(&format!("{what} col_grad"), &col_grad, want_col_grad, tol);
+        assert_close(&format!("{what} W"), &w, want_w, Tol::F32_REORDERED);
+        // Σⱼ by workgroups then finished late on the GPU, in order on the CPU; the other slots
+        // are untouched.
+        assert_close(&format!("{what} jac_sq"), &jac_sq, want_jac_sq, Tol::sum_of(cols));
+        assert_bit_identical(&format!("{what} other slots"), &jac_sq[..2], &[7.0, 7.0]);
+        assert_eq!(jac_sq[3], 7.0, "{what}");
     }
 }
 
@@ -1462,6 +1567,62 @@ fn count_positive_matches_cpu() {
         z[0] = 0.0;
         assert_eq!(want[0] as usize, z.iter().filter(|&&v| v > 0.0).count());
     }
+}
+
+/// Two logs written late by interleaved steps: squared errors into a cost log (slots 0, 1,
+/// then 1 again at a wider shape, whose records take more workgroups) and counts into a
+/// fraction log (slots 0 and 2); both logs start as 9s. Returns the two logs, not read back.
+fn two_late_logs_on<B: Backend>(be: &B) -> [B::Tensor; 2] {
+    let (mut costs, mut frac) = (be.upload(&[9.0; 4]), be.upload(&[9.0; 4]));
+    let mut sq_err = |slot: usize, (rows, cols): (usize, usize)| {
+        let (y, x) = seeded_pair((rows, cols));
+        let (y, target, mut grad) = (be.upload(&y), be.upload(&x), be.zeros(rows * cols));
+        let (grad, costs, scale) = (&mut grad, &mut costs, 1.0 / rows as f32);
+        let out = Activation::Identity;
+        be.run(SqErr { grad, costs, slot, y: &y, target: &target, rows, cols, scale, out });
+    };
+    let mut count = |slot: usize, len: usize| {
+        let a = be.upload(&seeded_pair((len, 1)).0);
+        be.run(CountPositive { out: &mut frac, slot, a: &a, len, scale: 1.0 / len as f32 });
+    };
+    sq_err(0, (7, 33));
+    count(0, 231);
+    sq_err(1, (1, 784));
+    count(2, 5000);
+    sq_err(1, (20, 225));
+    [costs, frac]
+}
+
+#[test]
+fn log_finish_finishes_each_log_apart_once_per_readback() {
+    let Some(gpu) = own_gpu("log_finish_finishes_each_log_apart_once_per_readback") else {
+        return;
+    };
+    let [want_costs, want_frac] = two_late_logs_on(&Cpu::new()).map(|t| Cpu::new().download(&t));
+    gpu.log_dispatches(true);
+    let logs = two_late_logs_on(&gpu);
+    let [costs, frac] = [&logs[0], &logs[1]].map(|t| gpu.download(t));
+    // Each log's wider step re-lays its records (finishing the earlier slots first); each
+    // readback finishes its own log; a second readback finds nothing pending.
+    let [again, _] = [&logs[0], &logs[1]].map(|t| gpu.download(t));
+    let entries: Vec<&str> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
+    gpu.log_dispatches(false);
+    let want = [
+        "sq_err",
+        "count_positive",
+        "sq_err",
+        "log_finish",
+        "count_positive",
+        "log_finish",
+        "sq_err",
+        "log_finish",
+        "log_finish",
+    ];
+    assert_eq!(entries, want);
+    assert_close("costs", &costs, &want_costs, Tol::sum_of(20 * 225));
+    assert_bit_identical("costs read twice", &again, &costs);
+    assert_bit_identical("fractions", &frac, &want_frac);
+    assert_bit_identical("untouched slots", &[costs[2], costs[3], frac[1], frac[3]], &[9.0; 4]);
 }
 
 /// `Affine` of `seeded_pair`'s y by MNIST-like standardisation.

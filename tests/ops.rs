@@ -433,7 +433,7 @@ fn load_gemm_is_load_batch_then_the_product<B: Backend>(be: &B) {
         for trans_b in [false, true] {
             let noise = Noise::Mask { p: 0.3 };
             let what = format!("load_gemm {m}×{n}×{k} trans_b {trans_b}");
-            let [c, x, x_tilde] = load_gemm_on(be, (m, n, k), trans_b, noise);
+            let [c, x, x_tilde] = load_gemm_on(be, (m, n, k), trans_b, (noise, None));
             // load_gemm_on's images, weights and key.
             let px = pixels(k as u64, (m + 3) * k);
             let (want_x, want_xt) = load_batch_on(be, (&px, k), (2, m), noise, RngKey::new(8, 9));

@@ -77,6 +77,7 @@ fn masks_keep_one_minus_p_within_four_sigma() {
             rows,
             noise: Noise::Mask { p },
             key,
+            standardise: None,
         });
         let kept = out.iter().filter(|&&v| v == 1.0).count() as f64 / n as f64;
         let q = 1.0 - p as f64;
@@ -110,6 +111,7 @@ fn salt_and_pepper_noise_corrupts_p_half_salt_half_pepper_within_four_sigma() {
             rows,
             noise: Noise::SaltPepper { p },
             key,
+            standardise: None,
         });
         let (mut salt, mut pepper) = (0usize, 0usize);
         for (i, (&v, &xt)) in x.iter().zip(&out).enumerate() {
@@ -146,6 +148,7 @@ fn salt_and_pepper_noise_corrupts_p_half_salt_half_pepper_within_four_sigma() {
             rows,
             noise: Noise::Mask { p },
             key,
+            standardise: None,
         });
         for i in 0..n {
             let dropped = masked[i] == 0.0;

@@ -27,9 +27,6 @@ impl Tol {
     /// A multiply and an add per element that a driver may fuse into one fma.
     pub const AFFINE: Tol = Tol { rel: 1e-6, abs: 1e-6 };
 
-    /// a·(1 + α·f): a product of three f32 and a sum, per element.
-    pub const SCALED: Tol = Tol { rel: 1e-6, abs: 1e-7 };
-
     /// Results summed over hundreds to thousands of terms in another order: a loss over a
     /// batch, the hidden codes of a GEMM over 784 pixels.
     pub const REORDERED_SUMS: Tol = Tol { rel: 1e-5, abs: 1e-5 };
@@ -289,7 +286,17 @@ pub fn load_batch_on<B: Backend>(
     let nan = vec![f32::NAN; rows * dim];
     let (mut x, mut x_tilde) = (be.upload(&nan), be.upload(&nan));
     let images = &images;
-    be.run(LoadBatch { x: &mut x, x_tilde: &mut x_tilde, images, first, rows, noise, key });
+    let (x_tilde_ref, standardise) = (&mut x_tilde, None);
+    be.run(LoadBatch {
+        x: &mut x,
+        x_tilde: x_tilde_ref,
+        images,
+        first,
+        rows,
+        noise,
+        key,
+        standardise,
+    });
     (be.download(&x), be.download(&x_tilde))
 }
 
@@ -332,13 +339,13 @@ pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] =
     &[(1, 1, 4), (1, 7, 33), (7, 33, 784), (33, 7, 12), (20, 500, 784), (3, 10, 7), (65, 63, 16)];
 
 /// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2, corrupted by
-/// `noise` under a fixed key: c = σ(x̃·op(B) + bias), B [k, n] or [n, k] with `trans_b`; every
-/// output starting as NaN.
+/// `noise` under a fixed key and standardised by `standardise`: c = σ(x̃·op(B) + bias), B
+/// [k, n] or [n, k] with `trans_b`; every output starting as NaN.
 pub fn load_gemm_on<B: Backend>(
     be: &B,
     (m, n, k): (usize, usize, usize),
     trans_b: bool,
-    noise: Noise,
+    (noise, standardise): (Noise, Option<[f32; 2]>),
 ) -> [Vec<f32>; 3] {
     let first = 2;
     let images = be.upload_images(&pixels(k as u64, (first + m + 1) * k), k);
@@ -357,6 +364,7 @@ pub fn load_gemm_on<B: Backend>(
         epilogue: Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid },
         noise,
         key: RngKey::new(8, 9),
+        standardise,
     });
     [c, x, x_tilde].map(|t| be.download(&t))
 }

@@ -16,9 +16,8 @@ use rayon::prelude::*;
 
 use super::math;
 use super::ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm,
-    GemmCorrupt, GemmSum, GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, SumBiases,
-    XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
+    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits, standardising,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -347,9 +346,7 @@ cpu_twins! {
     CountPositive => count_positive,
     SoftmaxNll<Vec<u8>> => softmax_nll,
     ColSum => col_sum,
-    ColSqNorms => col_sq_norms,
     Contractive => contractive,
-    ScaleCols => scale_cols,
     Affine => affine,
 }
 
@@ -409,10 +406,28 @@ fn product(c: &mut [f32], a: &[f32], b: &[f32], s: GemmSpec, accum: Accum) {
 
 /// `ops::LoadBatch`: x = pixels · (1/255), x̃ = noise(x), one pass over the batch's pixels.
 fn load_batch(op: LoadBatch<'_, Vec<f32>, CpuImages>) {
-    let LoadBatch { x, x_tilde, images, first, rows, noise, key } = op;
+    let LoadBatch { x, x_tilde, images, first, rows, noise, key, standardise } = op;
     let d = images.dim;
     let src = &images.pixels[first * d..(first + rows) * d];
     let (x, x_tilde) = (&mut x[..rows * d], &mut x_tilde[..rows * d]);
+    if standardise.is_none() {
+        return load_pixels(x, x_tilde, src, noise, key);
+    }
+    // The pixels loaded (salt and pepper on them), x standardised, then x̃: standardised
+    // like x, or the noise of the standardised x.
+    let on_pixels = matches!(noise, Noise::SaltPepper { .. });
+    load_pixels(x, x_tilde, src, if on_pixels { noise } else { Noise::None }, key);
+    let (mul, add) = standardising(standardise);
+    affine_in_place(x, mul, add);
+    if on_pixels {
+        affine_in_place(x_tilde, mul, add);
+    } else {
+        corrupt_in_place(x_tilde, x, noise, key);
+    }
+}
+
+/// x = pixels/255 and x̃ = noise(x), each [pixels.len()].
+fn load_pixels(x: &mut [f32], x_tilde: &mut [f32], src: &[u8], noise: Noise, key: RngKey) {
     match noise {
         Noise::None => {
             x.iter_mut().zip(src).for_each(|(o, &p)| *o = p as f32 * (1.0 / 255.0));
@@ -430,7 +445,11 @@ fn load_batch(op: LoadBatch<'_, Vec<f32>, CpuImages>) {
 /// `ops::Corrupt`: x̃ = noise(x) element-wise.
 fn corrupt(op: Corrupt<'_, Vec<f32>>) {
     let Corrupt { x_tilde, x, len, noise, key } = op;
-    let (x_tilde, x) = (&mut x_tilde[..len], &x[..len]);
+    corrupt_in_place(&mut x_tilde[..len], &x[..len], noise, key);
+}
+
+/// x̃ = noise(x) element-wise, x̃ and x of one length.
+fn corrupt_in_place(x_tilde: &mut [f32], x: &[f32], noise: Noise, key: RngKey) {
     match noise {
         Noise::None => x_tilde.copy_from_slice(x),
         Noise::Mask { p } => corrupt_masked(x_tilde, x, key, drop_threshold(p)),
@@ -649,21 +668,27 @@ fn col_sum(op: ColSum<'_, Vec<f32>>) {
     });
 }
 
-/// `ops::ColSqNorms`: the rows' squares added in order.
-fn col_sq_norms(op: ColSqNorms<'_, Vec<f32>>) {
-    let ColSqNorms { out, a, rows, cols } = op;
-    let out = &mut out[..cols];
-    out.fill(0.0);
-    for row in a[..rows * cols].chunks_exact(cols.max(1)) {
-        out.iter_mut().zip(row).for_each(|(s, &v)| *s += v * v);
-    }
-}
-
-/// `ops::Contractive`: one pass over the rows in order (dh, and Σₙ sₙⱼ² per column), then the
-/// columns in order for the Jacobian norm.
+/// `ops::Contractive`: W's column norms (`col_sq_norms`), one pass over h's rows in order (dh,
+/// and Σₙ sₙⱼ² per column), the columns in order for the Jacobian norm, then W's step
+/// (`scale_cols`).
 fn contractive(op: Contractive<'_, Vec<f32>>) {
-    let Contractive { dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale } = op;
+    let Contractive {
+        dh,
+        w,
+        col_norms,
+        col_grad,
+        jac_sq,
+        slot,
+        h,
+        n_vis,
+        rows,
+        cols,
+        lambda,
+        scale,
+        lr,
+    } = op;
     let coef = 2.0 * lambda * scale;
+    col_sq_norms(&mut col_norms[..cols], &w[..n_vis * cols]);
     let c = &col_norms[..cols];
     with_scratch(cols, |acc| {
         // acc[j] = Σₙ sₙⱼ², rows in order
@@ -686,18 +711,31 @@ fn contractive(op: Contractive<'_, Vec<f32>>) {
         }
         jac_sq[slot] = scale * total;
     });
+    scale_cols(&mut w[..n_vis * cols], &col_grad[..cols], -lr);
 }
 
-/// `ops::ScaleCols`: in place, row by row.
-fn scale_cols(op: ScaleCols<'_, Vec<f32>>) {
-    let ScaleCols { a, f, rows, cols, alpha } = op;
-    for row in a[..rows * cols].chunks_exact_mut(cols.max(1)) {
-        row.iter_mut().zip(&f[..cols]).for_each(|(w, &g)| *w += alpha * g * *w);
+/// out[j] = Σᵢ a[i, j]² for a: [rows, out.len()], the rows' squares added in order.
+fn col_sq_norms(out: &mut [f32], a: &[f32]) {
+    out.fill(0.0);
+    for row in a.chunks_exact(out.len().max(1)) {
+        out.iter_mut().zip(row).for_each(|(s, &v)| *s += v * v);
+    }
+}
+
+/// a[i, j] += α·f[j]·a[i, j] for a: [rows, f.len()], in place, row by row.
+fn scale_cols(a: &mut [f32], f: &[f32], alpha: f32) {
+    for row in a.chunks_exact_mut(f.len().max(1)) {
+        row.iter_mut().zip(f).for_each(|(w, &g)| *w += alpha * g * *w);
     }
 }
 
 /// `ops::Affine`: in place.
 fn affine(op: Affine<'_, Vec<f32>>) {
     let Affine { x, len, mul, add } = op;
-    x[..len].iter_mut().for_each(|v| *v = *v * mul + add);
+    affine_in_place(&mut x[..len], mul, add);
+}
+
+/// x = x·mul + add, element-wise.
+fn affine_in_place(x: &mut [f32], mul: f32, add: f32) {
+    x.iter_mut().for_each(|v| *v = *v * mul + add);
 }

@@ -19,8 +19,8 @@ pub mod ops;
 pub mod timed;
 
 use ops::{
-    Affine, ColSqNorms, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm,
-    GemmCorrupt, GemmSum, GemmXent, LoadBatch, LoadGemm, ScaleCols, SoftmaxNll, SqErr, XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
+    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, XentLogits,
 };
 
 /// Where a backend keeps its data: tensors, image sets and label sets, and the copies to and
@@ -88,9 +88,7 @@ pub trait Backend:
     + for<'a> Run<CountPositive<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<SoftmaxNll<'a, <Self as Storage>::Tensor, <Self as Storage>::Labels>>
     + for<'a> Run<ColSum<'a, <Self as Storage>::Tensor>>
-    + for<'a> Run<ColSqNorms<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<Contractive<'a, <Self as Storage>::Tensor>>
-    + for<'a> Run<ScaleCols<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<Affine<'a, <Self as Storage>::Tensor>>
 {
 }

@@ -18,7 +18,11 @@ use crate::rng::RngKey;
 /// - x: [rows, dim] = images[first .. first + rows] · (1/255), the product with the f32
 ///   constant 1/255 (correctly rounded everywhere, so every backend loads the same bits);
 /// - x̃: [rows, dim] = `noise` applied to x element-wise, element i (counted from the batch's
-///   first pixel) drawing `RngKey::bits(i)` of `key` (see `Noise`).
+///   first pixel) drawing `RngKey::bits(i)` of `key` (see `Noise`);
+/// - with `standardise` = [mean, std], x is then standardised as x·mul + add with
+///   (mul, add) = `standardising(standardise)` (an `Affine`), and x̃ is the noise of the
+///   standardised x — except salt and pepper, whose 0s and 1s are pixel extremes: that noise
+///   corrupts the pixels and x̃ is standardised like x.
 pub struct LoadBatch<'a, T, I> {
     /// Clean batch: [rows, dim].
     pub x: &'a mut T,
@@ -34,6 +38,14 @@ pub struct LoadBatch<'a, T, I> {
     pub noise: Noise,
     /// The draw of this corruption.
     pub key: RngKey,
+    /// The data set's pixel [mean, std] (after /255) to standardise by; None keeps x ∈ [0, 1].
+    pub standardise: Option<[f32; 2]>,
+}
+
+/// The (mul, add) of `LoadBatch`'s standardising, x·mul + add = (x − mean)/std: (1/std,
+/// −mean/std), or (1, 0) without it (x·1 + 0 is x exactly).
+pub fn standardising(standardise: Option<[f32; 2]>) -> (f32, f32) {
+    standardise.map_or((1.0, 0.0), |[mean, std]| (1.0 / std, -mean / std))
 }
 
 impl<T, I> Op for LoadBatch<'_, T, I> {
@@ -41,7 +53,7 @@ impl<T, I> Op for LoadBatch<'_, T, I> {
 }
 
 /// A minibatch loaded and multiplied in one op: `LoadBatch { x, x_tilde, images, first, rows:
-/// spec.m, noise, key }` then `Gemm { c, a: x̃, b, spec, epilogue }`, with x̃: [m, k] not
+/// spec.m, noise, key, standardise }` then `Gemm { c, a: x̃, b, spec, epilogue }`, with x̃: [m, k] not
 /// transposed (k = the images' dim): the encoder of a dA (or a stack's first layer) reading
 /// the pixels itself. On the GPU at a minibatch (the rows kernel, k a multiple of 4, a
 /// `BiasAct` epilogue) one dispatch whose loader decodes and corrupts the pixels and writes x
@@ -67,6 +79,8 @@ pub struct LoadGemm<'a, T, I> {
     pub noise: Noise,
     /// The draw of this corruption.
     pub key: RngKey,
+    /// `LoadBatch::standardise`.
+    pub standardise: Option<[f32; 2]>,
 }
 
 impl<T, I> Op for LoadGemm<'_, T, I> {
@@ -80,10 +94,11 @@ impl<'a, T, I> LoadGemm<'a, T, I> {
         load: impl FnOnce(LoadBatch<'_, T, I>),
         gemm: impl FnOnce(Gemm<'_, T>),
     ) {
-        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key } = self;
+        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key, standardise } =
+            self;
         assert!(!spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
-        let rows = spec.m;
-        load(LoadBatch { x, x_tilde: &mut *x_tilde, images, first, rows, noise, key });
+        let (x_tilde_ref, rows) = (&mut *x_tilde, spec.m);
+        load(LoadBatch { x, x_tilde: x_tilde_ref, images, first, rows, noise, key, standardise });
         gemm(Gemm { c, a: &*x_tilde, b, spec, epilogue });
     }
 }
@@ -448,36 +463,26 @@ impl<T> Op for ColSum<'_, T> {
     const STEM: &'static str = "col_sum";
 }
 
-/// out[j] = Σᵢ a[i, j]²: the squared column norms of W, Σᵢ Wᵢⱼ², from which the contractive
-/// penalty is O(B·n_hid) (Rifai et al. 2011).
-pub struct ColSqNorms<'a, T> {
-    /// out: [cols].
-    pub out: &'a mut T,
-    /// a: [rows, cols].
-    pub a: &'a T,
-    /// Rows of a.
-    pub rows: usize,
-    /// Columns of a.
-    pub cols: usize,
-}
-
-impl<T> Op for ColSqNorms<'_, T> {
-    const STEM: &'static str = "col_sq_norms";
-}
-
-/// The contractive penalty of a sigmoid layer, its value and gradient, fused (Rifai et al.
-/// 2011; DESIGN.md, cA). With h: [rows, cols] the layer's output, sₙⱼ = hₙⱼ(1 − hₙⱼ),
-/// c = `col_norms` (cⱼ = Σᵢ Wᵢⱼ², see `ColSqNorms`) and the penalty
-/// P = λ·scale·Σₙ ‖Jₙ‖²_F, ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ:
+/// The contractive penalty of a sigmoid layer, its value and gradient, with the SGD step of its
+/// weights along the penalty's column-norm path, fused (Rifai et al. 2011; DESIGN.md, cA).
+/// With W: [n_vis, cols] the layer's weights (as they come in), h: [rows, cols] its output,
+/// sₙⱼ = hₙⱼ(1 − hₙⱼ), cⱼ = Σᵢ Wᵢⱼ² and the penalty P = λ·scale·Σₙ ‖Jₙ‖²_F,
+/// ‖Jₙ‖²_F = Σⱼ sₙⱼ² cⱼ (O(B·cols) given c):
+/// - col_norms[j] = cⱼ;
 /// - dh[n, j] += 2λ·scale·cⱼ·sₙⱼ²·(1 − 2hₙⱼ)  (∂P/∂ of the pre-activation, added to the layer's
 ///   delta, so the W and b updates that follow carry the penalty's h path);
-/// - col_grad[j] = 2λ·scale·Σₙ sₙⱼ²  (∂P/∂Wᵢⱼ through the column norm is col_grad[j]·Wᵢⱼ,
-///   applied by `ScaleCols`);
+/// - col_grad[j] = 2λ·scale·Σₙ sₙⱼ²  (∂P/∂Wᵢⱼ through the column norm is col_grad[j]·Wᵢⱼ);
+/// - W[i, j] += −lr·col_grad[j]·W[i, j]  (the SGD step along that path; the caller's update
+///   adds the rest of W's gradient after this op, and nothing may read W between the two);
 /// - jac_sq[slot] = scale·Σₙ ‖Jₙ‖²_F  (the batch-mean squared Jacobian norm for scale = 1/rows).
 pub struct Contractive<'a, T> {
     /// The layer's delta, added to: [rows, cols].
     pub dh: &'a mut T,
-    /// The column-norm path's factor: [cols].
+    /// W: [n_vis, cols], read, then stepped in place.
+    pub w: &'a mut T,
+    /// c, written: [cols].
+    pub col_norms: &'a mut T,
+    /// The column-norm path's factor, written: [cols].
     pub col_grad: &'a mut T,
     /// The per-step log the squared Jacobian norm goes to: [≥ slot + 1].
     pub jac_sq: &'a mut T,
@@ -485,9 +490,9 @@ pub struct Contractive<'a, T> {
     pub slot: usize,
     /// h: [rows, cols].
     pub h: &'a T,
-    /// c: [cols].
-    pub col_norms: &'a T,
-    /// Rows (examples).
+    /// Rows of W (the layer's inputs).
+    pub n_vis: usize,
+    /// Rows of h (examples).
     pub rows: usize,
     /// Hidden units.
     pub cols: usize,
@@ -495,29 +500,12 @@ pub struct Contractive<'a, T> {
     pub lambda: f32,
     /// The penalty's factor (1/rows: the batch mean).
     pub scale: f32,
+    /// The learning rate of W's step.
+    pub lr: f32,
 }
 
 impl<T> Op for Contractive<'_, T> {
     const STEM: &'static str = "contractive";
-}
-
-/// a[i, j] += α·f[j]·a[i, j]. With f = `Contractive`'s col_grad and α = −lr, the SGD step of W
-/// along the penalty's column-norm path.
-pub struct ScaleCols<'a, T> {
-    /// a: [rows, cols], in place.
-    pub a: &'a mut T,
-    /// f: [cols].
-    pub f: &'a T,
-    /// Rows of a.
-    pub rows: usize,
-    /// Columns of a.
-    pub cols: usize,
-    /// Scale of the change.
-    pub alpha: f32,
-}
-
-impl<T> Op for ScaleCols<'_, T> {
-    const STEM: &'static str = "scale_cols";
 }
 
 /// x[i] = x[i]·mul + add for i < len, in place (a multiply then an add; a driver may fuse them,

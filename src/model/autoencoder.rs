@@ -31,14 +31,15 @@
 //! updated (with b′) in the same sweep of V as the backward product (`DenseUpdate`), and W's
 //! update carries b (`Epilogue::BiasUpdate`). A dA step is four ops: the load, corruption and
 //! encoder in one (`LoadGemm`), the decoder with the loss (`GemmXent`), the backprop, and the
-//! update of W, b and b′; the cA adds three (column norms, the penalty, the column scaling);
+//! update of W, b and b′; the cA adds one (`Contractive`: the column norms, the penalty and W's step along its
+//! column-norm path);
 //! the ReLU-DAE's has standardising (so a separate load), the squared error, the sparsity
 //! count and the separate W update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{
-    Affine, ColSqNorms, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, GemmXent,
-    LoadBatch, LoadGemm, ScaleCols, SqErr, SumBiases,
+    Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, GemmXent, LoadBatch, LoadGemm,
+    SqErr, SumBiases,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -336,19 +337,15 @@ impl<B: Backend> Autoencoder<B> {
     /// `step.key`, writes the batch-mean reconstruction cost into slot `step.slot` of the
     /// workspace's logs and updates W, b, b′ in place with rate `step.lr`.
     pub fn train_step(&mut self, be: &B, ws: &mut Workspace<B>, images: &B::Images, step: Step) {
-        if self.config.standardise.is_some() {
-            self.load(be, ws, images, step.first, self.noise(), step.key);
-            return self.step_from_corrupted(be, ws, step);
-        }
         let (h, x, x_tilde) = (&mut ws.h, &mut ws.x, &mut ws.x_tilde);
         let batch = (images, step.first, ws.rows);
         self.load_and_encode(be, h, (x, x_tilde), batch, (self.noise(), step.key));
         self.step_from_hidden(be, ws, step);
     }
 
-    /// h = f(x̃W + b): [rows, H] with x: [rows, V] = images[first .. first + rows]/255 and
-    /// x̃ = noise(x) under `key`, all three written by one op (`LoadGemm`); x is not
-    /// standardised.
+    /// h = f(x̃W + b): [rows, H] with x: [rows, V] = images[first .. first + rows]/255
+    /// (standardised if configured) and x̃ = noise(x) under `key`, all three written by one op
+    /// (`LoadGemm`).
     pub(crate) fn load_and_encode(
         &self,
         be: &B,
@@ -369,6 +366,7 @@ impl<B: Backend> Autoencoder<B> {
             epilogue: Epilogue::BiasAct { bias: &self.b, act: self.config.encoder },
             noise,
             key,
+            standardise: self.config.standardise,
         });
     }
 
@@ -382,27 +380,9 @@ impl<B: Backend> Autoencoder<B> {
         noise: Noise,
         key: RngKey,
     ) {
-        let rows = ws.rows;
+        let (rows, standardise) = (ws.rows, self.config.standardise);
         let (x, x_tilde) = (&mut ws.x, &mut ws.x_tilde);
-        match self.config.standardise {
-            None => be.run(LoadBatch { x, x_tilde, images, first, rows, noise, key }),
-            Some([mean, std]) => {
-                // x = (x/255 − mean)/std. Salt and pepper are the pixel extremes 0 and 1, so
-                // that noise corrupts the pixels and x̃ is standardised like x; other noise
-                // corrupts the standardised x.
-                let len = rows * self.config.n_vis;
-                let on_pixels = matches!(noise, Noise::SaltPepper { .. });
-                let pixel_noise = if on_pixels { noise } else { Noise::None };
-                be.run(LoadBatch { x, x_tilde, images, first, rows, noise: pixel_noise, key });
-                let (mul, add) = (1.0 / std, -mean / std);
-                be.run(Affine { x: &mut ws.x, len, mul, add });
-                if on_pixels {
-                    be.run(Affine { x: &mut ws.x_tilde, len, mul, add });
-                } else {
-                    be.run(Corrupt { x_tilde: &mut ws.x_tilde, x: &ws.x, len, noise, key });
-                }
-            }
-        }
+        be.run(LoadBatch { x, x_tilde, images, first, rows, noise, key, standardise });
     }
 
     /// One SGD step on the clean batch the caller wrote into `ws.input_mut()` (e.g. the output
@@ -504,22 +484,23 @@ impl<B: Backend> Autoencoder<B> {
         let lambda = self.config.contraction;
         if lambda > 0.0 {
             // c = Σᵢ Wᵢⱼ²: [H]; dH += (2λ/B)·c·s²·(1 − 2h); col_grad = (2λ/B)·Σₙ s²;
-            // jac_sq[slot] = (1/B)·Σₙ‖Jₙ‖²_F; then W ⊙= 1 − lr·col_grad (column-norm path,
-            // at the old W: the GEMM below does not read W)
-            be.run(ColSqNorms { out: &mut ws.col_norms, a: &self.w, rows: v, cols: h });
+            // jac_sq[slot] = (1/B)·Σₙ‖Jₙ‖²_F; W ⊙= 1 − lr·col_grad (the column-norm path, at
+            // the old W: the backprop above has read it, and the GEMM below does not read W)
             be.run(Contractive {
                 dh: &mut ws.dh,
+                w: &mut self.w,
+                col_norms: &mut ws.col_norms,
                 col_grad: &mut ws.col_grad,
                 jac_sq: &mut ws.jac_sq,
                 slot,
                 h: &ws.h,
-                col_norms: &ws.col_norms,
+                n_vis: v,
                 rows,
                 cols: h,
                 lambda,
                 scale,
+                lr,
             });
-            be.run(ScaleCols { a: &mut self.w, f: &ws.col_grad, rows: v, cols: h, alpha: -lr });
         }
         let update = GemmSpec::new(v, h, rows).trans_a().scaled(-lr, 1.0);
         match &mut self.v {

@@ -200,6 +200,7 @@ impl<B: Backend> SdaWorkspace<B> {
             rows,
             noise: Noise::None,
             key: RngKey::UNUSED,
+            standardise: None,
         });
     }
 }

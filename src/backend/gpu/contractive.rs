@@ -1,9 +1,12 @@
-//! `ops::Contractive` (shaders/contractive.wgsl): the contractive penalty's value and gradient
-//! terms, a pass over columns and a finish that sums the Jacobian norm.
+//! `ops::Contractive` (shaders/contractive.wgsl): the contractive penalty's column norms, value
+//! and gradient terms and the step of W along its column-norm path, one dispatch; the
+//! Jacobian norm finished late (gpu/log_finish.rs).
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, Module, SUMS, read, shader_file, wgsl_struct, write};
+use super::kernel::{
+    AnyKernel, Kernel, LOG_RECORDS, Module, read, shader_file, wgsl_struct, write,
+};
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::Contractive;
@@ -13,15 +16,19 @@ wgsl_struct! {
     pub(super) struct ContractiveParams {
         rows: u32,
         cols: u32,
+        n_vis: u32,
         /// 2λ·scale.
         alpha: f32,
         scale: f32,
-        slot: u32,
+        /// −lr.
+        step: f32,
+        /// The step's record in the Jacobian log's records: its first word.
+        record: u32,
     }
 }
 
-/// shaders/contractive.wgsl on sums.wgsl.
-const MODULE: Module = Module(&[SUMS, shader_file!("contractive.wgsl")]);
+/// shaders/contractive.wgsl on log_records.wgsl.
+const MODULE: Module = Module(&[LOG_RECORDS, shader_file!("contractive.wgsl")]);
 
 const CONTRACTIVE: Kernel<ContractiveParams> = Kernel {
     op: "contractive",
@@ -29,35 +36,51 @@ const CONTRACTIVE: Kernel<ContractiveParams> = Kernel {
     entry: "contractive",
     bindings: &[
         write(1, "dh"),
-        write(2, "col_grad"),
-        write(3, "partials"),
-        read(5, "h"),
-        read(6, "norms"),
+        write(2, "w"),
+        write(3, "col_norms"),
+        write(4, "col_grad"),
+        write(5, "records"),
+        read(6, "h"),
     ],
     overrides: &[],
     params: PhantomData,
 };
 
-const CONTRACTIVE_FINISH: Kernel<ContractiveParams> = Kernel {
-    entry: "contractive_finish",
-    bindings: &[write(3, "partials"), write(4, "jac_sq")],
-    ..CONTRACTIVE
-};
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&CONTRACTIVE];
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&CONTRACTIVE, &CONTRACTIVE_FINISH];
+/// Columns a workgroup of shaders/contractive.wgsl owns.
+const COLS_PER_GROUP: usize = 16;
 
 impl Run<Contractive<'_, GpuTensor>> for Gpu {
-    /// Two dispatches: one over columns (dh, col_grad and the per-column terms of the Jacobian
-    /// norm), one workgroup summing those terms.
+    /// One dispatch, 16 columns a workgroup; the Jacobian norm's finish comes at the log's
+    /// readback.
     fn run(&self, op: Contractive<'_, GpuTensor>) {
-        let Contractive { dh, col_grad, jac_sq, slot, h, col_norms, rows, cols, lambda, scale } =
-            op;
+        let Contractive {
+            dh,
+            w,
+            col_norms,
+            col_grad,
+            jac_sq,
+            slot,
+            h,
+            n_vis,
+            rows,
+            cols,
+            lambda,
+            scale,
+            lr,
+        } = op;
         let len = rows * cols;
         assert!(
-            dh.len >= len && h.len >= len && col_grad.len >= cols && col_norms.len >= cols,
-            "contractive: [{rows}, {cols}] but dh holds {}, h {}, col_grad {}, col_norms {}",
+            dh.len >= len && h.len >= len && w.len >= n_vis * cols,
+            "contractive: h [{rows}, {cols}], W [{n_vis}, {cols}] but dh holds {}, h {}, W {}",
             dh.len,
             h.len,
+            w.len
+        );
+        assert!(
+            col_grad.len >= cols && col_norms.len >= cols,
+            "contractive: {cols} columns but col_grad holds {}, col_norms {}",
             col_grad.len,
             col_norms.len
         );
@@ -65,23 +88,23 @@ impl Run<Contractive<'_, GpuTensor>> for Gpu {
         if cols == 0 {
             return;
         }
-        u32_of(len, "contractive elements");
+        u32_of(len.max(n_vis * cols), "contractive elements");
+        let groups = cols.div_ceil(COLS_PER_GROUP);
+        let mut st = self.lock();
+        let (records, record) = self.deferred_records(&mut st, jac_sq, slot, groups);
         let params = ContractiveParams {
             rows: rows as u32,
             cols: cols as u32,
+            n_vis: n_vis as u32,
             alpha: 2.0 * lambda * scale,
             scale,
-            slot: slot as u32,
+            step: -lr,
+            record,
         };
-        let mut st = self.lock();
-        let first = st.log_len();
-        let partials = self.partials(&mut st, cols);
-        let bufs = [&dh.buf, &col_grad.buf, &*partials, &h.buf, &col_norms.buf];
-        let groups = [cols.div_ceil(64) as u32, 1, 1];
-        self.dispatch(&mut st, (&CONTRACTIVE, &[]), &params, &bufs, groups);
-        let bufs = [&*partials, &jac_sq.buf];
-        self.dispatch(&mut st, (&CONTRACTIVE_FINISH, &[]), &params, &bufs, [1, 1, 1]);
-        // h read, dh read and written, the column norms read and col_grad written.
-        st.note_work(first, 0, 4 * (3 * rows * cols + 2 * cols) as u64);
+        let bufs = [&dh.buf, &w.buf, &col_norms.buf, &col_grad.buf, &*records, &h.buf];
+        let grid = [u32_of(groups, "contractive workgroups"), 1, 1];
+        self.dispatch(&mut st, (&CONTRACTIVE, &[]), &params, &bufs, grid);
+        // W read twice and written, h read, dh read and written, c and col_grad written.
+        st.note_bytes(4 * (3 * n_vis * cols + 3 * rows * cols + 2 * cols));
     }
 }

@@ -89,6 +89,8 @@ pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
 pub(super) const LANE_TREE: File = shader_file!("lane_tree.wgsl");
 pub(super) const LANE_SUMS: File = shader_file!("lane_sums.wgsl");
 pub(super) const LANE_SUMS_SUBGROUP: File = shader_file!("lane_sums_subgroup.wgsl");
+/// `record_total`, for the ops that leave a per-step log's value to `log_finish`.
+pub(super) const LOG_RECORDS: File = shader_file!("log_records.wgsl");
 
 /// One shader module: an op's file (last), prefixed by the helper files it calls. An op's
 /// file may be compiled in more than one module (with different helpers first, e.g. its

@@ -7,7 +7,7 @@ use super::kernel::{AnyKernel, Kernel, Module, NOISE, RNG, read, shader_file, wg
 use super::noise::NoiseParams;
 use super::{Gpu, GpuImages, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
-use crate::backend::ops::LoadBatch;
+use crate::backend::ops::{LoadBatch, standardising};
 
 wgsl_struct! {
     /// `Params` of shaders/load_batch.wgsl.
@@ -18,6 +18,9 @@ wgsl_struct! {
         first: u32,
         /// Elements to write: rows · dim.
         len: u32,
+        /// Standardising: x·mul + add (`ops::standardising`).
+        mul: f32,
+        add: f32,
     }
 }
 
@@ -38,7 +41,7 @@ pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_BATCH];
 impl Run<LoadBatch<'_, GpuTensor, GpuImages>> for Gpu {
     /// One dispatch, no upload.
     fn run(&self, op: LoadBatch<'_, GpuTensor, GpuImages>) {
-        let LoadBatch { x, x_tilde, images, first, rows, noise, key } = op;
+        let LoadBatch { x, x_tilde, images, first, rows, noise, key, standardise } = op;
         let dim = images.dim;
         assert!(
             first + rows <= images.n,
@@ -60,6 +63,8 @@ impl Run<LoadBatch<'_, GpuTensor, GpuImages>> for Gpu {
             noise: NoiseParams::new(noise, key),
             first: u32_of(first * dim, "first pixel"),
             len: u32_of(len, "batch elements"),
+            mul: standardising(standardise).0,
+            add: standardising(standardise).1,
         };
         let bufs = [&x.buf, &x_tilde.buf, &images.buf];
         let mut st = self.lock();

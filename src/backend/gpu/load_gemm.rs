@@ -12,7 +12,7 @@ use super::kernel::{
 };
 use super::noise::NoiseParams;
 use super::{Gpu, GpuImages, GpuTensor, u32_of};
-use crate::backend::ops::LoadGemm;
+use crate::backend::ops::{LoadGemm, standardising};
 use crate::backend::{Epilogue, GemmSpec, Run};
 
 wgsl_struct! {
@@ -27,6 +27,9 @@ wgsl_struct! {
         beta: f32,
         /// Index of the batch's first pixel: first · k.
         first: u32,
+        /// Standardising: x·mul + add (`ops::standardising`).
+        mul: f32,
+        add: f32,
     }
 }
 
@@ -66,7 +69,8 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
             op.run_as_ops(|l| self.run(l), |g| self.run(g));
             return;
         };
-        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key } = op;
+        let LoadGemm { c, x, x_tilde, images, b, first, spec, epilogue, noise, key, standardise } =
+            op;
         let Epilogue::BiasAct { bias, act } = epilogue else { unreachable!("matched above") };
         assert!(
             first + m <= images.n,
@@ -92,6 +96,8 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
             alpha: spec.alpha,
             beta: spec.beta,
             first: u32_of(first * k, "first pixel"),
+            mul: standardising(standardise).0,
+            add: standardising(standardise).1,
         };
         let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
         let overrides = [ta, tb, va, vb, mr as u32, kl as u32, act as u32];

@@ -23,7 +23,6 @@
 //! `counters` reports dispatches, submits, readbacks and bytes moved for `gpu-dae bench`.
 
 mod affine;
-mod col_sq_norms;
 mod col_sum;
 mod context;
 mod contractive;
@@ -37,10 +36,10 @@ mod gemm_xent;
 pub mod kernel;
 mod load_batch;
 mod load_gemm;
+mod log_finish;
 mod loss_passes;
 mod noise;
 mod profile;
-mod scale_cols;
 mod softmax_nll;
 mod sq_err;
 mod xent_logits;
@@ -231,8 +230,8 @@ struct State {
     /// Per-workgroup partial sums of the two-pass reductions (`xent_logits`, `sq_err`,
     /// `contractive`), grown as needed.
     partials: Option<Arc<Buf>>,
-    /// The pending cost records of `gemm_xent`, by the id of the cost log they finish into.
-    deferred: HashMap<u64, gemm_xent::Deferred>,
+    /// The pending records of the per-step logs, by the id of the log they finish into.
+    deferred: HashMap<u64, log_finish::Deferred>,
     /// MAP_READ buffer for `download`, grown as needed.
     staging: Option<wgpu::Buffer>,
     /// The GEMM kernel family every GEMM takes, for the tests (`force_gemm`).
@@ -597,7 +596,7 @@ impl Gpu {
         if self.failed() {
             return;
         }
-        // A cost log with pending records is finished before anything else touches it.
+        // A log with pending records is finished before anything else touches it.
         if !st.deferred.is_empty() {
             for b in bufs {
                 self.finish_deferred(st, b);
@@ -830,10 +829,9 @@ const KERNELS: &[&[&dyn AnyKernel]] = &[
     dense_update::KERNELS,
     softmax_nll::KERNELS,
     col_sum::KERNELS,
-    col_sq_norms::KERNELS,
     contractive::KERNELS,
-    scale_cols::KERNELS,
     affine::KERNELS,
+    log_finish::KERNELS,
 ];
 
 /// Every kernel of the GPU backend, for the tests (`tests/shaders.rs`).

@@ -1,36 +1,45 @@
-//! `ops::SqErr` (shaders/sq_err.wgsl on shaders/loss_passes.wgsl): squared error with its
-//! gradient, reduced in a fixed order in one or two passes.
+//! `ops::SqErr` (shaders/sq_err.wgsl): squared error with its gradient in one dispatch over
+//! as many workgroups as the elements fill; the cost finished late (gpu/log_finish.rs).
 
 use std::marker::PhantomData;
 
-use super::kernel::{ACTIVATION, AnyKernel, Kernel, LOSS_PASSES, MATH, Module, SUMS, shader_file};
-use super::loss_passes::{FINISH, LossKernels, LossParams, PARTIALS, SINGLE};
-use super::{Gpu, GpuTensor};
+use super::gemm::count;
+use super::kernel::{
+    ACTIVATION, AnyKernel, Kernel, LOG_RECORDS, MATH, Module, SUMS, read, shader_file, wgsl_struct,
+    write,
+};
+use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::SqErr;
 
-/// shaders/sq_err.wgsl on math.wgsl, activation.wgsl, sums.wgsl, loss_passes.wgsl.
-const MODULE: Module = Module(&[MATH, ACTIVATION, SUMS, LOSS_PASSES, shader_file!("sq_err.wgsl")]);
+wgsl_struct! {
+    /// `Params` of shaders/sq_err.wgsl.
+    pub(super) struct SqErrParams {
+        len: u32,
+        scale: f32,
+        /// `Activation` code of the decoder's output.
+        out_act: u32,
+        /// The step's record in the cost log's records: its first word.
+        record: u32,
+    }
+}
 
-const SQ_ERR: Kernel<LossParams> = Kernel {
+/// shaders/sq_err.wgsl on math.wgsl, activation.wgsl, sums.wgsl and log_records.wgsl.
+const MODULE: Module = Module(&[MATH, ACTIVATION, SUMS, LOG_RECORDS, shader_file!("sq_err.wgsl")]);
+
+const SQ_ERR: Kernel<SqErrParams> = Kernel {
     op: "sq_err",
     module: MODULE,
     entry: "sq_err",
-    bindings: &SINGLE,
+    bindings: &[write(1, "grad"), write(2, "records"), read(3, "inputs"), read(4, "targets")],
     overrides: &[],
     params: PhantomData,
 };
 
-const SQ_ERR_PARTIALS: Kernel<LossParams> =
-    Kernel { entry: "sq_err_partials", bindings: &PARTIALS, ..SQ_ERR };
-
-const SQ_ERR_FINISH: Kernel<LossParams> =
-    Kernel { entry: "sq_err_finish", bindings: &FINISH, ..SQ_ERR };
-
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&SQ_ERR, &SQ_ERR_PARTIALS, &SQ_ERR_FINISH];
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&SQ_ERR];
 
 impl Run<SqErr<'_, GpuTensor>> for Gpu {
-    /// One dispatch up to 65 536 elements, two above.
+    /// One dispatch, four elements a thread; the cost's finish comes at the log's readback.
     fn run(&self, op: SqErr<'_, GpuTensor>) {
         let SqErr { grad, costs, slot, y, target, rows, cols, scale, out } = op;
         let len = rows * cols;
@@ -42,9 +51,14 @@ impl Run<SqErr<'_, GpuTensor>> for Gpu {
             target.len
         );
         assert!(slot < costs.len, "sq_err: slot {slot} of a cost vector of {}", costs.len);
-        let params = LossParams::new("sq_err", len, slot, scale, out as u32);
-        let kernels =
-            LossKernels { single: &SQ_ERR, partials: &SQ_ERR_PARTIALS, finish: &SQ_ERR_FINISH };
-        self.run_loss(kernels, &params, [grad, costs, y, target]);
+        let len32 = u32_of(len, "sq_err elements");
+        let groups = grid_1d(len.div_ceil(4));
+        let mut st = self.lock();
+        let (records, record) = self.deferred_records(&mut st, costs, slot, count(groups));
+        let params = SqErrParams { len: len32, scale, out_act: out as u32, record };
+        let bufs = [&grad.buf, &*records, &y.buf, &target.buf];
+        self.dispatch(&mut st, (&SQ_ERR, &[]), &params, &bufs, groups);
+        // y and x read, the gradient written.
+        st.note_bytes(12 * len);
     }
 }
