@@ -1,5 +1,5 @@
-// Deterministic workgroup sums shared by the reduction kernels (xent_logits, sq_err,
-// count_positive, col_sum, col_sq_norms, contractive): fixed orders, no float atomics, so every
+// Deterministic workgroup sums shared by the reduction kernels (gemm_xent, xent_logits, sq_err,
+// count_positive, col_sum, log_finish): fixed orders, no float atomics, so every
 // run adds the same terms in the same order.
 
 // A 256-lane workgroup's partial sums, for `tree_sum`.

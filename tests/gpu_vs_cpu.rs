@@ -493,8 +493,9 @@ fn gemm_xent_matches_cpu_through_every_gemm_family() {
 
 /// The cost log after a run of `GemmXent`s and an `XentLogits` into it, read once: slots 0 … 4
 /// at α = 1, 0.9, …; slot 3 again at α = −1 (the later cost must win); `XentLogits` into slot 4
-/// (after slot 4's pending cost); slot 5; slot 6 at four times the columns (more workgroups
-/// than the log's records were laid out for).
+/// (after slot 4's pending cost, another op's record); every slot doubled by a `ColSum` that
+/// binds the log itself (so the pending costs must be finished before it); slot 5; slot 6 at
+/// four times the columns (more workgroups than the log's records were laid out for).
 fn gemm_xent_log_on<B: Backend>(be: &B) -> Vec<f32> {
     let spec = GemmSpec::new(20, 100, 50).trans_b();
     let wide = GemmSpec::new(20, 400, 50).trans_b();
@@ -520,6 +521,8 @@ fn gemm_xent_log_on<B: Backend>(be: &B) -> Vec<f32> {
         cols,
         scale,
     });
+    let zeros = be.zeros(8);
+    be.run(ColSum { out: &mut costs, a: &zeros, rows: 1, cols: 8, alpha: 1.0, beta: 2.0 });
     let (a, b, bias, target) = (&a, &b, &bias, &x);
     be.run(GemmXent {
         grad: &mut grad,
@@ -559,8 +562,8 @@ fn gemm_xent_costs_finish_late_in_step_order() {
     gpu.log_dispatches(false);
     assert_close("cost log", &got, &want, Tol { rel: 1e-5, abs: 1e-4 });
     assert_eq!(got[7], 0.0, "slot 7 is never written");
-    // Finished before the XentLogits that binds the log, before the re-layout for the wide
-    // step, and at the readback: three finishes for seven steps.
+    // Finished before the ColSum that binds the log, before the re-layout for the wide step,
+    // and at the readback: three finishes for eight steps.
     let finishes = entries.iter().filter(|&&e| e == "log_finish").count();
     assert_eq!(finishes, 3, "{entries:?}");
 }

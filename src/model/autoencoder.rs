@@ -31,10 +31,10 @@
 //! updated (with b′) in the same sweep of V as the backward product (`DenseUpdate`), and W's
 //! update carries b (`Epilogue::BiasUpdate`). A dA step is four ops: the load, corruption and
 //! encoder in one (`LoadGemm`), the decoder with the loss (`GemmXent`), the backprop, and the
-//! update of W, b and b′; the cA adds one (`Contractive`: the column norms, the penalty and W's step along its
-//! column-norm path);
-//! the ReLU-DAE's has standardising (so a separate load), the squared error, the sparsity
-//! count and the separate W update. `gpu-dae bench` counts what they cost on each backend.
+//! update of W, b and b′; the cA adds one (`Contractive`: the column norms, the penalty and W's
+//! step along its column-norm path); the ReLU-DAE's load standardises in the same `LoadGemm`,
+//! and its step has the squared error, the sparsity count, the decoder's `DenseUpdate` and the
+//! W update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{

@@ -85,7 +85,6 @@ pub(super) const NOISE: File = shader_file!("noise.wgsl");
 pub(super) const SUMS: File = shader_file!("sums.wgsl");
 pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
 pub(super) const GEMM_SMALL: File = shader_file!("gemm_small.wgsl");
-pub(super) const LOSS_PASSES: File = shader_file!("loss_passes.wgsl");
 pub(super) const LANE_TREE: File = shader_file!("lane_tree.wgsl");
 pub(super) const LANE_SUMS: File = shader_file!("lane_sums.wgsl");
 pub(super) const LANE_SUMS_SUBGROUP: File = shader_file!("lane_sums_subgroup.wgsl");

@@ -37,7 +37,6 @@ pub mod kernel;
 mod load_batch;
 mod load_gemm;
 mod log_finish;
-mod loss_passes;
 mod noise;
 mod profile;
 mod softmax_nll;
@@ -227,8 +226,7 @@ struct State {
     bind_groups: HashMap<(&'static str, [u64; MAX_BINDINGS]), wgpu::BindGroup>,
     rec: Recorder,
     counters: GpuCounters,
-    /// Per-workgroup partial sums of the two-pass reductions (`xent_logits`, `sq_err`,
-    /// `contractive`), grown as needed.
+    /// The split-K GEMMs' partial products, grown as needed.
     partials: Option<Arc<Buf>>,
     /// The pending records of the per-step logs, by the id of the log they finish into.
     deferred: HashMap<u64, log_finish::Deferred>,
@@ -531,7 +529,7 @@ impl Gpu {
         Buf { raw, id, dead: Arc::clone(&self.dead) }
     }
 
-    /// The scratch buffer of at least `len` f32 for a two-pass reduction's partial sums.
+    /// The scratch buffer of at least `len` f32 for the split-K GEMMs' partial products.
     fn partials(&self, st: &mut State, len: usize) -> Arc<Buf> {
         if st.partials.as_ref().is_none_or(|p| p.raw.size() < (len * 4) as u64) {
             let bytes = len.next_power_of_two().max(4) * 4;

@@ -1,37 +1,43 @@
-//! `ops::XentLogits` (shaders/xent_logits.wgsl on shaders/loss_passes.wgsl): cross-entropy from
-//! logits with its gradient, reduced in a fixed order in one or two passes.
+//! `ops::XentLogits` (shaders/xent_logits.wgsl): cross-entropy from logits with its gradient in
+//! one dispatch over as many workgroups as the elements fill; the cost finished late
+//! (gpu/log_finish.rs).
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, LOSS_PASSES, MATH, Module, SUMS, shader_file};
-use super::loss_passes::{FINISH, LossKernels, LossParams, PARTIALS, SINGLE};
-use super::{Gpu, GpuTensor};
+use super::gemm::count;
+use super::kernel::{
+    AnyKernel, Kernel, LOG_RECORDS, MATH, Module, SUMS, read, shader_file, wgsl_struct, write,
+};
+use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::XentLogits;
 
-/// shaders/xent_logits.wgsl on math.wgsl, sums.wgsl, loss_passes.wgsl.
-const MODULE: Module = Module(&[MATH, SUMS, LOSS_PASSES, shader_file!("xent_logits.wgsl")]);
+wgsl_struct! {
+    /// `Params` of shaders/xent_logits.wgsl.
+    pub(super) struct XentLogitsParams {
+        len: u32,
+        scale: f32,
+        /// The step's record in the cost log's records: its first word.
+        record: u32,
+    }
+}
 
-const XENT_LOGITS: Kernel<LossParams> = Kernel {
+/// shaders/xent_logits.wgsl on math.wgsl, sums.wgsl and log_records.wgsl.
+const MODULE: Module = Module(&[MATH, SUMS, LOG_RECORDS, shader_file!("xent_logits.wgsl")]);
+
+const XENT_LOGITS: Kernel<XentLogitsParams> = Kernel {
     op: "xent_logits",
     module: MODULE,
     entry: "xent_logits",
-    bindings: &SINGLE,
+    bindings: &[write(1, "grad"), write(2, "records"), read(3, "inputs"), read(4, "targets")],
     overrides: &[],
     params: PhantomData,
 };
 
-const XENT_LOGITS_PARTIALS: Kernel<LossParams> =
-    Kernel { entry: "xent_logits_partials", bindings: &PARTIALS, ..XENT_LOGITS };
-
-const XENT_LOGITS_FINISH: Kernel<LossParams> =
-    Kernel { entry: "xent_logits_finish", bindings: &FINISH, ..XENT_LOGITS };
-
-pub(super) const KERNELS: &[&dyn AnyKernel] =
-    &[&XENT_LOGITS, &XENT_LOGITS_PARTIALS, &XENT_LOGITS_FINISH];
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&XENT_LOGITS];
 
 impl Run<XentLogits<'_, GpuTensor>> for Gpu {
-    /// One dispatch up to 65 536 elements, two above.
+    /// One dispatch, four elements a thread; the cost's finish comes at the log's readback.
     fn run(&self, op: XentLogits<'_, GpuTensor>) {
         let XentLogits { grad, costs, slot, logits, target, rows, cols, scale } = op;
         let len = rows * cols;
@@ -43,12 +49,14 @@ impl Run<XentLogits<'_, GpuTensor>> for Gpu {
             target.len
         );
         assert!(slot < costs.len, "xent_logits: slot {slot} of a cost vector of {}", costs.len);
-        let params = LossParams::new("xent_logits", len, slot, scale, 0);
-        let kernels = LossKernels {
-            single: &XENT_LOGITS,
-            partials: &XENT_LOGITS_PARTIALS,
-            finish: &XENT_LOGITS_FINISH,
-        };
-        self.run_loss(kernels, &params, [grad, costs, logits, target]);
+        let len32 = u32_of(len, "xent_logits elements");
+        let groups = grid_1d(len.div_ceil(4));
+        let mut st = self.lock();
+        let (records, record) = self.deferred_records(&mut st, costs, slot, count(groups));
+        let params = XentLogitsParams { len: len32, scale, record };
+        let bufs = [&grad.buf, &*records, &logits.buf, &target.buf];
+        self.dispatch(&mut st, (&XENT_LOGITS, &[]), &params, &bufs, groups);
+        // The logits and targets read, the gradient written.
+        st.note_bytes(12 * len);
     }
 }
