@@ -8,33 +8,56 @@
 //                 (log-sum-exp: −log p_r,y_r without overflow);
 //   errors[slot] = #{r : argmax_j a_rj ≠ y_r}, the argmax the first maximum (strict >), as on
 //                  the CPU.
-// One workgroup: lane l owns rows l, l + 256, … and walks each row's classes in order (the CPU's
-// order); the lanes' sums are added by a fixed tree. Deterministic, no atomics.
+// The step does not finish its logs: lane l of workgroup g owns row g·256 + l and walks its
+// classes in order (the CPU's order); each workgroup adds its lanes' NLLs and error counts by a
+// fixed tree and leaves the totals in the step's records of the two logs (log_records.wgsl:
+// costs with factor scale, errors with factor 1; a count is exact as f32), which
+// log_finish.wgsl adds up when the logs are read. Deterministic, no atomics. Needs
+// log_records.wgsl.
 
 struct Params {
     rows: u32,
     classes: u32,
     // Index of the first label in the label set.
     first: u32,
-    slot: u32,
     scale: f32,
+    // The step's records: their first words in `records` (costs) and `error_records`.
+    record: u32,
+    error_record: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> grad: array<f32>;     // [rows, classes]
-@group(0) @binding(2) var<storage, read_write> costs: array<f32>;    // [≥ slot + 1]
-@group(0) @binding(3) var<storage, read_write> errors: array<f32>;   // [≥ slot + 1]
+@group(0) @binding(2) var<storage, read_write> records: array<u32>;         // the cost log's
+@group(0) @binding(3) var<storage, read_write> error_records: array<u32>;   // the error log's
 @group(0) @binding(4) var<storage, read> logits: array<f32>;         // [rows, classes]
 @group(0) @binding(5) var<storage, read> labels: array<u32>;         // [n] u8, packed
 
 var<workgroup> nll_tree: array<f32, 256>;
 var<workgroup> err_tree: array<u32, 256>;
 
+// `record_total` for the error log's records.
+fn record_errors(g: u32, groups: u32, t: u32, total: f32) {
+    if t == 0u {
+        error_records[p.error_record + 2u + g] = bitcast<u32>(total);
+        if g == 0u {
+            error_records[p.error_record] = groups;
+            error_records[p.error_record + 1u] = bitcast<u32>(1.0);
+        }
+    }
+}
+
 @compute @workgroup_size(256)
-fn softmax_nll(@builtin(local_invocation_index) lane: u32) {
+fn softmax_nll(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let g = wid.y * nwg.x + wid.x;
     var nll = 0.0;
     var wrong = 0u;
-    for (var r = lane; r < p.rows; r += 256u) {
+    let r = g * 256u + lane;
+    if r < p.rows {
         let base = r * p.classes;
         let byte = p.first + r;
         let y = (labels[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
@@ -71,8 +94,7 @@ fn softmax_nll(@builtin(local_invocation_index) lane: u32) {
         }
         workgroupBarrier();
     }
-    if lane == 0u {
-        costs[p.slot] = p.scale * nll_tree[0];
-        errors[p.slot] = f32(err_tree[0]);
-    }
+    let groups = nwg.x * nwg.y;
+    record_total(p.record, p.scale, g, groups, lane, nll_tree[0]);
+    record_errors(g, groups, lane, f32(err_tree[0]));
 }

@@ -1,11 +1,14 @@
 //! `ops::SoftmaxNll` (shaders/softmax_nll.wgsl): softmax negative log-likelihood, its gradient
-//! and the error count in one dispatch, labels read by offset from the device-resident label
-//! set.
+//! and the error count in one dispatch of a row per thread, labels read by offset from the
+//! device-resident label set; the cost and the count finished late (gpu/log_finish.rs).
 
 use std::marker::PhantomData;
 
-use super::kernel::{AnyKernel, Kernel, MATH, Module, read, shader_file, wgsl_struct, write};
-use super::{Gpu, GpuLabels, GpuTensor, u32_of};
+use super::gemm::count;
+use super::kernel::{
+    AnyKernel, Kernel, LOG_RECORDS, MATH, Module, read, shader_file, wgsl_struct, write,
+};
+use super::{Gpu, GpuLabels, GpuTensor, grid_1d, u32_of};
 use crate::backend::Run;
 use crate::backend::ops::SoftmaxNll;
 
@@ -16,13 +19,15 @@ wgsl_struct! {
         classes: u32,
         /// Index of the first label in the label set.
         first: u32,
-        slot: u32,
         scale: f32,
+        /// The step's records: their first words in the cost log's and the error log's.
+        record: u32,
+        error_record: u32,
     }
 }
 
-/// shaders/softmax_nll.wgsl on math.wgsl.
-const MODULE: Module = Module(&[MATH, shader_file!("softmax_nll.wgsl")]);
+/// shaders/softmax_nll.wgsl on math.wgsl and log_records.wgsl.
+const MODULE: Module = Module(&[MATH, LOG_RECORDS, shader_file!("softmax_nll.wgsl")]);
 
 const SOFTMAX_NLL: Kernel<SoftmaxNllParams> = Kernel {
     op: "softmax_nll",
@@ -30,8 +35,8 @@ const SOFTMAX_NLL: Kernel<SoftmaxNllParams> = Kernel {
     entry: "softmax_nll",
     bindings: &[
         write(1, "grad"),
-        write(2, "costs"),
-        write(3, "errors"),
+        write(2, "records"),
+        write(3, "error_records"),
         read(4, "logits"),
         read(5, "labels"),
     ],
@@ -42,7 +47,7 @@ const SOFTMAX_NLL: Kernel<SoftmaxNllParams> = Kernel {
 pub(super) const KERNELS: &[&dyn AnyKernel] = &[&SOFTMAX_NLL];
 
 impl Run<SoftmaxNll<'_, GpuTensor, GpuLabels>> for Gpu {
-    /// One dispatch of one workgroup.
+    /// One dispatch, a row a thread; the two logs' finishes come at their readbacks.
     fn run(&self, op: SoftmaxNll<'_, GpuTensor, GpuLabels>) {
         let SoftmaxNll { grad, costs, errors, slot, logits, labels, first, rows, classes, scale } =
             op;
@@ -67,16 +72,21 @@ impl Run<SoftmaxNll<'_, GpuTensor, GpuLabels>> for Gpu {
         );
         assert!(classes >= 1 || rows == 0, "softmax_nll: {rows} rows of 0 classes");
         u32_of(len, "softmax_nll elements");
+        let groups = grid_1d(rows);
+        let mut st = self.lock();
+        let (records, record) = self.deferred_records(&mut st, costs, slot, count(groups));
+        let (error_records, error_record) =
+            self.deferred_records(&mut st, errors, slot, count(groups));
         let params = SoftmaxNllParams {
             rows: u32_of(rows, "softmax_nll rows"),
             classes: u32_of(classes, "softmax_nll classes"),
             first: u32_of(first, "first label"),
-            slot: slot as u32,
             scale,
+            record,
+            error_record,
         };
-        let bufs = [&grad.buf, &costs.buf, &errors.buf, &logits.buf, &labels.buf];
-        let mut st = self.lock();
-        self.dispatch(&mut st, (&SOFTMAX_NLL, &[]), &params, &bufs, [1, 1, 1]);
+        let bufs = [&grad.buf, &*records, &*error_records, &logits.buf, &labels.buf];
+        self.dispatch(&mut st, (&SOFTMAX_NLL, &[]), &params, &bufs, groups);
         // The logits read, the gradient written.
         st.note_bytes(8 * len);
     }
