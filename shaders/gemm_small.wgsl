@@ -1,5 +1,6 @@
 // The GEMMs for shapes the 64×64 tiles leave mostly idle, shared by gemm.wgsl and gemm_sum.wgsl;
-// needs gemm_tiles.wgsl (TRANS_A, TRANS_B, VEC_A, VEC_B, a_at, b_at, a_vec, b_vec).
+// needs gemm_tiles.wgsl (TRANS_A, TRANS_B, VEC_A, VEC_B, a_at, b_at, a_vec, b_vec) and
+// rows_shuffle.wgsl or rows_shuffle_subgroup.wgsl (the rows kernel's tree's last levels).
 //   rows:  few rows (m ≤ 64, a minibatch). A workgroup of 256 threads computes MR rows × 4·CT
 //          columns of C (CT = 256 / KL): CT column threads, four columns each, times KL lanes
 //          along K. Lane l takes K's quads 4l, 4l + 4·KL, …; the KL partial sums are then added
@@ -129,14 +130,21 @@ fn rows_accumulate(
 }
 
 // Adds the KL lanes' acc in the fixed tree; afterwards red[r · CT + ct] holds the workgroup's
-// sum for row r of column thread ct. Call in uniform control flow (it has barriers).
-fn rows_reduce(acc: ptr<function, array<vec4<f32>, 4>>, lane: u32, ct: u32) {
+// sum for row r of column thread ct. The levels whose two lanes are fewer invocations apart
+// than `rows_shuffle_limit` (the subgroup size with rows_shuffle_subgroup.wgsl, 1 with
+// rows_shuffle.wgsl) are subgroup shuffles, the others workgroup memory: the same additions.
+// Call in uniform control flow (it has barriers); t is the thread's local index.
+fn rows_reduce(acc: ptr<function, array<vec4<f32>, 4>>, lane: u32, ct: u32, t: u32) {
     let cts = rows_cts();
+    // Invocations between lane l and lane l + 1 of a column thread (`rows_lane`).
+    let step = select(cts, 1u, TRANS_B);
+    let limit = rows_shuffle_limit(t);
     for (var r = 0u; r < MR; r++) {
         red[(lane * MR + r) * cts + ct] = (*acc)[r];
     }
     workgroupBarrier();
-    for (var s = KL / 2u; s > 0u; s >>= 1u) {
+    var s = KL / 2u;
+    for (; s > 0u && s * step >= limit; s >>= 1u) {
         if lane < s {
             for (var r = 0u; r < MR; r++) {
                 let at = (lane * MR + r) * cts + ct;
@@ -145,6 +153,27 @@ fn rows_reduce(acc: ptr<function, array<vec4<f32>, 4>>, lane: u32, ct: u32) {
         }
         workgroupBarrier();
     }
+    if s == 0u {
+        return;
+    }
+    // The last levels, strides s … 1, in registers: lanes < 2s hold the partial sums.
+    var v: array<vec4<f32>, 4>;
+    for (var r = 0u; r < MR; r++) {
+        v[r] = red[(lane * MR + r) * cts + ct];
+    }
+    for (; s > 0u; s >>= 1u) {
+        for (var r = 0u; r < MR; r++) {
+            v[r] += rows_shuffle(v[r], s * step);
+        }
+    }
+    // Every thread has read red before lane 0 writes the totals.
+    workgroupBarrier();
+    if lane == 0u {
+        for (var r = 0u; r < MR; r++) {
+            red[r * cts + ct] = v[r];
+        }
+    }
+    workgroupBarrier();
 }
 
 // Σ_k op(A)[i, k] · op(B)[k, j .. j + 4] over the pair (A₂, B₂ when `second`) of inner
@@ -213,7 +242,7 @@ fn rows_tile(wid: vec3<u32>, t: u32) -> RowsTile {
     let j = (wid.x * rows_cts() + lc.y) * 4u;
     var acc: array<vec4<f32>, 4>;
     rows_accumulate(&acc, false, p.k, i0, j, lc.x);
-    rows_reduce(&acc, lc.x, lc.y);
+    rows_reduce(&acc, lc.x, lc.y, t);
     return RowsTile(lc.x, lc.y, i0, j);
 }
 

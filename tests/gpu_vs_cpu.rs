@@ -300,6 +300,57 @@ fn dense_update_matches_cpu_with_and_without_subgroups() {
     }
 }
 
+#[test]
+fn gemm_rows_kernels_give_the_same_bits_with_and_without_subgroups() {
+    let Some(gpu) = own_gpu("gemm_rows_kernels_give_the_same_bits_with_and_without_subgroups")
+    else {
+        return;
+    };
+    // lavapipe, CI's adapter, has subgroups: there the subgroup path must be the one tested.
+    let software = gpu.adapter_info().name.contains("llvmpipe");
+    assert!(gpu.has_subgroups() || !software, "lavapipe opened without subgroups");
+    // Every rows-kernel op, both paths: the outputs and the kernels dispatched.
+    let both = |what: &str, run: &dyn Fn() -> Vec<Vec<f32>>, entry: &str| {
+        let mut runs = Vec::new();
+        for subgroups in [true, false] {
+            let used = gpu.use_subgroups(subgroups);
+            let (got, entries) = with_gemm_path(&gpu, Some(GemmPath::Rows), run);
+            assert!(entries.iter().any(|e| e == entry), "{what} (subgroups {used}): {entries:?}");
+            runs.push(got);
+        }
+        gpu.use_subgroups(true);
+        for (i, (a, b)) in runs[0].iter().zip(&runs[1]).enumerate() {
+            assert_bit_identical(&format!("{what} output {i}, subgroups vs not"), a, b);
+        }
+    };
+    for &(m, n, k) in GEMM_SHAPES.iter().filter(|&&(m, ..)| m <= ROWS_MAX_M) {
+        for (trans_a, trans_b) in TRANSPOSES {
+            let spec = GemmSpec { trans_a, trans_b, ..GemmSpec::new(m, n, k) };
+            let what = format!("gemm {m}×{n}×{k} trans {trans_a} {trans_b}");
+            let plain = || vec![gemm_on(&gpu, spec, EpilogueCase::None, 5)];
+            both(&what, &plain, "gemm_rows");
+            let epilogue = EpilogueCase::BiasAct(Activation::Sigmoid);
+            both(&what, &|| vec![gemm_on(&gpu, spec, epilogue, 6)], "gemm_rows_epilogue");
+            let xent = || {
+                let (grad, costs) = gemm_xent_on(&gpu, spec, 1);
+                vec![grad, costs]
+            };
+            both(&what, &xent, "gemm_xent");
+            let corrupt = || gemm_corrupt_on(&gpu, spec, Noise::Mask { p: 0.3 }).to_vec();
+            if !trans_a {
+                both(&what, &corrupt, "gemm_corrupt");
+            }
+        }
+    }
+    for &(m, n, k) in LOAD_GEMM_SHAPES.iter().filter(|&&(m, _, k)| m <= ROWS_MAX_M && k % 4 == 0) {
+        for trans_b in [false, true] {
+            let what = format!("load_gemm {m}×{n}×{k} trans_b {trans_b}");
+            let load = (Noise::Mask { p: 0.3 }, None);
+            both(&what, &|| load_gemm_on(&gpu, (m, n, k), trans_b, load).to_vec(), "load_gemm");
+        }
+    }
+}
+
 /// C after one `GemmSum` of `spec` with second inner dimension `k2`, from inputs seeded by
 /// `seed`.
 fn gemm_sum_on<B: Backend>(be: &B, spec: GemmSpec, k2: usize, seed: u64) -> Vec<f32> {

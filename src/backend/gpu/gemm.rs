@@ -17,8 +17,8 @@
 use std::marker::PhantomData;
 
 use super::kernel::{
-    ACTIVATION, AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, read,
-    shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, ROWS_SHUFFLE,
+    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::ops::{ColSum, Gemm};
@@ -208,9 +208,20 @@ fn rows_plan(m: usize, n: usize, k: usize) -> GemmPlan {
 
 const AB_C: [Binding; 3] = [read(1, "a"), read(2, "b"), write(3, "c")];
 
-/// shaders/gemm.wgsl on math.wgsl, activation.wgsl, gemm_tiles.wgsl, gemm_small.wgsl.
+/// shaders/gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, gemm_tiles.wgsl,
+/// gemm_small.wgsl.
 const MODULE: Module =
-    Module(&[MATH, ACTIVATION, GEMM_TILES, GEMM_SMALL, shader_file!("gemm.wgsl")]);
+    Module(&[ROWS_SHUFFLE, MATH, ACTIVATION, GEMM_TILES, GEMM_SMALL, shader_file!("gemm.wgsl")]);
+
+/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
+const MODULE_SUBGROUP: Module = Module(&[
+    ROWS_SHUFFLE_SUBGROUP,
+    MATH,
+    ACTIVATION,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("gemm.wgsl"),
+]);
 
 /// The epilogue's override constants after the tiling's.
 const EPILOGUE: [&str; 6] = ["TRANS_A", "TRANS_B", "VEC_A", "VEC_B", "ACT", "GRAD"];
@@ -254,6 +265,10 @@ gemm_kernel!(
     &[AB_C[0], AB_C[1], AB_C[2], read(4, "e")],
     &ROWS_EPILOGUE
 );
+/// `GEMM_ROWS` and `GEMM_ROWS_EPILOGUE` with subgroup shuffles.
+const GEMM_ROWS_SUBGROUP: Kernel<GemmParams> = Kernel { module: MODULE_SUBGROUP, ..GEMM_ROWS };
+const GEMM_ROWS_EPILOGUE_SUBGROUP: Kernel<GemmParams> =
+    Kernel { module: MODULE_SUBGROUP, ..GEMM_ROWS_EPILOGUE };
 gemm_kernel!(GEMM_OUTER, "gemm_outer", &AB_C, &TILING);
 gemm_kernel!(
     GEMM_OUTER_BIAS,
@@ -270,6 +285,8 @@ pub(super) const KERNELS: &[&dyn AnyKernel] = &[
     &GEMM_REDUCE_EPILOGUE,
     &GEMM_ROWS,
     &GEMM_ROWS_EPILOGUE,
+    &GEMM_ROWS_SUBGROUP,
+    &GEMM_ROWS_EPILOGUE_SUBGROUP,
     &GEMM_OUTER,
     &GEMM_OUTER_BIAS,
 ];
@@ -391,12 +408,15 @@ impl Gpu {
             }
             (GemmKernel::Rows { mr, kl }, None) => {
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
-                self.dispatch(&mut st, (&GEMM_ROWS, &overrides), &params, &ab_c, groups);
+                let kernel = if st.subgroups { &GEMM_ROWS_SUBGROUP } else { &GEMM_ROWS };
+                self.dispatch(&mut st, (kernel, &overrides), &params, &ab_c, groups);
             }
             (GemmKernel::Rows { mr, kl }, Some((e, act, grad))) => {
                 let bufs = [&a.buf, &b.buf, &c.buf, &e.buf];
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32, act, grad];
-                self.dispatch(&mut st, (&GEMM_ROWS_EPILOGUE, &overrides), &params, &bufs, groups);
+                let kernel =
+                    if st.subgroups { &GEMM_ROWS_EPILOGUE_SUBGROUP } else { &GEMM_ROWS_EPILOGUE };
+                self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, groups);
             }
             (GemmKernel::Outer, _) => match bias_update.take() {
                 Some(bias) => {

@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
-    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, read,
-    shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, ROWS_SHUFFLE,
+    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
 };
 use super::noise::NoiseParams;
 use super::{Gpu, GpuTensor, u32_of};
@@ -28,9 +28,22 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_corrupt.wgsl on math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
+/// shaders/gemm_corrupt.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
 /// gemm_tiles.wgsl, gemm_small.wgsl.
 const MODULE: Module = Module(&[
+    ROWS_SHUFFLE,
+    MATH,
+    ACTIVATION,
+    RNG,
+    NOISE,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("gemm_corrupt.wgsl"),
+]);
+
+/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
+const MODULE_SUBGROUP: Module = Module(&[
+    ROWS_SHUFFLE_SUBGROUP,
     MATH,
     ACTIVATION,
     RNG,
@@ -49,7 +62,11 @@ const GEMM_CORRUPT: Kernel<GemmCorruptParams> = Kernel {
     params: PhantomData,
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_CORRUPT];
+/// `GEMM_CORRUPT` with subgroup shuffles.
+const GEMM_CORRUPT_SUBGROUP: Kernel<GemmCorruptParams> =
+    Kernel { module: MODULE_SUBGROUP, ..GEMM_CORRUPT };
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_CORRUPT, &GEMM_CORRUPT_SUBGROUP];
 
 impl Run<GemmCorrupt<'_, GpuTensor>> for Gpu {
     /// One dispatch where the rows kernel takes the shape (unless a test forces another
@@ -88,7 +105,8 @@ impl Run<GemmCorrupt<'_, GpuTensor>> for Gpu {
         let bufs = [&a.buf, &b.buf, &c.buf, &bias.buf, &x_tilde.buf];
         let mut st = self.lock();
         let first = st.log_len();
-        self.dispatch(&mut st, (&GEMM_CORRUPT, &overrides), &params, &bufs, gemm_plan.groups);
+        let kernel = if st.subgroups { &GEMM_CORRUPT_SUBGROUP } else { &GEMM_CORRUPT };
+        self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, gemm_plan.groups);
         st.note_fewer(first, gemm_plan.fewer);
         // The GEMM's work with the bias read and x̃ written.
         let (flops, bytes) = work(&spec, k, n + m * n);

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{GemmKernel, TILING, plan, tiling, vec4_ok, work};
 use super::kernel::{
-    AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, Module, read, shader_file, wgsl_struct,
-    write,
+    AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, Module, ROWS_SHUFFLE, read, shader_file,
+    wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, u32_of};
 use crate::backend::ops::{ColSum, GemmSum, SumBiases};
@@ -27,8 +27,10 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_sum.wgsl on gemm_tiles.wgsl and gemm_small.wgsl.
-const MODULE: Module = Module(&[GEMM_TILES, GEMM_SMALL, shader_file!("gemm_sum.wgsl")]);
+/// shaders/gemm_sum.wgsl on rows_shuffle.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (whose rows
+/// kernel it never calls).
+const MODULE: Module =
+    Module(&[ROWS_SHUFFLE, GEMM_TILES, GEMM_SMALL, shader_file!("gemm_sum.wgsl")]);
 
 const BINDINGS: [Binding; 5] =
     [read(1, "a"), read(2, "b"), read(3, "a2"), read(4, "b2"), write(5, "c")];

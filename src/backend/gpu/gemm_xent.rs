@@ -9,8 +9,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{count, tiling, vec4_ok, work};
 use super::kernel::{
-    AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, Module, SUMS, read, shader_file,
-    wgsl_struct, write,
+    AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, Module, ROWS_SHUFFLE,
+    ROWS_SHUFFLE_SUBGROUP, SUMS, read, shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::ops::{Gemm, GemmXent};
@@ -30,9 +30,28 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_xent.wgsl on math.wgsl, sums.wgsl, gemm_tiles.wgsl, gemm_small.wgsl.
-const MODULE: Module =
-    Module(&[MATH, SUMS, LOG_RECORDS, GEMM_TILES, GEMM_SMALL, shader_file!("gemm_xent.wgsl")]);
+/// shaders/gemm_xent.wgsl on rows_shuffle.wgsl, math.wgsl, sums.wgsl, log_records.wgsl,
+/// gemm_tiles.wgsl, gemm_small.wgsl.
+const MODULE: Module = Module(&[
+    ROWS_SHUFFLE,
+    MATH,
+    SUMS,
+    LOG_RECORDS,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("gemm_xent.wgsl"),
+]);
+
+/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
+const MODULE_SUBGROUP: Module = Module(&[
+    ROWS_SHUFFLE_SUBGROUP,
+    MATH,
+    SUMS,
+    LOG_RECORDS,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("gemm_xent.wgsl"),
+]);
 
 const GEMM_XENT: Kernel<GemmXentParams> = Kernel {
     op: "gemm_xent",
@@ -57,7 +76,10 @@ const GEMM_XENT_LOSS: Kernel<GemmXentParams> = Kernel {
     ..GEMM_XENT
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_XENT, &GEMM_XENT_LOSS];
+/// `GEMM_XENT` with subgroup shuffles.
+const GEMM_XENT_SUBGROUP: Kernel<GemmXentParams> = Kernel { module: MODULE_SUBGROUP, ..GEMM_XENT };
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_XENT, &GEMM_XENT_SUBGROUP, &GEMM_XENT_LOSS];
 
 impl Run<GemmXent<'_, GpuTensor>> for Gpu {
     /// One dispatch for m ≤ `ROWS_MAX_M` (the rows kernel, unless a test forces another
@@ -110,7 +132,8 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
                 let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
                 let bufs = [&a.buf, &b.buf, &grad.buf, &bias.buf, &target.buf, &*records];
-                self.dispatch(&mut st, (&GEMM_XENT, &overrides), &params, &bufs, groups);
+                let kernel = if st.subgroups { &GEMM_XENT_SUBGROUP } else { &GEMM_XENT };
+                self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, groups);
                 st.note_fewer(first, gemm_plan.fewer);
                 let (flops, bytes) = work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);

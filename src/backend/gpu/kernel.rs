@@ -85,6 +85,11 @@ pub(super) const NOISE: File = shader_file!("noise.wgsl");
 pub(super) const SUMS: File = shader_file!("sums.wgsl");
 pub(super) const GEMM_TILES: File = shader_file!("gemm_tiles.wgsl");
 pub(super) const GEMM_SMALL: File = shader_file!("gemm_small.wgsl");
+/// The rows kernel's tree in workgroup memory only, and with its last levels in subgroup
+/// shuffles (`Gpu::use_subgroups`): one of them is the first file of every module on
+/// gemm_small.wgsl.
+pub(super) const ROWS_SHUFFLE: File = shader_file!("rows_shuffle.wgsl");
+pub(super) const ROWS_SHUFFLE_SUBGROUP: File = shader_file!("rows_shuffle_subgroup.wgsl");
 pub(super) const LANE_TREE: File = shader_file!("lane_tree.wgsl");
 pub(super) const LANE_SUMS: File = shader_file!("lane_sums.wgsl");
 pub(super) const LANE_SUMS_SUBGROUP: File = shader_file!("lane_sums_subgroup.wgsl");

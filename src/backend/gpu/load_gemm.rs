@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
-    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, read,
-    shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, ROWS_SHUFFLE,
+    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
 };
 use super::noise::NoiseParams;
 use super::{Gpu, GpuImages, GpuTensor, u32_of};
@@ -33,10 +33,30 @@ wgsl_struct! {
     }
 }
 
-/// shaders/load_gemm.wgsl on math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
+/// shaders/load_gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
 /// gemm_tiles.wgsl, gemm_small.wgsl.
-const MODULE: Module =
-    Module(&[MATH, ACTIVATION, RNG, NOISE, GEMM_TILES, GEMM_SMALL, shader_file!("load_gemm.wgsl")]);
+const MODULE: Module = Module(&[
+    ROWS_SHUFFLE,
+    MATH,
+    ACTIVATION,
+    RNG,
+    NOISE,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("load_gemm.wgsl"),
+]);
+
+/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
+const MODULE_SUBGROUP: Module = Module(&[
+    ROWS_SHUFFLE_SUBGROUP,
+    MATH,
+    ACTIVATION,
+    RNG,
+    NOISE,
+    GEMM_TILES,
+    GEMM_SMALL,
+    shader_file!("load_gemm.wgsl"),
+]);
 
 const LOAD_GEMM: Kernel<LoadGemmParams> = Kernel {
     op: "load_gemm",
@@ -54,7 +74,10 @@ const LOAD_GEMM: Kernel<LoadGemmParams> = Kernel {
     params: PhantomData,
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_GEMM];
+/// `LOAD_GEMM` with subgroup shuffles.
+const LOAD_GEMM_SUBGROUP: Kernel<LoadGemmParams> = Kernel { module: MODULE_SUBGROUP, ..LOAD_GEMM };
+
+pub(super) const KERNELS: &[&dyn AnyKernel] = &[&LOAD_GEMM, &LOAD_GEMM_SUBGROUP];
 
 impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
     /// One dispatch where the rows kernel takes the shape (unless a test forces another
@@ -104,7 +127,8 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
         let bufs = [&images.buf, &b.buf, &c.buf, &bias.buf, &x.buf, &x_tilde.buf];
         let mut st = self.lock();
         let first_logged = st.log_len();
-        self.dispatch(&mut st, (&LOAD_GEMM, &overrides), &params, &bufs, gemm_plan.groups);
+        let kernel = if st.subgroups { &LOAD_GEMM_SUBGROUP } else { &LOAD_GEMM };
+        self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, gemm_plan.groups);
         st.note_fewer(first_logged, gemm_plan.fewer);
         // The GEMM's work with A's floats replaced by its pixels, x and x̃ written.
         let (flops, bytes) = work(&spec, k, n);
