@@ -17,8 +17,8 @@
 use std::marker::PhantomData;
 
 use super::kernel::{
-    ACTIVATION, AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, ROWS_SHUFFLE,
-    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, MATH, read, rows_modules,
+    shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::ops::{ColSum, Gemm};
@@ -208,20 +208,11 @@ fn rows_plan(m: usize, n: usize, k: usize) -> GemmPlan {
 
 const AB_C: [Binding; 3] = [read(1, "a"), read(2, "b"), write(3, "c")];
 
-/// shaders/gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, gemm_tiles.wgsl,
-/// gemm_small.wgsl.
-const MODULE: Module =
-    Module(&[ROWS_SHUFFLE, MATH, ACTIVATION, GEMM_TILES, GEMM_SMALL, shader_file!("gemm.wgsl")]);
-
-/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
-const MODULE_SUBGROUP: Module = Module(&[
-    ROWS_SHUFFLE_SUBGROUP,
-    MATH,
-    ACTIVATION,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("gemm.wgsl"),
-]);
+rows_modules! {
+    /// shaders/gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, gemm_tiles.wgsl,
+    /// gemm_small.wgsl.
+    MODULE, MODULE_SUBGROUP: [MATH, ACTIVATION, GEMM_TILES, GEMM_SMALL, shader_file!("gemm.wgsl")]
+}
 
 /// The epilogue's override constants after the tiling's.
 const EPILOGUE: [&str; 6] = ["TRANS_A", "TRANS_B", "VEC_A", "VEC_B", "ACT", "GRAD"];

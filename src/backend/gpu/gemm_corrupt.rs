@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
-    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, ROWS_SHUFFLE,
-    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, NOISE, RNG, read, rows_modules,
+    shader_file, wgsl_struct, write,
 };
 use super::noise::NoiseParams;
 use super::{Gpu, GpuTensor, u32_of};
@@ -28,30 +28,19 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_corrupt.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
-/// gemm_tiles.wgsl, gemm_small.wgsl.
-const MODULE: Module = Module(&[
-    ROWS_SHUFFLE,
-    MATH,
-    ACTIVATION,
-    RNG,
-    NOISE,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("gemm_corrupt.wgsl"),
-]);
-
-/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
-const MODULE_SUBGROUP: Module = Module(&[
-    ROWS_SHUFFLE_SUBGROUP,
-    MATH,
-    ACTIVATION,
-    RNG,
-    NOISE,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("gemm_corrupt.wgsl"),
-]);
+rows_modules! {
+    /// shaders/gemm_corrupt.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl,
+    /// noise.wgsl, gemm_tiles.wgsl, gemm_small.wgsl.
+    MODULE, MODULE_SUBGROUP: [
+        MATH,
+        ACTIVATION,
+        RNG,
+        NOISE,
+        GEMM_TILES,
+        GEMM_SMALL,
+        shader_file!("gemm_corrupt.wgsl"),
+    ]
+}
 
 const GEMM_CORRUPT: Kernel<GemmCorruptParams> = Kernel {
     op: "gemm_corrupt",

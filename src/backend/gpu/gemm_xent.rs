@@ -9,8 +9,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{count, tiling, vec4_ok, work};
 use super::kernel::{
-    AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, Module, ROWS_SHUFFLE,
-    ROWS_SHUFFLE_SUBGROUP, SUMS, read, shader_file, wgsl_struct, write,
+    AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, SUMS, read, rows_modules,
+    shader_file, wgsl_struct, write,
 };
 use super::{Gpu, GpuTensor, grid_1d, u32_of};
 use crate::backend::ops::{Gemm, GemmXent};
@@ -30,28 +30,18 @@ wgsl_struct! {
     }
 }
 
-/// shaders/gemm_xent.wgsl on rows_shuffle.wgsl, math.wgsl, sums.wgsl, log_records.wgsl,
-/// gemm_tiles.wgsl, gemm_small.wgsl.
-const MODULE: Module = Module(&[
-    ROWS_SHUFFLE,
-    MATH,
-    SUMS,
-    LOG_RECORDS,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("gemm_xent.wgsl"),
-]);
-
-/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
-const MODULE_SUBGROUP: Module = Module(&[
-    ROWS_SHUFFLE_SUBGROUP,
-    MATH,
-    SUMS,
-    LOG_RECORDS,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("gemm_xent.wgsl"),
-]);
+rows_modules! {
+    /// shaders/gemm_xent.wgsl on rows_shuffle.wgsl, math.wgsl, sums.wgsl, log_records.wgsl,
+    /// gemm_tiles.wgsl, gemm_small.wgsl.
+    MODULE, MODULE_SUBGROUP: [
+        MATH,
+        SUMS,
+        LOG_RECORDS,
+        GEMM_TILES,
+        GEMM_SMALL,
+        shader_file!("gemm_xent.wgsl"),
+    ]
+}
 
 const GEMM_XENT: Kernel<GemmXentParams> = Kernel {
     op: "gemm_xent",

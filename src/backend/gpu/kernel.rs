@@ -77,6 +77,28 @@ macro_rules! shader_file {
 }
 pub(super) use shader_file;
 
+/// The two modules of an op file on the rows kernel (gemm_small.wgsl), over the same helper
+/// files: `$plain` with rows_shuffle.wgsl first (the K-lane tree all in workgroup memory) and
+/// `$subgroup` with rows_shuffle_subgroup.wgsl first (its last levels in subgroup shuffles,
+/// for `Gpu::use_subgroups`).
+macro_rules! rows_modules {
+    ($(#[$meta:meta])* $plain:ident, $subgroup:ident: [$($file:expr),* $(,)?]) => {
+        $(#[$meta])*
+        const $plain: $crate::backend::gpu::kernel::Module =
+            $crate::backend::gpu::kernel::Module(&[
+                $crate::backend::gpu::kernel::ROWS_SHUFFLE,
+                $($file),*
+            ]);
+        /// The subgroup-shuffle twin of the module above (`rows_modules!`).
+        const $subgroup: $crate::backend::gpu::kernel::Module =
+            $crate::backend::gpu::kernel::Module(&[
+                $crate::backend::gpu::kernel::ROWS_SHUFFLE_SUBGROUP,
+                $($file),*
+            ]);
+    };
+}
+pub(super) use rows_modules;
+
 /// The helper files the ops' modules are built from.
 pub(super) const RNG: File = shader_file!("rng.wgsl");
 pub(super) const MATH: File = shader_file!("math.wgsl");

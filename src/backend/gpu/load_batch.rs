@@ -59,12 +59,13 @@ impl Run<LoadBatch<'_, GpuTensor, GpuImages>> for Gpu {
         if len == 0 {
             return;
         }
+        let (mul, add) = standardising(standardise);
         let params = LoadBatchParams {
             noise: NoiseParams::new(noise, key),
             first: u32_of(first * dim, "first pixel"),
             len: u32_of(len, "batch elements"),
-            mul: standardising(standardise).0,
-            add: standardising(standardise).1,
+            mul,
+            add,
         };
         let bufs = [&x.buf, &x_tilde.buf, &images.buf];
         let mut st = self.lock();

@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 
 use super::gemm::{tiling, vec4_ok, work};
 use super::kernel::{
-    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, Module, NOISE, RNG, ROWS_SHUFFLE,
-    ROWS_SHUFFLE_SUBGROUP, read, shader_file, wgsl_struct, write,
+    ACTIVATION, AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, MATH, NOISE, RNG, read, rows_modules,
+    shader_file, wgsl_struct, write,
 };
 use super::noise::NoiseParams;
 use super::{Gpu, GpuImages, GpuTensor, u32_of};
@@ -33,30 +33,19 @@ wgsl_struct! {
     }
 }
 
-/// shaders/load_gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl, noise.wgsl,
-/// gemm_tiles.wgsl, gemm_small.wgsl.
-const MODULE: Module = Module(&[
-    ROWS_SHUFFLE,
-    MATH,
-    ACTIVATION,
-    RNG,
-    NOISE,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("load_gemm.wgsl"),
-]);
-
-/// `MODULE` with the rows kernel's last tree levels in subgroup shuffles.
-const MODULE_SUBGROUP: Module = Module(&[
-    ROWS_SHUFFLE_SUBGROUP,
-    MATH,
-    ACTIVATION,
-    RNG,
-    NOISE,
-    GEMM_TILES,
-    GEMM_SMALL,
-    shader_file!("load_gemm.wgsl"),
-]);
+rows_modules! {
+    /// shaders/load_gemm.wgsl on rows_shuffle.wgsl, math.wgsl, activation.wgsl, rng.wgsl,
+    /// noise.wgsl, gemm_tiles.wgsl, gemm_small.wgsl.
+    MODULE, MODULE_SUBGROUP: [
+        MATH,
+        ACTIVATION,
+        RNG,
+        NOISE,
+        GEMM_TILES,
+        GEMM_SMALL,
+        shader_file!("load_gemm.wgsl"),
+    ]
+}
 
 const LOAD_GEMM: Kernel<LoadGemmParams> = Kernel {
     op: "load_gemm",
@@ -111,6 +100,7 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
             assert!(t.len >= len, "load_gemm {m}×{n}×{k}: {what} holds {}", t.len);
         }
         u32_of(k * n, "load_gemm B");
+        let (mul, add) = standardising(standardise);
         let params = LoadGemmParams {
             noise: NoiseParams::new(noise, key),
             m: m as u32,
@@ -119,8 +109,8 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
             alpha: spec.alpha,
             beta: spec.beta,
             first: u32_of(first * k, "first pixel"),
-            mul: standardising(standardise).0,
-            add: standardising(standardise).1,
+            mul,
+            add,
         };
         let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
         let overrides = [ta, tb, va, vb, mr as u32, kl as u32, act as u32];
