@@ -1,4 +1,4 @@
-// Deterministic workgroup sums shared by the reduction kernels (gemm_xent, xent_logits, sq_err,
+// Deterministic workgroup sums shared by the reduction kernels (gemm_xent, loss_elements,
 // count_positive, col_sum, log_finish): fixed orders, no float atomics, so every
 // run adds the same terms in the same order.
 

@@ -115,6 +115,8 @@ pub(super) const ROWS_SHUFFLE_SUBGROUP: File = shader_file!("rows_shuffle_subgro
 pub(super) const LANE_TREE: File = shader_file!("lane_tree.wgsl");
 pub(super) const LANE_SUMS: File = shader_file!("lane_sums.wgsl");
 pub(super) const LANE_SUMS_SUBGROUP: File = shader_file!("lane_sums_subgroup.wgsl");
+/// `loss_elements`, the element-wise losses' parameters, bindings and late-finished sum.
+pub(super) const LOSS_ELEMENTS: File = shader_file!("loss_elements.wgsl");
 /// `record_total`, for the ops that leave a per-step log's value to `log_finish`.
 pub(super) const LOG_RECORDS: File = shader_file!("log_records.wgsl");
 

@@ -37,6 +37,7 @@ pub mod kernel;
 mod load_batch;
 mod load_gemm;
 mod log_finish;
+mod loss_elements;
 mod noise;
 mod profile;
 mod softmax_nll;

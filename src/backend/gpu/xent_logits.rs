@@ -1,35 +1,26 @@
-//! `ops::XentLogits` (shaders/xent_logits.wgsl): cross-entropy from logits with its gradient in
-//! one dispatch over as many workgroups as the elements fill; the cost finished late
-//! (gpu/log_finish.rs).
+//! `ops::XentLogits` (shaders/xent_logits.wgsl on shaders/loss_elements.wgsl): cross-entropy
+//! from logits with its gradient in one dispatch over as many workgroups as the elements fill;
+//! the cost finished late (gpu/log_finish.rs).
 
 use std::marker::PhantomData;
 
-use super::gemm::count;
 use super::kernel::{
-    AnyKernel, Kernel, LOG_RECORDS, MATH, Module, SUMS, read, shader_file, wgsl_struct, write,
+    AnyKernel, Kernel, LOG_RECORDS, LOSS_ELEMENTS, MATH, Module, SUMS, shader_file,
 };
-use super::{Gpu, GpuTensor, grid_1d, u32_of};
+use super::loss_elements::{BINDINGS, LossParams};
+use super::{Gpu, GpuTensor};
 use crate::backend::Run;
 use crate::backend::ops::XentLogits;
 
-wgsl_struct! {
-    /// `Params` of shaders/xent_logits.wgsl.
-    pub(super) struct XentLogitsParams {
-        len: u32,
-        scale: f32,
-        /// The step's record in the cost log's records: its first word.
-        record: u32,
-    }
-}
+/// shaders/xent_logits.wgsl on math.wgsl, sums.wgsl, log_records.wgsl and loss_elements.wgsl.
+const MODULE: Module =
+    Module(&[MATH, SUMS, LOG_RECORDS, LOSS_ELEMENTS, shader_file!("xent_logits.wgsl")]);
 
-/// shaders/xent_logits.wgsl on math.wgsl, sums.wgsl and log_records.wgsl.
-const MODULE: Module = Module(&[MATH, SUMS, LOG_RECORDS, shader_file!("xent_logits.wgsl")]);
-
-const XENT_LOGITS: Kernel<XentLogitsParams> = Kernel {
+const XENT_LOGITS: Kernel<LossParams> = Kernel {
     op: "xent_logits",
     module: MODULE,
     entry: "xent_logits",
-    bindings: &[write(1, "grad"), write(2, "records"), read(3, "inputs"), read(4, "targets")],
+    bindings: &BINDINGS,
     overrides: &[],
     params: PhantomData,
 };
@@ -49,14 +40,6 @@ impl Run<XentLogits<'_, GpuTensor>> for Gpu {
             target.len
         );
         assert!(slot < costs.len, "xent_logits: slot {slot} of a cost vector of {}", costs.len);
-        let len32 = u32_of(len, "xent_logits elements");
-        let groups = grid_1d(len.div_ceil(4));
-        let mut st = self.lock();
-        let (records, record) = self.deferred_records(&mut st, costs, slot, count(groups));
-        let params = XentLogitsParams { len: len32, scale, record };
-        let bufs = [&grad.buf, &*records, &logits.buf, &target.buf];
-        self.dispatch(&mut st, (&XENT_LOGITS, &[]), &params, &bufs, groups);
-        // The logits and targets read, the gradient written.
-        st.note_bytes(12 * len);
+        self.run_loss(&XENT_LOGITS, [grad, costs, logits, target], (len, slot, scale, 0));
     }
 }
