@@ -389,9 +389,10 @@ fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
     });
 }
 
-/// The SdA's fine-tuning layers at batch 1 (a 1000 × 1000 hidden layer, the 1000 × 10 softmax):
-/// `DenseUpdate` (one sweep of W), and the two GEMMs it replaces for comparison.
-fn dense_update_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &dyn Fn()) {
+/// The batch-1 kernels: the SdA's fine-tuning layers (a 1000 × 1000 hidden layer, the
+/// 1000 × 10 softmax) as `DenseUpdate` (one sweep of W) and as the two GEMMs it replaces, and
+/// the encoder's vector-matrix product x·W + b with σ (784 × 500; the rows kernel on the GPU).
+fn batch1_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &dyn Fn()) {
     let mut g = c.benchmark_group(format!("{name}/b1"));
     g.sample_size(10)
         .measurement_time(Duration::from_secs(2))
@@ -423,6 +424,16 @@ fn dense_update_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &
             })
         });
     }
+    let (x, w, bias) =
+        (be.upload(&seeded(V, 5)), be.upload(&seeded(V * H, 6)), be.upload(&seeded(H, 7)));
+    let mut h = be.zeros(H);
+    g.bench_function("gemm x·W+b σ (batch 1)", |it| {
+        it.iter(|| {
+            let epilogue = Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid };
+            be.run(Gemm { c: &mut h, a: &x, b: &w, spec: GemmSpec::new(1, H, V), epilogue });
+            wait()
+        })
+    });
 }
 
 fn kernels(c: &mut Criterion) {
@@ -430,18 +441,19 @@ fn kernels(c: &mut Criterion) {
     for b in [20, 128] {
         ops(c, "cpu", &cpu, b, &|| {});
     }
-    dense_update_cases(c, "cpu", &cpu, &|| {});
+    batch1_cases(c, "cpu", &cpu, &|| {});
     match Gpu::new(&GpuOptions { adapter: None, allow_software: true }) {
         Ok(gpu) => {
             for b in [20, 128] {
                 ops(c, "gpu", &gpu, b, &|| gpu.sync());
                 gemm_kernels(c, &gpu, b);
             }
-            dense_update_cases(c, "gpu", &gpu, &|| gpu.sync());
+            batch1_cases(c, "gpu", &gpu, &|| gpu.sync());
             if gpu.has_subgroups() {
-                // The workgroup-memory fallback of the row sums, on the same adapter.
+                // The workgroup-memory fallbacks of the row and K-lane sums, on the same
+                // adapter.
                 gpu.use_subgroups(false);
-                dense_update_cases(c, "gpu-no-subgroups", &gpu, &|| gpu.sync());
+                batch1_cases(c, "gpu-no-subgroups", &gpu, &|| gpu.sync());
                 gpu.use_subgroups(true);
             }
         }
