@@ -424,6 +424,38 @@ fn batch1_cases<B: Backend>(c: &mut Criterion, name: &str, be: &B, wait: &dyn Fn
             })
         });
     }
+    // The SdA's 1000×1000 layer at batch 1, its three products one by one: the forward pass,
+    // the backward product and the update (with the bias beside it).
+    let x_wide = be.upload(&seeded(HIDDEN, 8));
+    let mut w_wide = be.upload(&seeded(HIDDEN * HIDDEN, 9));
+    let b_wide = be.upload(&seeded(HIDDEN, 10));
+    let d_wide = be.upload(&seeded(HIDDEN, 12));
+    let mut out_wide = be.zeros(HIDDEN);
+    let mut b_step = be.upload(&seeded(HIDDEN, 11));
+    g.bench_function(format!("gemm x·W+b σ {HIDDEN}×{HIDDEN}"), |it| {
+        it.iter(|| {
+            let epilogue = Epilogue::BiasAct { bias: &b_wide, act: Activation::Sigmoid };
+            let spec = GemmSpec::new(1, HIDDEN, HIDDEN);
+            be.run(Gemm { c: &mut out_wide, a: &x_wide, b: &w_wide, spec, epilogue });
+            wait()
+        })
+    });
+    g.bench_function(format!("gemm d·Wᵀ {HIDDEN}×{HIDDEN}"), |it| {
+        it.iter(|| {
+            let spec = GemmSpec::new(1, HIDDEN, HIDDEN).trans_b();
+            let epilogue = Epilogue::None;
+            be.run(Gemm { c: &mut out_wide, a: &d_wide, b: &w_wide, spec, epilogue });
+            wait()
+        })
+    });
+    g.bench_function(format!("gemm update W −= lr·xᵀd {HIDDEN}×{HIDDEN}"), |it| {
+        it.iter(|| {
+            let epilogue = Epilogue::BiasUpdate { bias: &mut b_step };
+            let spec = GemmSpec::new(HIDDEN, HIDDEN, 1).trans_a().scaled(-1e-3, 1.0);
+            be.run(Gemm { c: &mut w_wide, a: &x_wide, b: &d_wide, spec, epilogue });
+            wait()
+        })
+    });
     let (x, w, bias) =
         (be.upload(&seeded(V, 5)), be.upload(&seeded(V * H, 6)), be.upload(&seeded(H, 7)));
     let mut h = be.zeros(H);
