@@ -3,6 +3,10 @@
 // gemm_small.wgsl. Twin of `cpu::gemm_sum` (`ops::GemmSum`): the tied dA's update
 // W −= lr·(x̃ᵀ·dH + dAᵀ·h). The host picks the kernel by shape (gpu/gemm_sum.rs):
 //   gemm_sum:        the 64×64 tiles, one workgroup per tile
+//   gemm_sum_bias:   the same tiles, and the biases (`ops::SumBiases`, A₂ stored [k2, m], B₁
+//                    stored [k, n]): the tiles of C's first tile row update the column bias of
+//                    their 64 columns, those of its first tile column the row bias `rows` of
+//                    their 64 rows, each sum in k's order
 //   gemm_sum_outer:  small k + k2 (the update at a minibatch): one thread four elements of C
 //   gemm_sum_outer_bias: the same, and the biases (`ops::SumBiases`, A₂ stored [k2, m], B₁
 //                    stored [k, n]): the threads of C's row 0 update the column bias
@@ -58,6 +62,38 @@ fn gemm_sum(
     accumulate(&acc, false, p.k, 0u, p.k, t, lid, i0, j0);
     accumulate(&acc, true, p.k2, 0u, p.k2, t, lid, i0, j0);
     store(&acc, i0, j0, lid);
+}
+
+@compute @workgroup_size(16, 16)
+fn gemm_sum_bias(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let i0 = wid.y * BM;
+    let j0 = wid.x * BN;
+    var acc: array<vec4<f32>, 4>;
+    accumulate(&acc, false, p.k, 0u, p.k, t, lid, i0, j0);
+    accumulate(&acc, true, p.k2, 0u, p.k2, t, lid, i0, j0);
+    store(&acc, i0, j0, lid);
+    // bias[j] += α·Σₖ B₁[k, j] by threads 0..BN of the first tile row; rows[i] += α·Σₖ A₂[k, i]
+    // by threads BN..BN + BM of the first tile column (the corner tile does both).
+    if wid.y == 0u && t < BN && j0 + t < p.n {
+        let j = j0 + t;
+        var s = 0.0;
+        for (var k = 0u; k < p.k; k++) {
+            s += b_at(false, k * p.n + j);
+        }
+        bias[j] = p.alpha * s + bias[j];
+    }
+    if wid.x == 0u && t >= BN && t < BN + BM && i0 + t - BN < p.m {
+        let i = i0 + t - BN;
+        var s = 0.0;
+        for (var k = 0u; k < p.k2; k++) {
+            s += a_at(true, k * p.m + i);
+        }
+        rows[i] = p.alpha * s + rows[i];
+    }
 }
 
 @compute @workgroup_size(256)

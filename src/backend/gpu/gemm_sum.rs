@@ -44,20 +44,33 @@ const GEMM_SUM: Kernel<GemmSumParams> = Kernel {
     params: PhantomData,
 };
 
-/// `gemm_sum_outer` with the biases of `ops::SumBiases` (cols, rows).
+/// The bindings of a kernel that also updates the biases of `ops::SumBiases` (cols, rows).
+const BIAS_BINDINGS: [Binding; 7] = [
+    BINDINGS[0],
+    BINDINGS[1],
+    BINDINGS[2],
+    BINDINGS[3],
+    BINDINGS[4],
+    write(6, "bias"),
+    write(7, "rows"),
+];
+
+/// `gemm_sum` with the biases of `ops::SumBiases`.
+const GEMM_SUM_BIAS: Kernel<GemmSumParams> = Kernel {
+    op: "gemm_sum",
+    module: MODULE,
+    entry: "gemm_sum_bias",
+    bindings: &BIAS_BINDINGS,
+    overrides: &TILING,
+    params: PhantomData,
+};
+
+/// `gemm_sum_outer` with the biases of `ops::SumBiases`.
 const GEMM_SUM_OUTER_BIAS: Kernel<GemmSumParams> = Kernel {
     op: "gemm_sum",
     module: MODULE,
     entry: "gemm_sum_outer_bias",
-    bindings: &[
-        BINDINGS[0],
-        BINDINGS[1],
-        BINDINGS[2],
-        BINDINGS[3],
-        BINDINGS[4],
-        write(6, "bias"),
-        write(7, "rows"),
-    ],
+    bindings: &BIAS_BINDINGS,
     overrides: &TILING,
     params: PhantomData,
 };
@@ -71,11 +84,12 @@ const GEMM_SUM_OUTER: Kernel<GemmSumParams> = Kernel {
     params: PhantomData,
 };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_SUM, &GEMM_SUM_OUTER, &GEMM_SUM_OUTER_BIAS];
+pub(super) const KERNELS: &[&dyn AnyKernel] =
+    &[&GEMM_SUM, &GEMM_SUM_BIAS, &GEMM_SUM_OUTER, &GEMM_SUM_OUTER_BIAS];
 
 impl Run<GemmSum<'_, GpuTensor>> for Gpu {
-    /// One dispatch: the tiles or the outer kernel, as `gemm::plan` chooses; the biases in the
-    /// outer kernel's pass, or after the tiles as two `ColSum`s.
+    /// One dispatch: the tiles or the outer kernel, as `gemm::plan` chooses, the biases in the
+    /// same pass (two `ColSum`s when C is empty).
     fn run(&self, op: GemmSum<'_, GpuTensor>) {
         let GemmSum { c, a1, b1, a2, b2, spec: s, k2, biases } = op;
         let GemmSpec { m, n, k, .. } = s;
@@ -101,13 +115,10 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
                 rows.len
             );
         }
-        // The biases no kernel of the product updated: all of them when there is no C.
-        let leftover = if m == 0 || n == 0 {
-            biases
-        } else {
-            self.record_gemm_sum([a1, b1, a2, b2, c], s, k2, biases)
-        };
-        if let Some(SumBiases { cols, rows }) = leftover {
+        if m > 0 && n > 0 {
+            self.record_gemm_sum([a1, b1, a2, b2, c], s, k2, biases);
+        } else if let Some(SumBiases { cols, rows }) = biases {
+            // No C, so no kernel of the product: the biases alone.
             let alpha = s.alpha;
             self.run(ColSum { out: cols, a: b1, rows: k, cols: n, alpha, beta: 1.0 });
             self.run(ColSum { out: rows, a: a2, rows: k2, cols: m, alpha, beta: 1.0 });
@@ -117,14 +128,14 @@ impl Run<GemmSum<'_, GpuTensor>> for Gpu {
 
 impl Gpu {
     /// Records C = α·(op(A₁)·op(B₁) + op(A₂)·op(B₂)) + β·C for m, n > 0 with the kernel
-    /// `plan` chooses; returns the biases when that kernel did not update them.
-    fn record_gemm_sum<'t>(
+    /// `plan` chooses, and the biases in the same pass.
+    fn record_gemm_sum(
         &self,
         [a1, b1, a2, b2, c]: [&GpuTensor; 5],
         s: GemmSpec,
         k2: usize,
-        biases: Option<SumBiases<'t, GpuTensor>>,
-    ) -> Option<SumBiases<'t, GpuTensor>> {
+        biases: Option<SumBiases<'_, GpuTensor>>,
+    ) {
         let GemmSpec { m, n, k, .. } = s;
         for (v, what) in
             [(m * k, "A₁"), (k * n, "B₁"), (m * k2, "A₂"), (k2 * n, "B₂"), (m * n, "C")]
@@ -148,24 +159,21 @@ impl Gpu {
         let first = st.log_len();
         let plan = plan(&s, Some(k2), false, st.force_gemm);
         let outer = plan.kernel == GemmKernel::Outer;
-        let biases = match biases {
-            Some(SumBiases { cols, rows }) if outer => {
+        match biases {
+            Some(SumBiases { cols, rows }) => {
                 let bufs = [&a1.buf, &b1.buf, &a2.buf, &b2.buf, &c.buf, &cols.buf, &rows.buf];
-                let kernel = (&GEMM_SUM_OUTER_BIAS, &overrides[..]);
-                self.dispatch(&mut st, kernel, &params, &bufs, plan.groups);
-                None
+                let kernel = if outer { &GEMM_SUM_OUTER_BIAS } else { &GEMM_SUM_BIAS };
+                self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
             }
-            biases => {
+            None => {
                 let kernel = if outer { &GEMM_SUM_OUTER } else { &GEMM_SUM };
                 self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, plan.groups);
-                biases
             }
-        };
+        }
         st.note_fewer(first, plan.fewer);
         // Both products, C counted once.
         let (flops1, bytes1) = work(&s, k, 0);
         let (flops2, bytes2) = work(&GemmSpec { beta: 0.0, ..s }, k2, 0);
         st.note_work(first, flops1 + flops2, bytes1 + bytes2 - 4 * (m * n) as u64);
-        biases
     }
 }
