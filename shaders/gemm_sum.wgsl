@@ -50,12 +50,8 @@ fn b_vec(second: bool, i: u32) -> vec4<f32> {
     return b[i];
 }
 
-@compute @workgroup_size(16, 16)
-fn gemm_sum(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(local_invocation_index) t: u32,
-) {
+// Workgroup `wid`'s 64×64 tile of C: both products summed in one K loop, then α and β.
+fn sum_tile(wid: vec3<u32>, lid: vec3<u32>, t: u32) {
     let i0 = wid.y * BM;
     let j0 = wid.x * BN;
     var acc: array<vec4<f32>, 4>;
@@ -65,17 +61,23 @@ fn gemm_sum(
 }
 
 @compute @workgroup_size(16, 16)
+fn gemm_sum(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    sum_tile(wid, lid, t);
+}
+
+@compute @workgroup_size(16, 16)
 fn gemm_sum_bias(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) t: u32,
 ) {
+    sum_tile(wid, lid, t);
     let i0 = wid.y * BM;
     let j0 = wid.x * BN;
-    var acc: array<vec4<f32>, 4>;
-    accumulate(&acc, false, p.k, 0u, p.k, t, lid, i0, j0);
-    accumulate(&acc, true, p.k2, 0u, p.k2, t, lid, i0, j0);
-    store(&acc, i0, j0, lid);
     // bias[j] += α·Σₖ B₁[k, j] by threads 0..BN of the first tile row; rows[i] += α·Σₖ A₂[k, i]
     // by threads BN..BN + BM of the first tile column (the corner tile does both).
     if wid.y == 0u && t < BN && j0 + t < p.n {
