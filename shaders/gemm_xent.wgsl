@@ -9,8 +9,11 @@
 // the host reads the costs. Entry points:
 //   gemm_xent:       m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the
 //                    epilogue on its sums
+//   gemm_xent_reduce: after a split product's gemm_part (gemm.wgsl): each element's parts added
+//                    in order (gemm_reduce's sum), α, the bias, then the epilogue, one thread an
+//                    element
 //   gemm_xent_loss:  c holds the logits (a GEMM wrote them, bias included): the epilogue in
-//                    place, one thread an element, for the shapes the rows kernel does not take
+//                    place, one thread an element, for the shapes neither kernel above takes
 
 struct Params {
     m: u32,
@@ -21,6 +24,8 @@ struct Params {
     // The step's record: its first word in `records`.
     record: u32,
     scale: f32,
+    // K per part of a split product (gemm_xent_reduce); k otherwise.
+    kc: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -31,6 +36,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> targets: array<f32>;         // [m, n]
 @group(0) @binding(6) var<storage, read_write> records: array<u32>;   // [slots, stride]
+@group(0) @binding(7) var<storage, read> part: array<f32>;           // [splits, m, n]
 
 fn a_vec(second: bool, i: u32) -> vec4<f32> {
     return a[i];
@@ -95,6 +101,28 @@ fn gemm_xent_loss(
     var sum = 0.0;
     if idx < p.m * p.n {
         sum = xent_term(idx, c[idx]);
+    }
+    record_total(p.record, p.scale, g, nwg.x * nwg.y, t, tree_total(t, sum));
+}
+
+@compute @workgroup_size(256)
+fn gemm_xent_reduce(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let g = wid.y * nwg.x + wid.x;
+    let idx = g * 256u + t;
+    var sum = 0.0;
+    let mn = p.m * p.n;
+    if idx < mn {
+        // gemm.wgsl's `reduced` and the BiasAct epilogue (β = 0: C is not read)
+        let splits = (p.k + p.kc - 1u) / p.kc;
+        var s = 0.0;
+        for (var z = 0u; z < splits; z++) {
+            s += part[z * mn + idx];
+        }
+        sum = xent_term(idx, p.alpha * s + bias[idx % p.n]);
     }
     record_total(p.record, p.scale, g, nwg.x * nwg.y, t, tree_total(t, sum));
 }

@@ -524,20 +524,20 @@ fn gemm_xent_matches_cpu_through_every_gemm_family() {
                 assert_close(&format!("{what}: cost"), &costs[2..3], &want.1[2..3], cost_tol);
                 let others = [costs[0], costs[1], costs[3]];
                 assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 8.0, 10.0]);
-                // The rows kernel is the whole op; any other GEMM is followed by the loss pass.
-                // Either way the cost's one finish comes at the readback.
-                // (A forced outer kernel cannot apply an epilogue: the shape chooses.)
-                let rows = match path {
-                    Some(GemmPath::Rows) => true,
-                    None | Some(GemmPath::Outer) => m <= ROWS_MAX_M,
-                    _ => false,
-                };
+                // The rows kernel is the whole op, a split product's reduction pass takes the
+                // loss, and any other GEMM is followed by the loss pass. Either way the cost's
+                // one finish comes at the readback.
                 let finish = entries.iter().position(|e| e == "log_finish");
                 assert_eq!(finish, Some(entries.len() - 1), "{what}: {entries:?}");
-                if rows {
-                    assert_eq!(entries, ["gemm_xent", "log_finish"], "{what}");
-                } else {
-                    assert_eq!(entries[entries.len() - 2], "gemm_xent_loss", "{what}: {entries:?}");
+                match gemm_plan(&spec, None, true, path).kernel {
+                    GemmKernel::Rows { .. } => {
+                        assert_eq!(entries, ["gemm_xent", "log_finish"], "{what}")
+                    }
+                    GemmKernel::Split { .. } => {
+                        let want = ["gemm_part", "gemm_xent_reduce", "log_finish"];
+                        assert_eq!(entries, want, "{what}")
+                    }
+                    _ => assert_eq!(entries[entries.len() - 2], "gemm_xent_loss", "{what}"),
                 }
             }
         }

@@ -15,12 +15,13 @@
 //! give the same bits on the same adapter.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use super::kernel::{
     ACTIVATION, AnyKernel, Binding, GEMM_SMALL, GEMM_TILES, Kernel, MATH, read, rows_modules,
     shader_file, wgsl_struct, write,
 };
-use super::{Gpu, GpuTensor, grid_1d, u32_of};
+use super::{Buf, Gpu, GpuTensor, State, grid_1d, u32_of};
 use crate::backend::ops::{ColSum, Gemm};
 use crate::backend::{Activation, Epilogue, GemmSpec, Run};
 
@@ -52,6 +53,20 @@ wgsl_struct! {
         beta: f32,
         /// K per part of a `Split` (a multiple of 4); k otherwise.
         kc: u32,
+    }
+}
+
+impl GemmParams {
+    /// The parameters of `s`, with `kc` the K of one part of a `Split` (k otherwise).
+    fn of(s: &GemmSpec, kc: usize) -> Self {
+        GemmParams {
+            m: s.m as u32,
+            n: s.n as u32,
+            k: s.k as u32,
+            alpha: s.alpha,
+            beta: s.beta,
+            kc: kc as u32,
+        }
     }
 }
 
@@ -361,14 +376,7 @@ impl Gpu {
             GemmKernel::Split { kc, .. } => kc,
             _ => k,
         };
-        let params = GemmParams {
-            m: m as u32,
-            n: n as u32,
-            k: k as u32,
-            alpha: s.alpha,
-            beta: s.beta,
-            kc: kc as u32,
-        };
+        let params = GemmParams::of(&s, kc);
         let [ta, tb, va, vb] = tiling(&s, vec4_ok(&s, k));
         let (ab_c, groups) = ([&a.buf, &b.buf, &c.buf], plan.groups);
         match (plan.kernel, epilogue) {
@@ -380,10 +388,8 @@ impl Gpu {
                 let overrides = [ta, tb, va, vb, act, grad];
                 self.dispatch(&mut st, (&GEMM_EPILOGUE, &overrides), &params, &bufs, groups);
             }
-            (GemmKernel::Split { splits, .. }, epilogue) => {
-                let part = self.partials(&mut st, splits * m * n);
-                let bufs = [&a.buf, &b.buf, &*part];
-                self.dispatch(&mut st, (&GEMM_PART, &[ta, tb, va, vb]), &params, &bufs, groups);
+            (GemmKernel::Split { kc, splits }, epilogue) => {
+                let part = self.record_gemm_part(&mut st, (a, b), &s, (kc, splits), groups);
                 let cells = grid_1d(m * n);
                 match epilogue {
                     None => {
@@ -434,6 +440,27 @@ impl Gpu {
 }
 
 impl Gpu {
+    /// Records a `Split`'s first pass, the raw sums of op(A)·op(B) over each of `splits` parts
+    /// of K (`kc` each) on the 64×64 tiles of `groups`, and returns the scratch buffer holding
+    /// them: part z's [m, n] at z·m·n. The caller's pass adds them (`gemm_reduce*`,
+    /// `gemm_xent_reduce`).
+    pub(super) fn record_gemm_part(
+        &self,
+        st: &mut State,
+        (a, b): (&GpuTensor, &GpuTensor),
+        s: &GemmSpec,
+        (kc, splits): (usize, usize),
+        groups: [u32; 3],
+    ) -> Arc<Buf> {
+        let GemmSpec { m, n, k, .. } = *s;
+        let params = GemmParams::of(s, kc);
+        let part = self.partials(st, splits * m * n);
+        let bufs = [&a.buf, &b.buf, &*part];
+        let overrides = tiling(s, vec4_ok(s, k));
+        self.dispatch(st, (&GEMM_PART, &overrides), &params, &bufs, groups);
+        part
+    }
+
     /// The rows kernel's plan of a fused minibatch op of shape `s` (`load_gemm`, `gemm_xent`,
     /// `gemm_corrupt`) with its MR and KL, when fusing is on, `fits` (the op's own
     /// conditions), C is not empty and the plan by shape (or the forced family) is the rows

@@ -1,13 +1,14 @@
 //! `ops::GemmXent` (shaders/gemm_xent.wgsl on the rows kernel of shaders/gemm_small.wgsl): the
-//! decoder GEMM and the cross-entropy of its logits in one dispatch at m ≤ `ROWS_MAX_M`; the
-//! GEMM then the loss in place (two or three dispatches) for larger m.
+//! decoder GEMM and the cross-entropy of its logits in one dispatch at m ≤ `ROWS_MAX_M`; for
+//! larger m, a split product's `gemm_part` then `gemm_xent_reduce` (its parts' sum, the bias and
+//! the loss in one pass), or the tiled GEMM then the loss in place.
 //!
 //! The cost is finished late (gpu/log_finish.rs): a step's workgroups leave their totals in
 //! the cost log's records and `log_finish` adds them when the costs are read.
 
 use std::marker::PhantomData;
 
-use super::gemm::{count, tiling, vec4_ok, work};
+use super::gemm::{GemmKernel, GemmPlan, count, plan, tiling, vec4_ok, work};
 use super::kernel::{
     AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, SUMS, read, rows_modules,
     shader_file, wgsl_struct, write,
@@ -27,6 +28,8 @@ wgsl_struct! {
         /// The step's record in the cost log's records: its first word.
         record: u32,
         scale: f32,
+        /// K per part of a `Split` (gemm.rs); k otherwise.
+        kc: u32,
     }
 }
 
@@ -66,15 +69,53 @@ const GEMM_XENT_LOSS: Kernel<GemmXentParams> = Kernel {
     ..GEMM_XENT
 };
 
+/// After a `Split`'s `gemm_part`: its parts added in order, the bias, and the loss.
+const GEMM_XENT_REDUCE: Kernel<GemmXentParams> = Kernel {
+    entry: "gemm_xent_reduce",
+    bindings: &[
+        write(3, "c"),
+        write(4, "bias"),
+        read(5, "targets"),
+        write(6, "records"),
+        read(7, "part"),
+    ],
+    overrides: &[],
+    ..GEMM_XENT
+};
+
 /// `GEMM_XENT` with subgroup shuffles.
 const GEMM_XENT_SUBGROUP: Kernel<GemmXentParams> = Kernel { module: MODULE_SUBGROUP, ..GEMM_XENT };
 
-pub(super) const KERNELS: &[&dyn AnyKernel] = &[&GEMM_XENT, &GEMM_XENT_SUBGROUP, &GEMM_XENT_LOSS];
+pub(super) const KERNELS: &[&dyn AnyKernel] =
+    &[&GEMM_XENT, &GEMM_XENT_SUBGROUP, &GEMM_XENT_LOSS, &GEMM_XENT_REDUCE];
+
+impl Gpu {
+    /// The plan of `GemmXent`'s product when one of its kernels takes the loss: the rows
+    /// kernel (one dispatch), or a `Split` whose reduction pass does (two); None when fusing is
+    /// off, C is empty, or the product's kernel is another.
+    fn fused_plan(&self, s: &GemmSpec) -> Option<(GemmPlan, GemmKernel)> {
+        if let Some((p, mr, kl)) = self.fused_rows_plan(s, true) {
+            return Some((p, GemmKernel::Rows { mr, kl }));
+        }
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
+        if !(fused && s.m > 0 && s.n > 0) {
+            return None;
+        }
+        let p = plan(s, None, true, force);
+        match p.kernel {
+            split @ GemmKernel::Split { .. } => Some((p, split)),
+            _ => None,
+        }
+    }
+}
 
 impl Run<GemmXent<'_, GpuTensor>> for Gpu {
     /// One dispatch for m ≤ `ROWS_MAX_M` (the rows kernel, unless a test forces another
-    /// family, or `GPU_DAE_FUSE=off`), else the GEMM's dispatches and the loss pass; the
-    /// cost's finish comes later (see the module's doc).
+    /// family, or `GPU_DAE_FUSE=off`), two for a split product, else the GEMM and the loss
+    /// pass; the cost's finish comes later (see the module's doc).
     fn run(&self, op: GemmXent<'_, GpuTensor>) {
         let GemmXent { grad, costs, slot, a, b, spec, bias, target, scale } = op;
         let GemmSpec { m, n, k, .. } = spec;
@@ -96,15 +137,18 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
         for (v, what) in [(m * k, "gemm_xent A"), (k * n, "gemm_xent B"), (m * n, "gemm_xent C")] {
             u32_of(v, what);
         }
-        // Without the rows kernel: the GEMM, then the loss pass (an empty product's writes a
-        // zero total).
-        let rows = self.fused_rows_plan(&spec, true);
-        if rows.is_none() {
+        // The rows kernel, or a split product whose reduction pass takes the loss; otherwise
+        // the GEMM, then the loss pass (an empty product's writes a zero total).
+        let fused = self.fused_plan(&spec);
+        if fused.is_none() {
             let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
             self.run(Gemm { c: &mut *grad, a, b, spec, epilogue });
         }
         let mut st = self.lock();
-        let groups = rows.as_ref().map_or_else(|| grid_1d(m * n), |(p, ..)| p.groups);
+        let groups = match &fused {
+            Some((p, GemmKernel::Rows { .. })) => p.groups,
+            _ => grid_1d(m * n),
+        };
         // (May record a finish of the log's earlier records: the op's own dispatch is next.)
         let (records, record) = self.deferred_records(&mut st, costs, slot, count(groups));
         let first = st.log_len();
@@ -116,9 +160,10 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
             beta: 0.0,
             record,
             scale,
+            kc: k as u32,
         };
-        match rows {
-            Some((gemm_plan, mr, kl)) => {
+        match fused {
+            Some((gemm_plan, GemmKernel::Rows { mr, kl })) => {
                 let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
                 let bufs = [&a.buf, &b.buf, &grad.buf, &bias.buf, &target.buf, &*records];
@@ -128,7 +173,18 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
                 let (flops, bytes) = work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);
             }
-            None => {
+            Some((gemm_plan, GemmKernel::Split { kc, splits })) => {
+                let part =
+                    self.record_gemm_part(&mut st, (a, b), &spec, (kc, splits), gemm_plan.groups);
+                params.kc = kc as u32;
+                let bufs = [&grad.buf, &bias.buf, &target.buf, &*records, &*part];
+                self.dispatch(&mut st, (&GEMM_XENT_REDUCE, &[]), &params, &bufs, groups);
+                st.note_fewer(first, gemm_plan.fewer);
+                // As the rows kernel's: the operands, the bias and the targets, once each.
+                let (flops, bytes) = work(&spec, k, n + m * n);
+                st.note_work(first, flops, bytes);
+            }
+            _ => {
                 params.k = 0;
                 let bufs = [&grad.buf, &target.buf, &*records];
                 self.dispatch(&mut st, (&GEMM_XENT_LOSS, &[]), &params, &bufs, groups);
