@@ -220,8 +220,9 @@ pub struct GemmSum<'a, T> {
 /// - cols[j] += α·Σₖ B₁[k, j]   (b −= lr·Σ_rows dH), and
 /// - rows[i] += α·Σₖ A₂[k, i]   (b′ −= lr·Σ_rows dA),
 ///
-/// each sum as `ColSum` with β = 1 computes it, in k's order (on the CPU, and in the GPU's
-/// outer and tiled kernels, which update the biases in the same pass).
+/// each sum as `ColSum` with β = 1 computes it: in k's order on the CPU and in the GPU's outer
+/// and tiled kernels, which update the biases in the same pass; for an empty C the GPU runs its
+/// `ColSum`, which adds in its own fixed order.
 pub struct SumBiases<'a, T> {
     /// cols: [n], the bias of B₁'s columns.
     pub cols: &'a mut T,
