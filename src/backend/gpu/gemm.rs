@@ -461,23 +461,25 @@ impl Gpu {
         part
     }
 
-    /// The rows kernel's plan of a fused minibatch op of shape `s` (`load_gemm`, `gemm_xent`,
-    /// `gemm_corrupt`) with its MR and KL, when fusing is on, `fits` (the op's own
-    /// conditions), C is not empty and the plan by shape (or the forced family) is the rows
-    /// kernel; None when the op runs as the ops it fuses.
+    /// The plan by shape (or the forced family) of a fused minibatch op's product `s`
+    /// (`load_gemm`, `gemm_xent`, `gemm_corrupt`), when fusing is on, `fits` (the op's own
+    /// conditions) and C is not empty; None when the op runs as the ops it fuses. Each op
+    /// fuses only on the kernels it has a fused form for.
+    pub(super) fn fused_gemm_plan(&self, s: &GemmSpec, fits: bool) -> Option<GemmPlan> {
+        let (force, fused) = {
+            let st = self.lock();
+            (st.force_gemm, st.fused)
+        };
+        (fused && fits && s.m > 0 && s.n > 0).then(|| plan(s, None, true, force))
+    }
+
+    /// `fused_gemm_plan` when it is the rows kernel, with its MR and KL.
     pub(super) fn fused_rows_plan(
         &self,
         s: &GemmSpec,
         fits: bool,
     ) -> Option<(GemmPlan, usize, usize)> {
-        let (force, fused) = {
-            let st = self.lock();
-            (st.force_gemm, st.fused)
-        };
-        if !(fused && fits && s.m > 0 && s.n > 0) {
-            return None;
-        }
-        let p = plan(s, None, true, force);
+        let p = self.fused_gemm_plan(s, fits)?;
         match p.kernel {
             GemmKernel::Rows { mr, kl } => Some((p, mr, kl)),
             _ => None,

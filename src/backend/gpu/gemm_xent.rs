@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 
-use super::gemm::{GemmKernel, GemmPlan, count, plan, tiling, vec4_ok, work};
+use super::gemm::{GemmKernel, GemmPlan, count, tiling, vec4_ok, work};
 use super::kernel::{
     AnyKernel, GEMM_SMALL, GEMM_TILES, Kernel, LOG_RECORDS, MATH, SUMS, read, rows_modules,
     shader_file, wgsl_struct, write,
@@ -89,29 +89,6 @@ const GEMM_XENT_SUBGROUP: Kernel<GemmXentParams> = Kernel { module: MODULE_SUBGR
 pub(super) const KERNELS: &[&dyn AnyKernel] =
     &[&GEMM_XENT, &GEMM_XENT_SUBGROUP, &GEMM_XENT_LOSS, &GEMM_XENT_REDUCE];
 
-impl Gpu {
-    /// The plan of `GemmXent`'s product when one of its kernels takes the loss: the rows
-    /// kernel (one dispatch), or a `Split` whose reduction pass does (two); None when fusing is
-    /// off, C is empty, or the product's kernel is another.
-    fn fused_plan(&self, s: &GemmSpec) -> Option<(GemmPlan, GemmKernel)> {
-        if let Some((p, mr, kl)) = self.fused_rows_plan(s, true) {
-            return Some((p, GemmKernel::Rows { mr, kl }));
-        }
-        let (force, fused) = {
-            let st = self.lock();
-            (st.force_gemm, st.fused)
-        };
-        if !(fused && s.m > 0 && s.n > 0) {
-            return None;
-        }
-        let p = plan(s, None, true, force);
-        match p.kernel {
-            split @ GemmKernel::Split { .. } => Some((p, split)),
-            _ => None,
-        }
-    }
-}
-
 impl Run<GemmXent<'_, GpuTensor>> for Gpu {
     /// One dispatch for m ≤ `ROWS_MAX_M` (the rows kernel, unless a test forces another
     /// family, or `GPU_DAE_FUSE=off`), two for a split product, else the GEMM and the loss
@@ -139,14 +116,16 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
         }
         // The rows kernel, or a split product whose reduction pass takes the loss; otherwise
         // the GEMM, then the loss pass (an empty product's writes a zero total).
-        let fused = self.fused_plan(&spec);
+        let fused = self
+            .fused_gemm_plan(&spec, true)
+            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. } | GemmKernel::Split { .. }));
         if fused.is_none() {
             let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
             self.run(Gemm { c: &mut *grad, a, b, spec, epilogue });
         }
         let mut st = self.lock();
         let groups = match &fused {
-            Some((p, GemmKernel::Rows { .. })) => p.groups,
+            Some(p @ GemmPlan { kernel: GemmKernel::Rows { .. }, .. }) => p.groups,
             _ => grid_1d(m * n),
         };
         // (May record a finish of the log's earlier records: the op's own dispatch is next.)
@@ -163,23 +142,22 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
             kc: k as u32,
         };
         match fused {
-            Some((gemm_plan, GemmKernel::Rows { mr, kl })) => {
+            Some(GemmPlan { kernel: GemmKernel::Rows { mr, kl }, fewer, .. }) => {
                 let [ta, tb, va, vb] = tiling(&spec, vec4_ok(&spec, k));
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
                 let bufs = [&a.buf, &b.buf, &grad.buf, &bias.buf, &target.buf, &*records];
                 let kernel = if st.subgroups { &GEMM_XENT_SUBGROUP } else { &GEMM_XENT };
                 self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, groups);
-                st.note_fewer(first, gemm_plan.fewer);
+                st.note_fewer(first, fewer);
                 let (flops, bytes) = work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);
             }
-            Some((gemm_plan, GemmKernel::Split { kc, splits })) => {
-                let part =
-                    self.record_gemm_part(&mut st, (a, b), &spec, (kc, splits), gemm_plan.groups);
+            Some(GemmPlan { kernel: GemmKernel::Split { kc, splits }, groups: tiles, fewer }) => {
+                let part = self.record_gemm_part(&mut st, (a, b), &spec, (kc, splits), tiles);
                 params.kc = kc as u32;
                 let bufs = [&grad.buf, &bias.buf, &target.buf, &*records, &*part];
                 self.dispatch(&mut st, (&GEMM_XENT_REDUCE, &[]), &params, &bufs, groups);
-                st.note_fewer(first, gemm_plan.fewer);
+                st.note_fewer(first, fewer);
                 // As the rows kernel's: the operands, the bias and the targets, once each.
                 let (flops, bytes) = work(&spec, k, n + m * n);
                 st.note_work(first, flops, bytes);
