@@ -11,8 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gpu_dae::backend::cpu::Cpu;
 use gpu_dae::backend::gpu::{GemmPath, Gpu, GpuOptions};
 use gpu_dae::backend::ops::{
-    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
-    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSqErr,
+    GemmSum, GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits,
 };
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use gpu_dae::rng::RngKey;
@@ -253,6 +253,26 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
                 cols: V,
                 scale: 1.0 / b as f32,
                 out: Activation::Identity,
+            });
+            wait()
+        })
+    });
+    // The decoder and the squared error in one op (the ReLU-DAE's, here at the dA's shapes;
+    // the cost's finish is left to the log's readback).
+    g.bench_function("gemm_sq_err hWᵀ+b′ → dY, cost", |it| {
+        it.iter(|| {
+            be.run(GemmSqErr {
+                grad: &mut da,
+                y: &mut a,
+                costs: &mut costs1,
+                slot: 0,
+                a: &h,
+                b: &w,
+                spec: GemmSpec::new(b, V, H).trans_b(),
+                bias: &bias_v,
+                out: Activation::Identity,
+                target: &x,
+                scale: 1.0 / b as f32,
             });
             wait()
         })

@@ -15,9 +15,9 @@ The peaks are the datasheet's for the H100 and H200 (by the CUDA device name) or
 and --peak-tbs. Writes OUT/hw_bench.md and OUT/hw_bench.json (every raw number, gpu-dae's
 per-kernel profiles included), and a second table: the dA step with every GEMM forced to each
 kernel family (GPU_DAE_GEMM), which says whether the choice by shape is right on this GPU, the
-SdA's batch-1 steps with and without subgroup row sums (GPU_DAE_SUBGROUPS=off), the dA's and
-SdA's batch-20 steps with and without the fused minibatch kernels (GPU_DAE_FUSE=off), and one real
-`gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
+SdA's batch-1 steps with and without subgroup row sums (GPU_DAE_SUBGROUPS=off), the dA's,
+ReLU-DAE's and SdA's batch-20 steps with and without the fused minibatch kernels
+(GPU_DAE_FUSE=off), and one real `gpu-dae train` epoch of the dA and the cA (checkpoint and outputs included) beside
 what the bench's ms/step predicts.
 
 --torch-device cpu checks the script where there is no CUDA (eager only, nothing to compare
@@ -132,13 +132,13 @@ def subgroup_paths(args):
 
 
 def fused_paths(args):
-    """The dA's and the SdA's batch-20 steps with the fused minibatch kernels (load_gemm,
-    gemm_xent, gemm_corrupt) and with each run as the ops it fuses (GPU_DAE_FUSE=off): ms per
-    step and dispatches per step, by (model, step)."""
+    """The dA's, ReLU-DAE's and SdA's batch-20 steps with the fused minibatch kernels (load_gemm,
+    gemm_xent, gemm_sq_err, gemm_corrupt) and with each run as the ops it fuses
+    (GPU_DAE_FUSE=off): ms per step and dispatches per step, by (model, step)."""
     out = {}
     for setting in ("", "off"):
         by_step = {}
-        for model in ("da", "sda"):
+        for model in ("da", "relu-dae", "sda"):
             cmd = [args.gpu_dae, "bench", "--backend", "gpu", "--model", model, "--batch", "20",
                    "--seconds", str(args.seconds), "--json"]
             if args.adapter:

@@ -256,3 +256,20 @@ fn rows_index(w: RowsTile, e: u32) -> u32 {
     }
     return i * p.n + j;
 }
+
+// A loss epilogue's workgroup total (gemm_xent.wgsl, gemm_sq_err.wgsl): `tree_total` of every
+// thread's `sum` (sums.wgsl's tree, the same additions in the same order) in the x components
+// of the rows kernel's `red`, once the epilogue has read it: the rows kernel's workgroup memory
+// is all such an entry point takes, within every adapter's 16 KiB. Call in uniform control flow.
+fn red_total(t: u32, sum: f32) -> f32 {
+    workgroupBarrier();
+    red[t].x = sum;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if t < s {
+            red[t].x += red[t + s].x;
+        }
+        workgroupBarrier();
+    }
+    return red[0].x;
+}

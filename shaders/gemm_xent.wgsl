@@ -73,23 +73,6 @@ fn gemm_xent(
     record_total(p.record, p.scale, wid.y * nwg.x + wid.x, nwg.x * nwg.y, t, total);
 }
 
-// `tree_total` of every thread's `sum` (sums.wgsl's tree, the same additions in the same
-// order) in the x components of the rows kernel's `red`, once the epilogue has read it: the
-// rows kernel's workgroup memory is all this entry point takes, within every adapter's 16 KiB.
-// Call in uniform control flow.
-fn red_total(t: u32, sum: f32) -> f32 {
-    workgroupBarrier();
-    red[t].x = sum;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if t < s {
-            red[t].x += red[t + s].x;
-        }
-        workgroupBarrier();
-    }
-    return red[0].x;
-}
-
 @compute @workgroup_size(256)
 fn gemm_xent_loss(
     @builtin(workgroup_id) wid: vec3<u32>,

@@ -23,7 +23,8 @@ use gpu_dae::rng::RngKey;
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, Rel, SCALINGS,
     TRANSPOSES, Tol, assert_bit_identical, assert_close, dense_update_on, gemm_corrupt_on,
-    gemm_xent_inputs, gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu, pixels, uniforms,
+    gemm_sq_err_on, gemm_xent_inputs, gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu,
+    pixels, uniforms,
 };
 
 #[test]
@@ -336,6 +337,8 @@ fn gemm_rows_kernels_give_the_same_bits_with_and_without_subgroups() {
                 vec![grad, costs]
             };
             both(&what, &xent, "gemm_xent");
+            let sq_err = || gemm_sq_err_on(&gpu, spec, Activation::Identity, 1).to_vec();
+            both(&what, &sq_err, "gemm_sq_err");
             let corrupt = || gemm_corrupt_on(&gpu, spec, Noise::Mask { p: 0.3 }).to_vec();
             if !trans_a {
                 both(&what, &corrupt, "gemm_corrupt");
@@ -538,6 +541,41 @@ fn gemm_xent_matches_cpu_through_every_gemm_family() {
                         assert_eq!(entries, want, "{what}")
                     }
                     _ => assert_eq!(entries[entries.len() - 2], "gemm_xent_loss", "{what}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_sq_err_matches_cpu_through_every_gemm_family() {
+    let Some(gpu) = own_gpu("gemm_sq_err_matches_cpu_through_every_gemm_family") else {
+        return;
+    };
+    for &(m, n, k) in GEMM_SHAPES {
+        for (trans_b, out) in [(false, Activation::Identity), (true, Activation::Sigmoid)] {
+            let spec = GemmSpec { trans_b, ..GemmSpec::new(m, n, k) };
+            let want = gemm_sq_err_on(&Cpu::new(), spec, out, 2);
+            for path in GEMM_PATHS {
+                let what = format!("gemm_sq_err {m}×{n}×{k} trans_b {trans_b} {out:?} {path:?}");
+                let ([grad, y, costs], entries) =
+                    with_gemm_path(&gpu, path, || gemm_sq_err_on(&gpu, spec, out, 2));
+                assert_close(&format!("{what}: y"), &y, &want[1], Tol::gemm(k));
+                assert_close(&format!("{what}: grad"), &grad, &want[0], Tol::gemm(k));
+                let cost_tol =
+                    Tol { abs: 1e-5 * (k as f64).sqrt() * n as f64, ..Tol::sum_of(m * n) };
+                assert_close(&format!("{what}: cost"), &costs[2..3], &want[2][2..3], cost_tol);
+                let others = [costs[0], costs[1], costs[3]];
+                assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 8.0, 10.0]);
+                // The rows kernel is the whole op; any other GEMM is followed by `sq_err`. Either
+                // way the cost's one finish comes at the readback.
+                let finish = entries.iter().position(|e| e == "log_finish");
+                assert_eq!(finish, Some(entries.len() - 1), "{what}: {entries:?}");
+                match gemm_plan(&spec, None, true, path).kernel {
+                    GemmKernel::Rows { .. } => {
+                        assert_eq!(entries, ["gemm_sq_err", "log_finish"], "{what}")
+                    }
+                    _ => assert_eq!(entries[entries.len() - 2], "sq_err", "{what}"),
                 }
             }
         }
@@ -1410,12 +1448,19 @@ fn cae_and_relu_dae_steps_take_at_most_6_dispatches() {
         (
             &relu_dae,
             1,
+            &["load_gemm", "gemm_sq_err", "count_positive", "dense_update", "gemm_outer_bias"],
+        ),
+        // At 20 rows (past `dense_update`'s 4) the decoder's backward product and its update
+        // are two GEMMs.
+        (
+            &relu_dae,
+            20,
             &[
                 "load_gemm",
-                "gemm_rows_epilogue",
-                "sq_err",
+                "gemm_sq_err",
                 "count_positive",
-                "dense_update",
+                "gemm_rows_epilogue",
+                "gemm_outer_bias",
                 "gemm_outer_bias",
             ],
         ),

@@ -2,16 +2,16 @@
 //! 784). Each body is written once for any backend and run on the CPU and on the GPU
 //! (`on_every_backend!`).
 
-use gpu_dae::backend::cpu::Isa;
-use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, XentLogits};
+use gpu_dae::backend::cpu::{Cpu, Isa};
+use gpu_dae::backend::ops::{ColSum, Corrupt, Gemm, GemmSum, SqErr, XentLogits};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Run};
 use gpu_dae::rng::{RngKey, drop_threshold};
 
 use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, SCALINGS,
     TRANSPOSES, Tol, assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on,
-    gemm_corrupt_on, gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on, on_every_backend,
-    pixels, uniforms,
+    gemm_corrupt_on, gemm_sq_err_on, gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on,
+    on_every_backend, pixels, uniforms,
 };
 
 on_every_backend! {
@@ -20,6 +20,7 @@ on_every_backend! {
     gemm_sum_matches_naive_loops_for_every_transpose_and_scaling,
     xent_logits_matches_the_log_sigmoid_formula_in_f64,
     gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose,
+    gemm_sq_err_matches_the_squared_error_in_f64_for_every_transpose,
     col_sum_matches_naive_loops,
     dense_update_matches_naive_loops,
     load_batch_scales_the_chosen_rows_to_unit_interval,
@@ -284,6 +285,90 @@ fn gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose<B: Backe
     }
 }
 
+fn gemm_sq_err_matches_the_squared_error_in_f64_for_every_transpose<B: Backend>(be: &B) {
+    for &(m, n, k) in GEMM_SHAPES {
+        for (trans_a, trans_b) in TRANSPOSES {
+            for (alpha, out) in [(1.0, Activation::Identity), (-0.5, Activation::Sigmoid)] {
+                let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta: 0.0 };
+                let what = format!("gemm_sq_err {m}×{n}×{k} {trans_a}/{trans_b} {out:?}");
+                let [a, b, bias, x] = gemm_xent_inputs(spec);
+                let scale = 1.0 / m as f64;
+                let (mut want_y, mut want_grad, mut want_cost) = (vec![], vec![], 0.0f64);
+                for i in 0..m {
+                    for j in 0..n {
+                        let dot: f64 = (0..k)
+                            .map(|p| {
+                                let av = if trans_a { a[p * m + i] } else { a[i * k + p] };
+                                let bv = if trans_b { b[j * k + p] } else { b[p * n + j] };
+                                av as f64 * bv as f64
+                            })
+                            .sum();
+                        let v = alpha as f64 * dot + bias[j] as f64;
+                        // y = out(v), ∂(½E)/∂v = (y − x)·out′(y), E = (y − x)²
+                        let (y, slope) = match out {
+                            Activation::Sigmoid => {
+                                let y = 1.0 / (1.0 + (-v).exp());
+                                (y, y * (1.0 - y))
+                            }
+                            _ => (v, 1.0),
+                        };
+                        let d = y - x[i * n + j] as f64;
+                        want_y.push(y as f32);
+                        want_grad.push((d * scale * slope) as f32);
+                        want_cost += d * d;
+                    }
+                }
+                let [grad, y, costs] = gemm_sq_err_on(be, spec, out, 1);
+                assert_close(&format!("{what}: y"), &y, &want_y, Tol::gemm(k));
+                assert_close(&format!("{what}: grad"), &grad, &want_grad, Tol::gemm(k));
+                // m·n squares summed, each off by twice its difference times y's error.
+                let cost_tol =
+                    Tol { abs: 1e-5 * (k as f64).sqrt() * n as f64, ..Tol::sum_of(m * n) };
+                let want_cost = [(want_cost * scale) as f32];
+                assert_close(&format!("{what}: cost"), &costs[1..2], &want_cost, cost_tol);
+                let others = [costs[0], costs[2], costs[3]];
+                assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 9.0, 10.0]);
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_sq_err_on_the_cpu_is_its_gemm_then_sq_err_bit_for_bit_on_every_instruction_set() {
+    // GEMM_SHAPES and the ReLU-DAE's decoder at batch 20.
+    let shapes = GEMM_SHAPES.iter().copied().chain([(20, 784, 225)]);
+    for (m, n, k) in shapes {
+        let spec = GemmSpec::new(m, n, k);
+        let isas = [Isa::Portable, Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available());
+        for (isa, out) in isas.flat_map(|i| [(i, Activation::Identity), (i, Activation::Sigmoid)]) {
+            let cpu = cpu_with(isa);
+            let got = gemm_sq_err_on(&cpu, spec, out, 2);
+            let [a, b, bias, x] = gemm_xent_inputs(spec);
+            let mut y = vec![f32::NAN; m * n];
+            let epilogue = Epilogue::BiasAct { bias: &bias, act: out };
+            cpu.run(Gemm { c: &mut y, a: &a, b: &b, spec, epilogue });
+            let (mut grad, mut costs) = (vec![f32::NAN; m * n], vec![7.0, 8.0, 9.0, 10.0]);
+            let (slot, rows, cols, scale) = (2, m, n, 1.0 / m as f32);
+            let (y, target) = (&y, &x);
+            cpu.run(SqErr {
+                grad: &mut grad,
+                costs: &mut costs,
+                slot,
+                y,
+                target,
+                rows,
+                cols,
+                scale,
+                out,
+            });
+            let what = format!("gemm_sq_err {m}×{n}×{k} {out:?} on {isa:?}");
+            assert_bit_identical(&format!("{what}: grad"), &got[0], &grad);
+            assert_bit_identical(&format!("{what}: y"), &got[1], y);
+            assert_bit_identical(&format!("{what}: costs"), &got[2], &costs);
+        }
+    }
+}
+
 #[test]
 fn gemm_xent_on_the_cpu_is_its_gemm_then_xent_logits_bit_for_bit_on_every_instruction_set() {
     // GEMM_SHAPES, the tutorial dA's decoder at batch 20 and one at 100 rows (the loss's rows
@@ -410,8 +495,6 @@ fn corrupt_masks_as_load_batch_does<B: Backend>(be: &B) {
 /// gpu_vs_cpu.rs.
 #[test]
 fn gaussian_noise_of_the_cpu_matches_box_muller_in_f64() {
-    use gpu_dae::backend::Run;
-    use gpu_dae::backend::cpu::Cpu;
     use gpu_dae::rng::gaussian_uniforms;
     let n = 1 << 20;
     let (mut z, x) = (vec![f32::NAN; n], vec![0.0; n]);

@@ -189,10 +189,10 @@ fn every_kernel_matches_its_wgsl_parameters_bindings_and_overrides() {
     assert!(wrong.is_empty(), "kernels that do not match their WGSL:\n{}", wrong.join("\n"));
 }
 
-/// Kernels of no one op: `log_finish` finishes the per-step logs that `gemm_xent`, `sq_err`,
-/// `count_positive` and `contractive` leave late (gpu/log_finish.rs), so it has no op struct
-/// and no CPU twin of its own (each op's CPU twin sums in order at once); it still has its own
-/// GPU test and bench case.
+/// Kernels of no one op: `log_finish` finishes the per-step logs that `gemm_xent`,
+/// `gemm_sq_err`, `sq_err`, `count_positive` and `contractive` leave late (gpu/log_finish.rs),
+/// so it has no op struct and no CPU twin of its own (each op's CPU twin sums in order at
+/// once); it still has its own GPU test and bench case.
 const SHARED_KERNELS: &[&str] = &["log_finish"];
 
 #[test]

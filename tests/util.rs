@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use gpu_dae::backend::gpu::{Gpu, GpuOptions};
-use gpu_dae::backend::ops::{Corrupt, DenseUpdate, GemmCorrupt, GemmXent, LoadBatch, LoadGemm};
+use gpu_dae::backend::ops::{
+    Corrupt, DenseUpdate, GemmCorrupt, GemmSqErr, GemmXent, LoadBatch, LoadGemm,
+};
 use gpu_dae::backend::{Activation, Backend, Epilogue, GemmSpec, Noise, Storage};
 use gpu_dae::rng::RngKey;
 
@@ -331,6 +333,34 @@ pub fn gemm_xent_on<B: Backend>(be: &B, s: GemmSpec, slot: usize) -> (Vec<f32>, 
         scale: 1.0 / s.m.max(1) as f32,
     });
     (be.download(&grad), be.download(&costs))
+}
+
+/// [grad, y, costs] of `GemmSqErr` of shape `s` with output activation `out` on
+/// `gemm_xent_inputs`, grad and y starting as NaN (neither may be read) and the cost log as
+/// [7, 8, 9, 10] with the cost into `slot`.
+pub fn gemm_sq_err_on<B: Backend>(
+    be: &B,
+    s: GemmSpec,
+    out: Activation,
+    slot: usize,
+) -> [Vec<f32>; 3] {
+    let [a, b, bias, target] = gemm_xent_inputs(s).map(|v| be.upload(&v));
+    let [mut grad, mut y] = [0; 2].map(|_| be.upload(&vec![f32::NAN; s.m * s.n]));
+    let mut costs = be.upload(&[7.0, 8.0, 9.0, 10.0]);
+    be.run(GemmSqErr {
+        grad: &mut grad,
+        y: &mut y,
+        costs: &mut costs,
+        slot,
+        a: &a,
+        b: &b,
+        spec: s,
+        bias: &bias,
+        out,
+        target: &target,
+        scale: 1.0 / s.m.max(1) as f32,
+    });
+    [grad, y, costs].map(|t| be.download(&t))
 }
 
 /// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's one

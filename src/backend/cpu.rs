@@ -16,8 +16,9 @@ use rayon::prelude::*;
 
 use super::math;
 use super::ops::{
-    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
-    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits, standardising,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSqErr,
+    GemmSum, GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, SumBiases, XentLogits,
+    standardising,
 };
 use super::{Activation, Backend, Epilogue, GemmSpec, Noise, Run, Storage};
 use crate::rng::{RngKey, drop_threshold, gaussian_uniforms};
@@ -341,6 +342,12 @@ impl Run<GemmCorrupt<'_, Vec<f32>>> for Cpu {
     }
 }
 
+impl Run<GemmSqErr<'_, Vec<f32>>> for Cpu {
+    fn run(&self, op: GemmSqErr<'_, Vec<f32>>) {
+        gemm_sq_err(self.isa, op)
+    }
+}
+
 impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
         dense_update(self.isa, op)
@@ -601,6 +608,11 @@ fn load_gemm(isa: Isa, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
 /// `ops::GemmCorrupt`: `gemm` then `corrupt`.
 fn gemm_corrupt(isa: Isa, op: GemmCorrupt<'_, Vec<f32>>) {
     op.run_as_ops(|g| gemm(isa, g), corrupt);
+}
+
+/// `ops::GemmSqErr`: `gemm` then `sq_err`.
+fn gemm_sq_err(isa: Isa, op: GemmSqErr<'_, Vec<f32>>) {
+    op.run_as_ops(|g| gemm(isa, g), sq_err);
 }
 
 /// The cross-entropy of the logits in `grad: [rows, cols]` against `target`, each row by

@@ -19,8 +19,8 @@ pub mod ops;
 pub mod timed;
 
 use ops::{
-    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSum,
-    GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, XentLogits,
+    Affine, ColSum, Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmCorrupt, GemmSqErr,
+    GemmSum, GemmXent, LoadBatch, LoadGemm, SoftmaxNll, SqErr, XentLogits,
 };
 
 /// Where a backend keeps its data: tensors, image sets and label sets, and the copies to and
@@ -82,6 +82,7 @@ pub trait Backend:
     + for<'a> Run<DenseUpdate<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<GemmXent<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<GemmCorrupt<'a, <Self as Storage>::Tensor>>
+    + for<'a> Run<GemmSqErr<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<LoadGemm<'a, <Self as Storage>::Tensor, <Self as Storage>::Images>>
     + for<'a> Run<XentLogits<'a, <Self as Storage>::Tensor>>
     + for<'a> Run<SqErr<'a, <Self as Storage>::Tensor>>

@@ -388,6 +388,52 @@ impl<T> Op for SqErr<'_, T> {
     const STEM: &'static str = "sq_err";
 }
 
+/// A decoder GEMM whose epilogue is the squared error of its output, with the gradient:
+/// `Gemm { c: y, a, b, spec, epilogue: BiasAct { bias, act: out } }` (y = out(α·op(A)·op(B) +
+/// bias): [m, n]) then `SqErr { grad, y, target, out, .. }` over its m rows and n columns: the
+/// ReLU-DAE's decoder and loss in one op (one dispatch on the GPU at a minibatch), the same bits
+/// on the CPU as the two ops. `spec.beta` must be 0 (y is not read).
+pub struct GemmSqErr<'a, T> {
+    /// ∂(½·cost)/∂ of the pre-activation: [m, n].
+    pub grad: &'a mut T,
+    /// The decoder's output y: [m, n].
+    pub y: &'a mut T,
+    /// The per-step log the cost goes to: [≥ slot + 1].
+    pub costs: &'a mut T,
+    /// The element of `costs` written.
+    pub slot: usize,
+    /// A: [m, k], or [k, m] with `spec.trans_a`.
+    pub a: &'a T,
+    /// B: [k, n], or [n, k] with `spec.trans_b`.
+    pub b: &'a T,
+    /// Shape, transposes and α (β = 0).
+    pub spec: GemmSpec,
+    /// The output's column bias: [n].
+    pub bias: &'a T,
+    /// The output's activation (identity for the ReLU-DAE's linear decoder).
+    pub out: Activation,
+    /// x: [m, n].
+    pub target: &'a T,
+    /// The cost's factor (1/m: the batch mean).
+    pub scale: f32,
+}
+
+impl<T> Op for GemmSqErr<'_, T> {
+    const STEM: &'static str = "gemm_sq_err";
+}
+
+impl<'a, T> GemmSqErr<'a, T> {
+    /// The op as its two ops, each given to `gemm` and `sq_err` in order.
+    pub fn run_as_ops(self, gemm: impl FnOnce(Gemm<'_, T>), sq_err: impl FnOnce(SqErr<'_, T>)) {
+        let GemmSqErr { grad, y, costs, slot, a, b, spec, bias, out, target, scale } = self;
+        assert!(spec.beta == 0.0, "gemm_sq_err: β = {} but y is not read", spec.beta);
+        let epilogue = Epilogue::BiasAct { bias, act: out };
+        gemm(Gemm { c: &mut *y, a, b, spec, epilogue });
+        let (rows, cols) = (spec.m, spec.n);
+        sq_err(SqErr { grad, costs, slot, y: &*y, target, rows, cols, scale, out });
+    }
+}
+
 /// out[slot] = scale·#{i < len : a[i] > 0}: with a = a ReLU layer's output and scale = 1/len,
 /// the fraction of units that are on (the ReLU-DAE's sparsity). The count is exact (below 2²⁴)
 /// on every backend.

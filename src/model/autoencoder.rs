@@ -33,13 +33,13 @@
 //! encoder in one (`LoadGemm`), the decoder with the loss (`GemmXent`), the backprop, and the
 //! update of W, b and b′; the cA adds one (`Contractive`: the column norms, the penalty and W's
 //! step along its column-norm path); the ReLU-DAE's load standardises in the same `LoadGemm`,
-//! and its step has the squared error, the sparsity count, the decoder's `DenseUpdate` and the
-//! W update. `gpu-dae bench` counts what they cost on each backend.
+//! and its step has the decoder with the squared error (`GemmSqErr`), the sparsity count, the
+//! decoder's `DenseUpdate` and the W update. `gpu-dae bench` counts what they cost on each backend.
 
 use super::Step;
 use crate::backend::ops::{
-    Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSum, GemmXent, LoadBatch, LoadGemm,
-    SqErr, SumBiases,
+    Contractive, Corrupt, CountPositive, DenseUpdate, Gemm, GemmSqErr, GemmSum, GemmXent,
+    LoadBatch, LoadGemm, SumBiases,
 };
 use crate::backend::{Activation, Backend, Epilogue, GemmSpec, Noise};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -438,19 +438,22 @@ impl<B: Backend> Autoencoder<B> {
                     scale,
                 });
             }
-            // dY = (y − x)/B, costs[slot] = mean ‖y − x‖²
+            // y = out(h·Wdec + b′), dY = (y − x)·out′/B, costs[slot] = mean ‖y − x‖²: the
+            // decoder and its loss in one op
             Loss::SquaredError => {
-                self.decode(be, ws, self.config.decoder);
-                be.run(SqErr {
+                let (spec, dec) = self.decoder(rows);
+                be.run(GemmSqErr {
                     grad: &mut ws.da,
+                    y: &mut ws.a,
                     costs: &mut ws.costs,
                     slot,
-                    y: &ws.a,
-                    target: &ws.x,
-                    rows,
-                    cols: v,
-                    scale,
+                    a: &ws.h,
+                    b: dec,
+                    spec,
+                    bias: &self.b_prime,
                     out: self.config.decoder,
+                    target: &ws.x,
+                    scale,
                 });
             }
         }

@@ -1,10 +1,10 @@
 //! Per-step logs finished late (shaders/log_records.wgsl, shaders/log_finish.wgsl): an op that
-//! writes a step's value of a log (the costs of `gemm_xent`, the Jacobian norms of
-//! `contractive`, the fractions on of `count_positive`) leaves each workgroup's total in the
-//! step's record, one record of `stride` words a slot, kept per log in `State::deferred`;
-//! `log_finish` adds every pending record in one dispatch when something reads the log:
-//! `download`, or any dispatch that binds it (so a later op writing the same log is ordered
-//! after the finish). A step pays no dispatch and no single-workgroup reduction for its log
+//! writes a step's value of a log (the costs of `gemm_xent`, `gemm_sq_err` and the losses, the
+//! Jacobian norms of `contractive`, the fractions on of `count_positive`) leaves each
+//! workgroup's total in the step's record, one record of `stride` words a slot, kept per log in
+//! `State::deferred`; `log_finish` adds every pending record in one dispatch when something
+//! reads the log: `download`, or any dispatch that binds it (so a later op writing the same log
+//! is ordered after the finish). A step pays no dispatch and no single-workgroup reduction for its log
 //! value; an epoch pays one finish per log per readback.
 
 use std::marker::PhantomData;

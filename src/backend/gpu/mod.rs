@@ -31,6 +31,7 @@ mod count_positive;
 mod dense_update;
 mod gemm;
 mod gemm_corrupt;
+mod gemm_sq_err;
 mod gemm_sum;
 mod gemm_xent;
 pub mod kernel;
@@ -187,8 +188,8 @@ pub const GEMM_ENV: &str = "GPU_DAE_GEMM";
 pub const SUBGROUPS_ENV: &str = "GPU_DAE_SUBGROUPS";
 
 /// The environment variable that, set to `off`, runs the fused minibatch ops (`load_gemm`,
-/// `gemm_xent`, `gemm_corrupt`) as the ops they fuse, each its own dispatch (the costs still
-/// finished late): for measuring on one adapter what the fusion gains.
+/// `gemm_xent`, `gemm_sq_err`, `gemm_corrupt`) as the ops they fuse, each its own dispatch (the
+/// costs still finished late): for measuring on one adapter what the fusion gains.
 pub const FUSE_ENV: &str = "GPU_DAE_FUSE";
 
 /// The environment variable that makes the GPU backend destroy its device after that many
@@ -821,6 +822,7 @@ const KERNELS: &[&[&dyn AnyKernel]] = &[
     gemm::KERNELS,
     gemm_sum::KERNELS,
     gemm_corrupt::KERNELS,
+    gemm_sq_err::KERNELS,
     gemm_xent::KERNELS,
     xent_logits::KERNELS,
     sq_err::KERNELS,
