@@ -251,6 +251,25 @@ fn xent_f64(a: &[f64], x: &[f32], scale: f64) -> (Vec<f32>, f64) {
     (grad, cost * scale)
 }
 
+/// α·op(A)·op(B) + bias in f64: [m, n] for `s` (β = 0), bias: [n].
+fn affine_f64(s: GemmSpec, a: &[f32], b: &[f32], bias: &[f32]) -> Vec<f64> {
+    let (m, n, k) = (s.m, s.n, s.k);
+    let mut out = vec![0.0f64; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let dot: f64 = (0..k)
+                .map(|p| {
+                    let av = if s.trans_a { a[p * m + i] } else { a[i * k + p] };
+                    let bv = if s.trans_b { b[j * k + p] } else { b[p * n + j] };
+                    av as f64 * bv as f64
+                })
+                .sum();
+            out[i * n + j] = s.alpha as f64 * dot + bias[j] as f64;
+        }
+    }
+    out
+}
+
 fn gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose<B: Backend>(be: &B) {
     for &(m, n, k) in GEMM_SHAPES {
         for (trans_a, trans_b) in TRANSPOSES {
@@ -258,19 +277,7 @@ fn gemm_xent_matches_the_log_sigmoid_formula_in_f64_for_every_transpose<B: Backe
                 let spec = GemmSpec { m, n, k, trans_a, trans_b, alpha, beta: 0.0 };
                 let what = format!("gemm_xent {m}×{n}×{k} {trans_a}/{trans_b} α = {alpha}");
                 let [a, b, bias, x] = gemm_xent_inputs(spec);
-                let mut logits = vec![0.0f64; m * n];
-                for i in 0..m {
-                    for j in 0..n {
-                        let dot: f64 = (0..k)
-                            .map(|p| {
-                                let av = if trans_a { a[p * m + i] } else { a[i * k + p] };
-                                let bv = if trans_b { b[j * k + p] } else { b[p * n + j] };
-                                av as f64 * bv as f64
-                            })
-                            .sum();
-                        logits[i * n + j] = alpha as f64 * dot + bias[j] as f64;
-                    }
-                }
+                let logits = affine_f64(spec, &a, &b, &bias);
                 let (want_grad, want_cost) = xent_f64(&logits, &x, 1.0 / m as f64);
                 let (grad, costs) = gemm_xent_on(be, spec, 1);
                 // σ′ ≤ ¼ scales the logits' GEMM error into the gradient; the cost adds
@@ -294,29 +301,16 @@ fn gemm_sq_err_matches_the_squared_error_in_f64_for_every_transpose<B: Backend>(
                 let [a, b, bias, x] = gemm_xent_inputs(spec);
                 let scale = 1.0 / m as f64;
                 let (mut want_y, mut want_grad, mut want_cost) = (vec![], vec![], 0.0f64);
-                for i in 0..m {
-                    for j in 0..n {
-                        let dot: f64 = (0..k)
-                            .map(|p| {
-                                let av = if trans_a { a[p * m + i] } else { a[i * k + p] };
-                                let bv = if trans_b { b[j * k + p] } else { b[p * n + j] };
-                                av as f64 * bv as f64
-                            })
-                            .sum();
-                        let v = alpha as f64 * dot + bias[j] as f64;
-                        // y = out(v), ∂(½E)/∂v = (y − x)·out′(y), E = (y − x)²
-                        let (y, slope) = match out {
-                            Activation::Sigmoid => {
-                                let y = 1.0 / (1.0 + (-v).exp());
-                                (y, y * (1.0 - y))
-                            }
-                            _ => (v, 1.0),
-                        };
-                        let d = y - x[i * n + j] as f64;
-                        want_y.push(y as f32);
-                        want_grad.push((d * scale * slope) as f32);
-                        want_cost += d * d;
-                    }
+                for (v, &x) in affine_f64(spec, &a, &b, &bias).into_iter().zip(&x) {
+                    // y = out(v), ∂(½E)/∂v = (y − x)·out′(y), E = (y − x)²
+                    let (y, slope) = match out {
+                        Activation::Sigmoid => (sigmoid64(v), sigmoid64(v) * (1.0 - sigmoid64(v))),
+                        _ => (v, 1.0),
+                    };
+                    let d = y - x as f64;
+                    want_y.push(y as f32);
+                    want_grad.push((d * scale * slope) as f32);
+                    want_cost += d * d;
                 }
                 let [grad, y, costs] = gemm_sq_err_on(be, spec, out, 1);
                 assert_close(&format!("{what}: y"), &y, &want_y, Tol::gemm(k));
