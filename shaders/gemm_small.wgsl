@@ -1,4 +1,5 @@
-// The GEMMs for shapes the 64×64 tiles leave mostly idle, shared by gemm.wgsl and gemm_sum.wgsl;
+// The GEMMs for shapes the 64×64 tiles leave mostly idle, shared by gemm.wgsl, gemm_sum.wgsl and
+// the fused minibatch kernels (load_gemm, gemm_xent, gemm_sq_err, gemm_corrupt);
 // needs gemm_tiles.wgsl (TRANS_A, TRANS_B, VEC_A, VEC_B, a_at, b_at, a_vec, b_vec) and
 // rows_shuffle.wgsl or rows_shuffle_subgroup.wgsl (the rows kernel's tree's last levels).
 //   rows:  few rows (m ≤ 64, a minibatch). A workgroup of 256 threads computes MR rows × 4·CT

@@ -1,6 +1,6 @@
 // gemm_xent: the decoder GEMM with the cross-entropy from its logits as the epilogue; needs
-// math.wgsl, sums.wgsl, log_records.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel). Twin of
-// `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias (the logits), x = target,
+// math.wgsl, sums.wgsl, log_records.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel,
+// and red_total). Twin of `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias (the logits), x = target,
 // both [m, n]:
 //   c = (σ(a) − x) · scale;     cost = scale · Σ [softplus(a) − x·a].
 // The step does not finish the cost: each workgroup adds its elements' terms (each thread its

@@ -4,9 +4,14 @@
 // (`ops::LoadGemm`): x = images[first ..] / 255 and x̃ = noisy(x), standardised where the op
 // asks, exactly as load_batch.wgsl computes them (element i of the batch drawing bits(i)), C = act(α·x̃·op(B) + β·C + bias).
 // A's words are not read from a buffer: each is decoded from the pixels and corrupted where
-// the rows kernel loads it, and the threads that load every word once (column thread 0 of
-// the workgroups of column block 0: one lane per quad of each row) write x and x̃ on the way,
-// for the ops after it (the loss's target, the update's x̃).
+// the kernel loads it, and the threads that load every word once write x and x̃ on the way,
+// for the ops after it (the loss's target, the update's x̃). Entry points:
+//   load_gemm:      m ≤ 64: the rows kernel, epilogue included; column thread 0 of the
+//                   workgroups of column block 0 (one lane per quad of each row) writes x, x̃
+//   load_gemm_part: a split product's first pass (gemm.wgsl's gemm_part on the 64×64 tiles:
+//                   the raw sums of part z of K into `part`); every thread of the workgroups of
+//                   column tile 0 writes x, x̃ (each loads one word of A's tile per K step).
+//                   gemm.wgsl's gemm_reduce_epilogue adds the parts and applies the epilogue.
 
 struct Params {
     // The corruption of x̃ (first: a struct member of a uniform block is 16-byte aligned).
@@ -21,6 +26,8 @@ struct Params {
     // Standardising: x·mul + add.
     mul: f32,
     add: f32,
+    // K per part of a split product (load_gemm_part); k otherwise.
+    kc: u32,
 }
 
 override ACT: u32 = 0u;
@@ -33,6 +40,7 @@ override ACT: u32 = 0u;
 @group(0) @binding(4) var<storage, read_write> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> x: array<f32>;        // [m, k]
 @group(0) @binding(6) var<storage, read_write> x_tilde: array<f32>;  // [m, k]
+@group(0) @binding(7) var<storage, read_write> part: array<f32>;     // [splits, m, n]
 
 // 1/255 rounded to f32, the constant `cpu::load_batch` multiplies by.
 const INV_255: f32 = 1.0 / 255.0;
@@ -70,6 +78,29 @@ fn load_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         if idx != OUTSIDE {
             let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
             c[idx] = act_apply(ACT, v + bias[w.j + e % 4u]);
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn load_gemm_part(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    writes_batch = wid.x == 0u;
+    let i0 = wid.y * BM;
+    let j0 = wid.x * BN;
+    let kbeg = wid.z * p.kc;
+    var acc: array<vec4<f32>, 4>;
+    accumulate(&acc, false, p.k, kbeg, min(kbeg + p.kc, p.k), t, lid, i0, j0);
+    let base = wid.z * p.m * p.n;
+    for (var r = 0u; r < 4u; r++) {
+        for (var cc = 0u; cc < 4u; cc++) {
+            let idx = c_index(i0, j0, lid, r, cc);
+            if idx != OUTSIDE {
+                part[base + idx] = acc[r][cc];
+            }
         }
     }
 }

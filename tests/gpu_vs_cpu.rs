@@ -24,7 +24,7 @@ use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, Rel, SCALINGS,
     TRANSPOSES, Tol, assert_bit_identical, assert_close, dense_update_on, gemm_corrupt_on,
     gemm_sq_err_on, gemm_xent_inputs, gemm_xent_on, gpu, load_batch_on, load_gemm_on, own_gpu,
-    pixels, uniforms,
+    pixels, sq_err_cost_tol, uniforms,
 };
 
 #[test]
@@ -562,8 +562,7 @@ fn gemm_sq_err_matches_cpu_through_every_gemm_family() {
                     with_gemm_path(&gpu, path, || gemm_sq_err_on(&gpu, spec, out, 2));
                 assert_close(&format!("{what}: y"), &y, &want[1], Tol::gemm(k));
                 assert_close(&format!("{what}: grad"), &grad, &want[0], Tol::gemm(k));
-                let cost_tol =
-                    Tol { abs: 1e-5 * (k as f64).sqrt() * n as f64, ..Tol::sum_of(m * n) };
+                let cost_tol = sq_err_cost_tol(m, n, k);
                 assert_close(&format!("{what}: cost"), &costs[2..3], &want[2][2..3], cost_tol);
                 let others = [costs[0], costs[1], costs[3]];
                 assert_bit_identical(&format!("{what}: other slots"), &others, &[7.0, 8.0, 10.0]);
@@ -578,6 +577,15 @@ fn gemm_sq_err_matches_cpu_through_every_gemm_family() {
                     _ => assert_eq!(entries[entries.len() - 2], "sq_err", "{what}"),
                 }
             }
+            // The one dispatch computes what its two ops (GPU_DAE_FUSE=off) do: the same
+            // product, its epilogue's multiply-add perhaps fused by the driver.
+            gpu.use_fused(false);
+            let apart = gemm_sq_err_on(&gpu, spec, out, 2);
+            gpu.use_fused(true);
+            let fused = gemm_sq_err_on(&gpu, spec, out, 2);
+            let what = format!("gemm_sq_err {m}×{n}×{k} trans_b {trans_b} {out:?}, fused and not");
+            assert_close(&format!("{what}: y"), &fused[1], &apart[1], Tol::AFFINE);
+            assert_close(&format!("{what}: grad"), &fused[0], &apart[0], Tol::AFFINE);
         }
     }
 }
@@ -668,7 +676,9 @@ fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
         for trans_b in [false, true] {
             for &noise in BIT_EXACT_NOISES.iter().step_by(3) {
                 let want = load_gemm_on(&Cpu::new(), (m, n, k), trans_b, (noise, None));
-                for path in [None, Some(GemmPath::Rows), Some(GemmPath::Tiled)] {
+                for path in
+                    [None, Some(GemmPath::Rows), Some(GemmPath::Tiled), Some(GemmPath::Split)]
+                {
                     let what =
                         format!("load_gemm {m}×{n}×{k} trans_b {trans_b} {noise:?} {path:?}");
                     let ([c, x, x_tilde], entries) = with_gemm_path(&gpu, path, || {
@@ -677,20 +687,29 @@ fn load_gemm_matches_cpu_and_loads_the_batch_bit_for_bit() {
                     assert_bit_identical(&format!("{what}: x"), &x, &want[1]);
                     assert_bit_identical(&format!("{what}: x̃"), &x_tilde, &want[2]);
                     assert_close(&format!("{what}: c"), &c, &want[0], Tol::gemm(k));
-                    // One dispatch where the rows kernel runs and A's words are whole quads.
-                    let rows = match path {
-                        Some(GemmPath::Rows) => true,
-                        None => m <= ROWS_MAX_M,
-                        _ => false,
-                    };
-                    if rows && k % 4 == 0 {
-                        assert_eq!(entries, ["load_gemm"], "{what}");
-                    } else {
-                        assert_eq!(entries[0], "load_batch", "{what}: {entries:?}");
-                    }
+                    let spec = GemmSpec { trans_b, ..GemmSpec::new(m, n, k) };
+                    assert_eq!(entries, load_gemm_entries(spec, path), "{what}");
                 }
             }
         }
+    }
+}
+
+/// The dispatches of a `LoadGemm` of `spec` (with a sigmoid `BiasAct`) on the GPU under the
+/// forced family `path`: where A's words are whole quads (k a multiple of 4), the rows kernel
+/// with the load in its loader, or a split product's first pass with the load in its loader
+/// and the reduction pass; otherwise `load_batch` and the GEMM's own.
+fn load_gemm_entries(spec: GemmSpec, path: Option<GemmPath>) -> Vec<&'static str> {
+    let plan = gemm_plan(&spec, None, true, path);
+    let quads = spec.k.is_multiple_of(4);
+    match plan.kernel {
+        GemmKernel::Rows { .. } if quads => vec!["load_gemm"],
+        GemmKernel::Split { .. } if quads => {
+            vec!["load_gemm_part", "gemm_reduce_epilogue"]
+        }
+        GemmKernel::Rows { .. } => vec!["load_batch", "gemm_rows_epilogue"],
+        GemmKernel::Split { .. } => vec!["load_batch", "gemm_part", "gemm_reduce_epilogue"],
+        _ => vec!["load_batch", "gemm_epilogue"],
     }
 }
 
@@ -717,8 +736,7 @@ fn load_gemm_standardises_as_the_cpu_does_and_as_its_own_load_batch() {
             let want = load_gemm_on(&Cpu::new(), (m, n, k), false, load);
             let ([c, x, x_tilde], entries) =
                 with_gemm_path(&gpu, None, || load_gemm_on(&gpu, (m, n, k), false, load));
-            let fused = m <= ROWS_MAX_M && k % 4 == 0;
-            assert_eq!(fused, entries == ["load_gemm"], "{what}: {entries:?}");
+            assert_eq!(entries, load_gemm_entries(GemmSpec::new(m, n, k), None), "{what}");
             // The CPU's x is (p/255)·(1/std) − mean/std: the formula to rounding.
             let px = pixels(k as u64, (2 + m + 1) * k);
             let formula: Vec<f32> =
@@ -1345,23 +1363,35 @@ fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
         assert_bit_identical(&format!("W fused and not, batch {rows}"), &fused.0, &apart.0);
         assert_bit_identical(&format!("b′ fused and not, batch {rows}"), &fused.2, &apart.2);
     }
-    // At batch 128 the update (k + k2 = 256) is the tiled `gemm_sum`, which adds the bias sums
-    // in its own pass: no column sums after it.
-    let big = gpu.upload_images(&pixels(8, 128 * vis), vis);
+    // At batch 128 the encoder is split along K, its first pass loading the batch
+    // (`load_gemm_part`), and the update (k + k2 = 256) is the tiled `gemm_sum`, which adds the
+    // bias sums in its own pass: no load of its own, no column sums after the update.
+    let big_px = pixels(8, 128 * vis);
+    let big = gpu.upload_images(&big_px, vis);
     let config = AutoencoderConfig {
         n_vis: vis,
         n_hid: 8,
         noise: Noise::Mask { p: 0.3 },
         ..Default::default()
     };
-    let mut da = Autoencoder::new(&gpu, config, 1);
+    let step0 = Step { first: 0, key: RngKey::new(3, 0), lr: 0.1, slot: 0 };
+    let mut da = Autoencoder::new(&gpu, config.clone(), 1);
     let mut ws = da.workspace_with_slots(&gpu, 128, 1);
     gpu.log_dispatches(true);
-    da.train_step(&gpu, &mut ws, &big, Step { first: 0, key: RngKey::new(3, 0), lr: 0.1, slot: 0 });
+    da.train_step(&gpu, &mut ws, &big, step0);
     let entries: Vec<_> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
     gpu.log_dispatches(false);
+    assert_eq!(entries[..2], ["load_gemm_part", "gemm_reduce_epilogue"], "dA at batch 128");
     assert_eq!(entries.last(), Some(&"gemm_sum_bias"), "dA at batch 128: {entries:?}");
     assert!(!entries.contains(&"col_sum"), "dA at batch 128: {entries:?}");
+    assert!(!entries.contains(&"load_batch"), "dA at batch 128: {entries:?}");
+    let cpu = Cpu::new();
+    let mut da_cpu = Autoencoder::new(&cpu, config, 1);
+    let mut ws_cpu = da_cpu.workspace_with_slots(&cpu, 128, 1);
+    da_cpu.train_step(&cpu, &mut ws_cpu, &cpu.upload_images(&big_px, vis), step0);
+    let (got, want) = (da.download(&gpu), da_cpu.download(&cpu));
+    assert_close("W after a batch-128 step", &got.0, &want.0, Tol::STEPS);
+    assert_close("b′ after a batch-128 step", &got.2, &want.2, Tol::STEPS);
     let config = SdaConfig {
         n_in: vis,
         hidden: vec![8, 12, 4],

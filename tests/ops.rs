@@ -11,7 +11,7 @@ use crate::util::{
     BIT_EXACT_NOISES, DENSE_SHAPES, GEMM_SHAPES, GEMM_SUM_SHAPES, LOAD_GEMM_SHAPES, SCALINGS,
     TRANSPOSES, Tol, assert_bit_identical, assert_close, cpu_with, dense_inputs, dense_update_on,
     gemm_corrupt_on, gemm_sq_err_on, gemm_xent_inputs, gemm_xent_on, load_batch_on, load_gemm_on,
-    on_every_backend, pixels, uniforms,
+    on_every_backend, pixels, sq_err_cost_tol, uniforms,
 };
 
 on_every_backend! {
@@ -316,8 +316,7 @@ fn gemm_sq_err_matches_the_squared_error_in_f64_for_every_transpose<B: Backend>(
                 assert_close(&format!("{what}: y"), &y, &want_y, Tol::gemm(k));
                 assert_close(&format!("{what}: grad"), &grad, &want_grad, Tol::gemm(k));
                 // m·n squares summed, each off by twice its difference times y's error.
-                let cost_tol =
-                    Tol { abs: 1e-5 * (k as f64).sqrt() * n as f64, ..Tol::sum_of(m * n) };
+                let cost_tol = sq_err_cost_tol(m, n, k);
                 let want_cost = [(want_cost * scale) as f32];
                 assert_close(&format!("{what}: cost"), &costs[1..2], &want_cost, cost_tol);
                 let others = [costs[0], costs[2], costs[3]];

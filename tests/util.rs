@@ -335,6 +335,14 @@ pub fn gemm_xent_on<B: Backend>(be: &B, s: GemmSpec, slot: usize) -> (Vec<f32>, 
     (be.download(&grad), be.download(&costs))
 }
 
+/// The tolerance of `GemmSqErr`'s cost over an m × n output of inner dimension k: its m·n
+/// squares summed in another order (relative error like √(m·n) roundings), each off by twice
+/// its difference times y's GEMM error; below one element's term at these tests' shapes.
+pub fn sq_err_cost_tol(m: usize, n: usize, k: usize) -> Tol {
+    let len = (m * n) as f64;
+    Tol { rel: 1e-6 * len.sqrt().max(1.0), abs: 1e-5 * (k as f64).sqrt() * n as f64 }
+}
+
 /// [grad, y, costs] of `GemmSqErr` of shape `s` with output activation `out` on
 /// `gemm_xent_inputs`, grad and y starting as NaN (neither may be read) and the cost log as
 /// [7, 8, 9, 10] with the cost into `slot`.
@@ -363,10 +371,19 @@ pub fn gemm_sq_err_on<B: Backend>(
     [grad, y, costs].map(|t| be.download(&t))
 }
 
-/// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's one
-/// dispatch) and not (its two ops), one row to more than the rows kernel's 64.
-pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] =
-    &[(1, 1, 4), (1, 7, 33), (7, 33, 784), (33, 7, 12), (20, 500, 784), (3, 10, 7), (65, 63, 16)];
+/// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's fused
+/// kernels) and not (its two ops), one row to more than the rows kernel's 64, and a product
+/// that `plan` splits along K (130 × 66 × 300: six tiles).
+pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 4),
+    (1, 7, 33),
+    (7, 33, 784),
+    (33, 7, 12),
+    (20, 500, 784),
+    (3, 10, 7),
+    (65, 63, 16),
+    (130, 66, 300),
+];
 
 /// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2, corrupted by
 /// `noise` under a fixed key and standardised by `standardise`: c = σ(x̃·op(B) + bias), B

@@ -390,18 +390,7 @@ impl Gpu {
             }
             (GemmKernel::Split { kc, splits }, epilogue) => {
                 let part = self.record_gemm_part(&mut st, (a, b), &s, (kc, splits), groups);
-                let cells = grid_1d(m * n);
-                match epilogue {
-                    None => {
-                        let bufs = [&c.buf, &*part];
-                        self.dispatch(&mut st, (&GEMM_REDUCE, &[]), &params, &bufs, cells);
-                    }
-                    Some((e, act, grad)) => {
-                        let bufs = [&c.buf, &e.buf, &*part];
-                        let kernel = (&GEMM_REDUCE_EPILOGUE, &[act, grad][..]);
-                        self.dispatch(&mut st, kernel, &params, &bufs, cells);
-                    }
-                }
+                self.record_gemm_reduce(&mut st, (c, epilogue), &part, &s, kc);
             }
             (GemmKernel::Rows { mr, kl }, None) => {
                 let overrides = [ta, tb, va, vb, mr as u32, kl as u32];
@@ -461,8 +450,34 @@ impl Gpu {
         part
     }
 
+    /// Records a `Split`'s second pass over the parts in `part` (`kc` of K each): C =
+    /// epilogue(α·Σ_z part z + β·C), the parts added in order (`gemm_reduce`,
+    /// `gemm_reduce_epilogue`), one thread an element.
+    pub(super) fn record_gemm_reduce(
+        &self,
+        st: &mut State,
+        (c, epilogue): (&GpuTensor, Option<(&GpuTensor, u32, u32)>),
+        part: &Buf,
+        s: &GemmSpec,
+        kc: usize,
+    ) {
+        let params = GemmParams::of(s, kc);
+        let cells = grid_1d(s.m * s.n);
+        match epilogue {
+            None => {
+                let bufs = [&c.buf, part];
+                self.dispatch(st, (&GEMM_REDUCE, &[]), &params, &bufs, cells);
+            }
+            Some((e, act, grad)) => {
+                let bufs = [&c.buf, &e.buf, part];
+                let kernel = (&GEMM_REDUCE_EPILOGUE, &[act, grad][..]);
+                self.dispatch(st, kernel, &params, &bufs, cells);
+            }
+        }
+    }
+
     /// The plan by shape (or the forced family) of a fused minibatch op's product `s`
-    /// (`load_gemm`, `gemm_xent`, `gemm_corrupt`), when fusing is on, `fits` (the op's own
+    /// (`load_gemm`, `gemm_xent`, `gemm_sq_err`, `gemm_corrupt`), when fusing is on, `fits` (the op's own
     /// conditions) and C is not empty; None when the op runs as the ops it fuses. Each op
     /// fuses only on the kernels it has a fused form for.
     pub(super) fn fused_gemm_plan(&self, s: &GemmSpec, fits: bool) -> Option<GemmPlan> {

@@ -88,7 +88,9 @@ impl Run<GemmSqErr<'_, GpuTensor>> for Gpu {
         ] {
             assert!(t.len >= len, "gemm_sq_err {m}×{n}×{k}: {what} holds {}", t.len);
         }
-        for (v, what) in [(m * k, "gemm_sq_err A"), (k * n, "gemm_sq_err B"), (m * n, "C")] {
+        for (v, what) in
+            [(m * k, "gemm_sq_err A"), (k * n, "gemm_sq_err B"), (m * n, "gemm_sq_err C")]
+        {
             u32_of(v, what);
         }
         let mut st = self.lock();
