@@ -373,7 +373,8 @@ pub fn gemm_sq_err_on<B: Backend>(
 
 /// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's fused
 /// kernels) and not (its two ops), one row to more than the rows kernel's 64, and a product
-/// that `plan` splits along K (130 × 66 × 300: six tiles).
+/// that `plan` splits along K (130 × 66 × 300: six tiles; 130 × 66 × 100: parts of 28, the last
+/// ending within a 16-deep K step).
 pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 4),
     (1, 7, 33),
@@ -383,6 +384,7 @@ pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (3, 10, 7),
     (65, 63, 16),
     (130, 66, 300),
+    (130, 66, 100),
 ];
 
 /// (c, x, x̃) of `LoadGemm` of shape (m, n, k) on images of dim k from image 2, corrupted by

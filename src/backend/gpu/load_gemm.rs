@@ -121,6 +121,7 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
             assert!(t.len >= len, "load_gemm {m}×{n}×{k}: {what} holds {}", t.len);
         }
         u32_of(k * n, "load_gemm B");
+        u32_of(m * n, "load_gemm C");
         let (mul, add) = standardising(standardise);
         let mut params = LoadGemmParams {
             noise: NoiseParams::new(noise, key),
