@@ -152,7 +152,7 @@ fn gemm_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {
-            c[idx] = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
+            c[idx] = rows_scaled(w, e, idx);
         }
     }
 }
@@ -166,7 +166,7 @@ fn gemm_rows_epilogue(
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {
-            finish(idx, w.j + e % 4u, scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx));
+            finish(idx, w.j + e % 4u, rows_scaled(w, e, idx));
         }
     }
 }

@@ -38,7 +38,7 @@ fn gemm_corrupt(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {
-            let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
+            let v = rows_scaled(w, e, idx);
             let out = act_apply(ACT, v + bias[w.j + e % 4u]);
             c[idx] = out;
             x_tilde[idx] = noisy(p.noise, idx, out);

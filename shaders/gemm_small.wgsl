@@ -248,7 +248,7 @@ fn rows_tile(wid: vec3<u32>, t: u32) -> RowsTile {
 }
 
 // The index in C of element e (row e / 4, column e % 4) of tile w's sums, or OUTSIDE past C's
-// edges; the sum is red[(e / 4) · CT + w.ct][e % 4].
+// edges; the sum is red[(e / 4) · CT + w.ct][e % 4] (`rows_scaled`).
 fn rows_index(w: RowsTile, e: u32) -> u32 {
     let i = w.i0 + e / 4u;
     let j = w.j + e % 4u;
@@ -256,6 +256,12 @@ fn rows_index(w: RowsTile, e: u32) -> u32 {
         return OUTSIDE;
     }
     return i * p.n + j;
+}
+
+// α·(tile w's sum of element e) + β·C[idx] (gemm_tiles.wgsl's `scaled`), for idx =
+// rows_index(w, e) inside C: the value an epilogue starts from.
+fn rows_scaled(w: RowsTile, e: u32, idx: u32) -> f32 {
+    return scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx);
 }
 
 // A loss epilogue's workgroup total (gemm_xent.wgsl, gemm_sq_err.wgsl): `tree_total` of every

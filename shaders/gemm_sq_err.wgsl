@@ -51,7 +51,7 @@ fn gemm_sq_err(
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {
-            let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx) + bias[w.j + e % 4u];
+            let v = rows_scaled(w, e, idx) + bias[w.j + e % 4u];
             let out = act_apply(ACT, v);
             y[idx] = out;
             let d = out - targets[idx];

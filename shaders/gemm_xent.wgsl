@@ -1,7 +1,7 @@
 // gemm_xent: the decoder GEMM with the cross-entropy from its logits as the epilogue; needs
 // math.wgsl, sums.wgsl, log_records.wgsl, gemm_tiles.wgsl and gemm_small.wgsl (the rows kernel,
-// and red_total). Twin of `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias (the logits), x = target,
-// both [m, n]:
+// and red_total). Twin of `cpu::gemm_xent` (`ops::GemmXent`). With a = α·op(A)·op(B) + bias
+// (the logits), x = target, both [m, n]:
 //   c = (σ(a) − x) · scale;     cost = scale · Σ [softplus(a) − x·a].
 // The step does not finish the cost: each workgroup adds its elements' terms (each thread its
 // own in order, then the 256 threads in sums.wgsl's tree) and writes the total to the step's
@@ -65,7 +65,7 @@ fn gemm_xent(
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {
-            let v = scaled(red[(e / 4u) * rows_cts() + w.ct][e % 4u], idx) + bias[w.j + e % 4u];
+            let v = rows_scaled(w, e, idx) + bias[w.j + e % 4u];
             sum += xent_term(idx, v);
         }
     }

@@ -477,15 +477,18 @@ impl Gpu {
     }
 
     /// The plan by shape (or the forced family) of a fused minibatch op's product `s`
-    /// (`load_gemm`, `gemm_xent`, `gemm_sq_err`, `gemm_corrupt`), when fusing is on, `fits` (the op's own
-    /// conditions) and C is not empty; None when the op runs as the ops it fuses. Each op
-    /// fuses only on the kernels it has a fused form for.
+    /// (`load_gemm`, `gemm_xent`, `gemm_sq_err`, `gemm_corrupt`) when fusing is on, `fits` (the
+    /// op's own conditions), C is not empty and the plan is the rows kernel or a `Split`, the
+    /// two that fused forms exist for; None when the op runs as the ops it fuses. Each op fuses
+    /// only on the kernels it has a fused form for (`fused_rows_plan`: the rows kernel alone).
     pub(super) fn fused_gemm_plan(&self, s: &GemmSpec, fits: bool) -> Option<GemmPlan> {
         let (force, fused) = {
             let st = self.lock();
             (st.force_gemm, st.fused)
         };
-        (fused && fits && s.m > 0 && s.n > 0).then(|| plan(s, None, true, force))
+        (fused && fits && s.m > 0 && s.n > 0)
+            .then(|| plan(s, None, true, force))
+            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. } | GemmKernel::Split { .. }))
     }
 
     /// `fused_gemm_plan` when it is the rows kernel, with its MR and KL.

@@ -116,9 +116,7 @@ impl Run<GemmXent<'_, GpuTensor>> for Gpu {
         }
         // The rows kernel, or a split product whose reduction pass takes the loss; otherwise
         // the GEMM, then the loss pass (an empty product's writes a zero total).
-        let fused = self
-            .fused_gemm_plan(&spec, true)
-            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. } | GemmKernel::Split { .. }));
+        let fused = self.fused_gemm_plan(&spec, true);
         if fused.is_none() {
             let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
             self.run(Gemm { c: &mut *grad, a, b, spec, epilogue });

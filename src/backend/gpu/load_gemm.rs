@@ -95,10 +95,7 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
         assert!(!op.spec.trans_a, "load_gemm: A is the batch [m, k], not transposed");
         assert_eq!(op.images.dim, k, "load_gemm: images of dim {} but k = {k}", op.images.dim);
         let fits = matches!(op.epilogue, Epilogue::BiasAct { .. }) && k.is_multiple_of(4);
-        let fused = self
-            .fused_gemm_plan(&op.spec, fits)
-            .filter(|p| matches!(p.kernel, GemmKernel::Rows { .. } | GemmKernel::Split { .. }));
-        let Some(gemm_plan) = fused else {
+        let Some(gemm_plan) = self.fused_gemm_plan(&op.spec, fits) else {
             op.run_as_ops(|l| self.run(l), |g| self.run(g));
             return;
         };
@@ -160,7 +157,7 @@ impl Run<LoadGemm<'_, GpuTensor, GpuImages>> for Gpu {
                 let kernel = if st.subgroups { &LOAD_GEMM_SUBGROUP } else { &LOAD_GEMM };
                 self.dispatch(&mut st, (kernel, &overrides), &params, &bufs, groups);
             }
-            _ => unreachable!("filtered above"),
+            _ => unreachable!("fused_gemm_plan gives the rows kernel or a split"),
         }
         st.note_fewer(first_logged, fewer);
         // The GEMM's work with A's floats replaced by its pixels, x and x̃ written.

@@ -4,8 +4,8 @@
 //! workgroup's total in the step's record, one record of `stride` words a slot, kept per log in
 //! `State::deferred`; `log_finish` adds every pending record in one dispatch when something
 //! reads the log: `download`, or any dispatch that binds it (so a later op writing the same log
-//! is ordered after the finish). A step pays no dispatch and no single-workgroup reduction for its log
-//! value; an epoch pays one finish per log per readback.
+//! is ordered after the finish). A step pays no dispatch and no single-workgroup reduction for
+//! its log value; an epoch pays one finish per log per readback.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
