@@ -154,7 +154,8 @@ fn metrics_without_seconds(run: &Path) -> Vec<String> {
 
 /// The CPU backend's runs (metrics and every checkpoint tensor, by a hash of its bits) are
 /// bit-identical whatever the thread count (its GEMMs split the
-/// work by columns and a fixed split of the inner dimension, never by thread), and its slower
+/// work by columns and a fixed split of the inner dimension, never by thread) and with the
+/// skipping of zero inputs turned off (GPU_DAE_CPU_SKIP_ZEROS=off), and its slower
 /// instruction sets, forced with GPU_DAE_CPU_ISA, train the same dA within rounding. A dA
 /// with 300 hidden units (its decoder's inner dimension in two parts) at batch 20, and an SdA
 /// fine-tuned at batch 1 (the single-row kernels) for the thread counts.
@@ -210,6 +211,8 @@ fn cpu_runs_do_not_depend_on_the_thread_count_and_every_instruction_set_agrees()
             let many = run(args, &format!("{name}-{threads}"), &[("RAYON_NUM_THREADS", threads)]);
             assert_eq!((&one, &one_bits), (&many.0, &many.1), "{name}: 1 thread against {threads}");
         }
+        let dense = run(args, &format!("{name}-dense"), &[("GPU_DAE_CPU_SKIP_ZEROS", "off")]);
+        assert_eq!((&one, &one_bits), (&dense.0, &dense.1), "{name}: zeros skipped or not");
         // The SdA's error rates move in steps of one example: compare the dA's costs only.
         for isa in ["portable", "avx2"].into_iter().filter(|_| name == "da") {
             let (got, _) = run(args, &format!("{name}-{isa}"), &[("GPU_DAE_CPU_ISA", isa)]);

@@ -418,6 +418,146 @@ fn dense_update_on_the_cpu_is_its_two_gemms_bit_for_bit_on_every_instruction_set
     }
 }
 
+/// op(A) [m, k] stored as `Gemm` takes it ([k, m] when transposed), with the zeros the CPU's
+/// broadcast kernel skips: every third inner index p (a whole column of op(A)), alternate
+/// blocks of 6 rows and every third block of 4 (the register tiles' heights on AVX-512 and
+/// on the others), and a scattering of single zeros, +0 and −0 both; the rest in (−1, 1).
+fn sparse_a((m, k): (usize, usize), trans_a: bool, seed: u64) -> Vec<f32> {
+    let values = uniforms(seed, m * k, -1.0, 1.0);
+    let mut a = vec![0.0f32; m * k];
+    for i in 0..m {
+        for p in 0..k {
+            let v = values[i * k + p];
+            let zero = p % 3 == 0 || (i / 6) % 2 == 1 || (i / 4) % 3 == 2 || v.abs() < 0.3;
+            let v = if !zero {
+                v
+            } else if v < 0.0 {
+                -0.0
+            } else {
+                0.0
+            };
+            a[if trans_a { p * m + i } else { i * k + p }] = v;
+        }
+    }
+    a
+}
+
+/// C before a GEMM whose zero inputs are skipped: `c_before` with every fifth element −0 (a
+/// tile left untouched must keep it, one that adds +0 must not).
+fn c_with_negative_zeros(beta: f32, len: usize, seed: u64) -> Vec<f32> {
+    let mut c = c_before(beta, len, seed);
+    if beta != 0.0 {
+        c.iter_mut().step_by(5).for_each(|v| *v = -0.0);
+    }
+    c
+}
+
+/// The CPU's instruction sets, each with the skipping of zero inputs on and off.
+fn cpu_skipping_and_not() -> Vec<(Isa, Cpu, Cpu)> {
+    [Isa::Portable, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|i| i.available())
+        .map(|isa| (isa, cpu_with(isa).skipping_zeros(true), cpu_with(isa).skipping_zeros(false)))
+        .collect()
+}
+
+/// (α, β) for the zero-skipping tests: `SCALINGS`, and β = 1 with a positive α, where a tile
+/// whose terms are all skipped still adds +0 to C (−0 becomes +0).
+const SKIP_SCALINGS: &[(f32, f32)] = &[(1.0, 0.0), (-0.1, 1.0), (0.5, -2.0), (0.5, 1.0)];
+
+#[test]
+fn gemm_skipping_zero_inputs_gives_the_bits_of_the_whole_products_on_every_instruction_set() {
+    // GEMM_SHAPES, an all-zero A's worth of rows (m = 6: one AVX-512 tile), and the SdA's
+    // first layer at batch 1 (x·W and its update xᵀ·d).
+    let shapes = GEMM_SHAPES.iter().copied().chain([(6, 40, 9), (1, 1000, 784), (784, 1000, 1)]);
+    for (isa, skipping, whole) in cpu_skipping_and_not() {
+        for (s, (m, n, k)) in shapes.clone().enumerate() {
+            let b = uniforms(40 + s as u64, k * n, -1.0, 1.0);
+            for trans_a in [false, true] {
+                let a = sparse_a((m, k), trans_a, 30 + s as u64);
+                for &(alpha, beta) in SKIP_SCALINGS {
+                    let spec = GemmSpec { m, n, k, trans_a, trans_b: false, alpha, beta };
+                    let c0 = c_with_negative_zeros(beta, m * n, 50 + s as u64);
+                    let run = |be: &Cpu| {
+                        let mut c = c0.clone();
+                        be.run(Gemm { c: &mut c, a: &a, b: &b, spec, epilogue: Epilogue::None });
+                        c
+                    };
+                    let what = format!("gemm {spec:?} on {isa:?}, zeros skipped against not");
+                    assert_bit_identical(&what, &run(&skipping), &run(&whole));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_sum_skipping_zero_inputs_gives_the_bits_of_the_whole_products_on_every_instruction_set() {
+    // Either pair sparse or both, on GEMM_SUM_SHAPES (the dA's update [784, 20]·[20, 500]
+    // twice among them), A transposed as the updates have it and not.
+    for (isa, skipping, whole) in cpu_skipping_and_not() {
+        for (s, &(m, n, k, k2)) in GEMM_SUM_SHAPES.iter().enumerate() {
+            let seed = 60 + 10 * s as u64;
+            let (b1, b2) =
+                (uniforms(seed, k * n, -1.0, 1.0), uniforms(seed + 1, k2 * n, -1.0, 1.0));
+            for trans_a in [false, true] {
+                let dense = |kk: usize, seed: u64| uniforms(seed, m * kk, -1.0, 1.0);
+                let sparse = |kk: usize, seed: u64| sparse_a((m, kk), trans_a, seed);
+                let pairs = [
+                    (sparse(k, seed + 2), dense(k2, seed + 3)),
+                    (dense(k, seed + 4), sparse(k2, seed + 5)),
+                    (sparse(k, seed + 6), sparse(k2, seed + 7)),
+                ];
+                for (a1, a2) in &pairs {
+                    for &(alpha, beta) in SKIP_SCALINGS {
+                        let spec = GemmSpec { m, n, k, trans_a, trans_b: false, alpha, beta };
+                        let c0 = c_with_negative_zeros(beta, m * n, seed + 8);
+                        let run = |be: &Cpu| {
+                            let mut c = c0.clone();
+                            let (b1, b2) = (&b1, &b2);
+                            let (c, biases) = (&mut c, None);
+                            be.run(GemmSum { c, a1, b1, a2, b2, spec, k2, biases });
+                            c.clone()
+                        };
+                        let what = format!("gemm_sum {spec:?} k2={k2} on {isa:?}, skipped or not");
+                        assert_bit_identical(&what, &run(&skipping), &run(&whole));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_skipped_zero_input_never_reads_its_row_of_b() {
+    // B's rows at the inner indices where op(A) is zero in every row hold NaN: the whole
+    // product is NaN there, the skipping one never reads them and gives the bits of the whole
+    // product with those rows zeroed.
+    for (isa, skipping, whole) in cpu_skipping_and_not() {
+        for &(m, n, k) in &[(1, 33, 784), (20, 500, 784), (7, 16, 9)] {
+            let a = sparse_a((m, k), false, 3);
+            let unread: Vec<bool> = (0..k).map(|p| (0..m).all(|i| a[i * k + p] == 0.0)).collect();
+            assert!(unread.iter().any(|&u| u), "the test needs an all-zero column of A");
+            let b = uniforms(4, k * n, -1.0, 1.0);
+            let mut b_nan = b.clone();
+            let mut b_zeroed = b;
+            for (p, _) in unread.iter().enumerate().filter(|(_, u)| **u) {
+                b_nan[p * n..(p + 1) * n].fill(f32::NAN);
+                b_zeroed[p * n..(p + 1) * n].fill(0.0);
+            }
+            let spec = GemmSpec::new(m, n, k);
+            let run = |be: &Cpu, b: &Vec<f32>| {
+                let mut c = vec![0.0; m * n];
+                be.run(Gemm { c: &mut c, a: &a, b, spec, epilogue: Epilogue::None });
+                c
+            };
+            let what = format!("gemm {spec:?} on {isa:?}: NaN rows of B at A's zero columns");
+            assert!(run(&whole, &b_nan).iter().all(|v| v.is_nan()), "{what}: the whole product");
+            assert_bit_identical(&what, &run(&skipping, &b_nan), &run(&whole, &b_zeroed));
+        }
+    }
+}
+
 fn load_batch_scales_the_chosen_rows_to_unit_interval<B: Backend>(be: &B) {
     let dim = 7;
     let pixels: Vec<u8> = (0..5 * dim).map(|i| (i * 37 % 256) as u8).collect();

@@ -227,10 +227,22 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 }
 
 /// The CPU backend. Tensors are `Vec<f32>`; image and label sets keep their u8 values. Its
-/// GEMM kernels run with the instruction set `isa`.
+/// GEMM kernels run with the instruction set `isa`, and its broadcast products skip the terms
+/// of A's zeros when `skip_zeros` (the same bits: `small_gemm`'s `NonZeros`).
 #[derive(Clone, Copy, Debug)]
 pub struct Cpu {
     isa: Isa,
+    skip_zeros: bool,
+}
+
+/// The environment variable that turns the skipping of zero inputs off (`off`), to measure
+/// what it saves; any other value, or none, leaves it on.
+pub const SKIP_ZEROS_ENV: &str = "GPU_DAE_CPU_SKIP_ZEROS";
+
+/// Whether `SKIP_ZEROS_ENV` leaves the skipping on (read once per process).
+fn skip_zeros_chosen() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var(SKIP_ZEROS_ENV).map_or(true, |v| v != "off"))
 }
 
 impl Default for Cpu {
@@ -249,13 +261,18 @@ impl Cpu {
     /// The CPU backend with the best instruction set the processor has (`Isa::chosen`), its
     /// threads one per core (`RAYON_NUM_THREADS` overrides).
     pub fn new() -> Self {
-        Cpu { isa: Isa::chosen() }
+        Cpu { isa: Isa::chosen(), skip_zeros: skip_zeros_chosen() }
     }
 
     /// The CPU backend with its GEMMs on `isa`, or None if the processor lacks it (to test and
     /// compare the slower paths).
     pub fn with_isa(isa: Isa) -> Option<Self> {
-        isa.available().then_some(Cpu { isa })
+        isa.available().then_some(Cpu { isa, skip_zeros: skip_zeros_chosen() })
+    }
+
+    /// The same backend with the skipping of zero inputs on or off (to compare the two).
+    pub fn skipping_zeros(self, on: bool) -> Self {
+        Cpu { skip_zeros: on, ..self }
     }
 
     /// The instruction set of its GEMM kernels.
@@ -314,43 +331,43 @@ macro_rules! cpu_twins {
 
 impl Run<Gemm<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: Gemm<'_, Vec<f32>>) {
-        gemm(self.isa, op)
+        gemm(*self, op)
     }
 }
 
 impl Run<GemmSum<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: GemmSum<'_, Vec<f32>>) {
-        gemm_sum(self.isa, op)
+        gemm_sum(*self, op)
     }
 }
 
 impl Run<GemmXent<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: GemmXent<'_, Vec<f32>>) {
-        gemm_xent(self.isa, op)
+        gemm_xent(*self, op)
     }
 }
 
 impl Run<LoadGemm<'_, Vec<f32>, CpuImages>> for Cpu {
     fn run(&self, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
-        load_gemm(self.isa, op)
+        load_gemm(*self, op)
     }
 }
 
 impl Run<GemmCorrupt<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: GemmCorrupt<'_, Vec<f32>>) {
-        gemm_corrupt(self.isa, op)
+        gemm_corrupt(*self, op)
     }
 }
 
 impl Run<GemmSqErr<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: GemmSqErr<'_, Vec<f32>>) {
-        gemm_sq_err(self.isa, op)
+        gemm_sq_err(*self, op)
     }
 }
 
 impl Run<DenseUpdate<'_, Vec<f32>>> for Cpu {
     fn run(&self, op: DenseUpdate<'_, Vec<f32>>) {
-        dense_update(self.isa, op)
+        dense_update(*self, op)
     }
 }
 
@@ -476,7 +493,7 @@ fn corrupt_in_place(x_tilde: &mut [f32], x: &[f32], noise: Noise, key: RngKey) {
 
 /// `ops::Gemm`: the CPU's own kernels for the step's products (`small_gemm`), faer's for
 /// larger ones (scaled by β first); the epilogue on each finished slice of rows.
-fn gemm(isa: Isa, op: Gemm<'_, Vec<f32>>) {
+fn gemm(cpu: Cpu, op: Gemm<'_, Vec<f32>>) {
     let Gemm { c, a, b, spec: s, epilogue } = op;
     let GemmSpec { m, n, k, .. } = s;
     let epilogue = match epilogue {
@@ -490,7 +507,14 @@ fn gemm(isa: Isa, op: Gemm<'_, Vec<f32>>) {
     let c = &mut c[..m * n];
     let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n, i, j, row);
     if small_gemm::takes(s, 0) {
-        small_gemm::gemm(isa, c, (&a[..m * k], &b[..k * n]), None, s, &finish);
+        small_gemm::gemm(
+            (cpu.isa, cpu.skip_zeros),
+            c,
+            (&a[..m * k], &b[..k * n]),
+            None,
+            s,
+            &finish,
+        );
         return;
     }
     let accum = scale_for_accum(c, s.beta);
@@ -527,7 +551,7 @@ fn finish_row(epilogue: &Epilogue<'_, Vec<f32>>, n: usize, i: usize, j: usize, r
 /// [m, k + k2] and op(B) = [op(B₁); op(B₂)]: [k + k2, n], packed row-major as op(A)ᵀ and op(B);
 /// for the dA's update (Aᵢ stored [B, V] used transposed, Bᵢ [B, H]) the packing is four
 /// contiguous copies.
-fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
+fn gemm_sum(cpu: Cpu, op: GemmSum<'_, Vec<f32>>) {
     let GemmSum { c, a1, b1, a2, b2, spec: s, k2, biases } = op;
     let GemmSpec { m, n, k, .. } = s;
     if let Some(SumBiases { cols, rows }) = biases {
@@ -538,7 +562,7 @@ fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
     if small_gemm::takes(s, k2) {
         let second = Some((&a2[..m * k2], &b2[..k2 * n], k2));
         small_gemm::gemm(
-            isa,
+            (cpu.isa, cpu.skip_zeros),
             &mut c[..m * n],
             (&a1[..m * k], &b1[..k * n]),
             second,
@@ -566,18 +590,18 @@ fn gemm_sum(isa: Isa, op: GemmSum<'_, Vec<f32>>) {
 
 /// `ops::DenseUpdate`: one sweep of W (`small_gemm::dense_update`) where the step's kernels
 /// take both products, which gives the two GEMMs' bits; the two GEMMs otherwise.
-fn dense_update(isa: Isa, op: DenseUpdate<'_, Vec<f32>>) {
+fn dense_update(cpu: Cpu, op: DenseUpdate<'_, Vec<f32>>) {
     let (backward, update) = op.gemm_specs();
     let fused = op.rows > 0 && op.n_in > 0 && op.n_out > 0;
     if !(fused && small_gemm::takes(backward, 0) && small_gemm::takes(update, 0)) {
-        op.run_as_gemms(|g| gemm(isa, g));
+        op.run_as_gemms(|g| gemm(cpu, g));
         return;
     }
     let DenseUpdate { dx, w, bias, d, x, rows, n_in, n_out, lr, act } = op;
     col_sum(ColSum { out: bias, a: d, rows, cols: n_out, alpha: -lr, beta: 1.0 });
     let epilogue = Epilogue::ActGrad { out: x, act };
     let finish = |i: usize, j: usize, row: &mut [f32]| finish_row(&epilogue, n_in, i, j, row);
-    small_gemm::dense_update(isa, (dx, w), (d, x), (rows, n_in, n_out), -lr, &finish);
+    small_gemm::dense_update(cpu.isa, (dx, w), (d, x), (rows, n_in, n_out), -lr, &finish);
 }
 
 /// `ops::XentLogits`: the logits copied into grad, then `xent_in_place`.
@@ -590,29 +614,29 @@ fn xent_logits(op: XentLogits<'_, Vec<f32>>) {
 
 /// `ops::GemmXent`: the GEMM into grad (logits plus bias), then `xent_in_place`: the bits of
 /// `Gemm` then `XentLogits`.
-fn gemm_xent(isa: Isa, op: GemmXent<'_, Vec<f32>>) {
+fn gemm_xent(cpu: Cpu, op: GemmXent<'_, Vec<f32>>) {
     let GemmXent { grad, costs, slot, a, b, spec, bias, target, scale } = op;
     assert!(spec.beta == 0.0, "gemm_xent: β = {} but grad is not read", spec.beta);
     let (rows, cols) = (spec.m, spec.n);
     let epilogue = Epilogue::BiasAct { bias, act: Activation::Identity };
-    gemm(isa, Gemm { c: &mut *grad, a, b, spec, epilogue });
+    gemm(cpu, Gemm { c: &mut *grad, a, b, spec, epilogue });
     let len = rows * cols;
     costs[slot] = xent_in_place(&mut grad[..len], &target[..len], cols, scale);
 }
 
 /// `ops::LoadGemm`: `load_batch` then `gemm`.
-fn load_gemm(isa: Isa, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
-    op.run_as_ops(load_batch, |g| gemm(isa, g));
+fn load_gemm(cpu: Cpu, op: LoadGemm<'_, Vec<f32>, CpuImages>) {
+    op.run_as_ops(load_batch, |g| gemm(cpu, g));
 }
 
 /// `ops::GemmCorrupt`: `gemm` then `corrupt`.
-fn gemm_corrupt(isa: Isa, op: GemmCorrupt<'_, Vec<f32>>) {
-    op.run_as_ops(|g| gemm(isa, g), corrupt);
+fn gemm_corrupt(cpu: Cpu, op: GemmCorrupt<'_, Vec<f32>>) {
+    op.run_as_ops(|g| gemm(cpu, g), corrupt);
 }
 
 /// `ops::GemmSqErr`: `gemm` then `sq_err`.
-fn gemm_sq_err(isa: Isa, op: GemmSqErr<'_, Vec<f32>>) {
-    op.run_as_ops(|g| gemm(isa, g), sq_err);
+fn gemm_sq_err(cpu: Cpu, op: GemmSqErr<'_, Vec<f32>>) {
+    op.run_as_ops(|g| gemm(cpu, g), sq_err);
 }
 
 /// The cross-entropy of the logits in `grad: [rows, cols]` against `target`, each row by

@@ -6,7 +6,10 @@
 //! - **broadcast** (`op(A)·B`, A plain or transposed, B row-major [k, n]): C[i, j..j+w] +=
 //!   A(i, p)·B[p, j..j+w], one element of A broadcast against vectors of a row of B. It serves
 //!   the encoder x̃·W, the backward product dA·W and the updates x̃ᵀ·dH (+ dAᵀ·h), each
-//!   element a single multiply-add chain over p in order;
+//!   element a single multiply-add chain over p in order. Where A has zeros (an image's blank
+//!   pixels, the masked ones of a corrupted input) it adds only the terms of A's nonzero
+//!   elements, register tile by register tile (`NonZeros`), which leaves every bit of C as the
+//!   whole chain gives it;
 //! - **dot** (`A·Bᵀ`, B stored [n, k]): C[i, j] = Σₚ A[i, p]·B[j, p] with vectors along p and a
 //!   fixed lane-sum tree at the end: the tied decoder h·Wᵀ and the backward product dZ·Wᵀ.
 //!
@@ -52,13 +55,44 @@ struct Src {
 }
 
 /// One product of a broadcast GEMM: op(A) [m, k] (element (i, p) at `a`) times B [k, n]
-/// row-major with row stride `ldb`.
+/// row-major with row stride `ldb`; with `nonzeros`, only the terms that list.
 #[derive(Clone, Copy)]
 struct Pair {
     a: Src,
     b: *const f32,
     ldb: usize,
     k: usize,
+    nonzeros: Option<NonZeros>,
+}
+
+/// The inner indices p at which each block of op(A)'s rows has a nonzero element: for the
+/// rows of register tile b (rows b·R.. of the broadcast kernel's tile height R, `tile_rows`),
+/// `idx[starts[b]..starts[b + 1]]`, increasing. The broadcast kernel adds only those terms. A
+/// term it skips is 0·B[p, j] = ±0, and adding ±0 leaves a sum as it was unless the sum is −0,
+/// which a chain that starts at +0 reaches only through a multiply-add whose exact result lies
+/// below the smallest subnormal: so C keeps the bits of the whole chain wherever B is finite.
+/// (Where B holds ±∞ or NaN the whole chain gives NaN and the skipped one need not.) This is
+/// what makes the sparse inputs of MNIST cheap: most of a digit's pixels are 0, and so are
+/// the masked ones of a corrupted input, so most of x̃·W's terms and of the update x̃ᵀ·dH's
+/// are skipped without changing a bit.
+#[derive(Clone, Copy)]
+struct NonZeros {
+    starts: *const u32,
+    idx: *const u32,
+}
+
+impl NonZeros {
+    /// Block b's indices.
+    ///
+    /// # Safety
+    /// b is one of the blocks the lists were made for, and the lists are alive.
+    unsafe fn block(&self, b: usize) -> &[u32] {
+        // SAFETY: forwarded from the caller; `starts` has an entry past every block.
+        unsafe {
+            let (start, end) = (*self.starts.add(b) as usize, *self.starts.add(b + 1) as usize);
+            std::slice::from_raw_parts(self.idx.add(start), end - start)
+        }
+    }
 }
 
 /// A written matrix: element (i, j) at `ptr[i·ld + j]`.
@@ -91,6 +125,9 @@ struct BcastJob {
     alpha: f32,
     beta: f32,
     pieces: usize,
+    /// The rows per block of the pairs' `NonZeros` (the kernel's tile height), where any has
+    /// them.
+    list_rows: usize,
 }
 
 /// A dot GEMM: out_p [m, n] = A[:, part p]·B[:, part p]ᵀ (A [m, k], B [n, k] row-major), for
@@ -132,6 +169,67 @@ unsafe impl Sync for FusedJob {}
 // SAFETY: as for `BcastJob`: tasks write disjoint ranges through it.
 unsafe impl Sync for Dst {}
 
+thread_local! {
+    /// The calling thread's storage for `NonZeros` lists, grown to the largest asked for.
+    static NONZERO_LISTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Rows of op(A) in the broadcast kernel's register tiles for an m-row product on `isa`
+/// (`bcast_cols`' choice).
+fn tile_rows(isa: Isa, m: usize) -> usize {
+    match (m, isa) {
+        (1, _) => 1,
+        #[cfg(target_arch = "x86_64")]
+        (_, Isa::Avx512) => 6,
+        _ => 4,
+    }
+}
+
+/// Appends to `lists` the `NonZeros` of op(A) (element (i, p) at `a`, m rows, inner length k)
+/// in blocks of `rows` rows: ⌈m / rows⌉ + 1 starts (offsets into the indices that follow
+/// them), then the indices. Returns whether any term is skipped; if none is, the caller
+/// truncates `lists` back and runs the whole chains.
+fn find_nonzeros(lists: &mut Vec<u32>, a: Src, m: usize, k: usize, rows: usize) -> bool {
+    let blocks = m.div_ceil(rows);
+    let base = lists.len();
+    let first = base + blocks + 1;
+    lists.resize(first, 0);
+    for b in 0..blocks {
+        let start = lists.len();
+        lists[base + b] = (start - first) as u32;
+        // mask[p]: the block's elements at p, their bits ORed with the sign shifted out, so
+        // it is 0 exactly where every one of them is ±0.
+        lists.resize(start + k, 0);
+        let mask = &mut lists[start..];
+        for i in b * rows..((b + 1) * rows).min(m) {
+            // SAFETY: i < m and p < k address op(A)'s elements in the caller's slice.
+            let row = unsafe { a.ptr.add(i * a.rs) };
+            if a.ks == 1 {
+                // SAFETY: as above; row i's k elements are contiguous.
+                let row = unsafe { std::slice::from_raw_parts(row, k) };
+                mask.iter_mut().zip(row).for_each(|(mk, v)| *mk |= v.to_bits() << 1);
+            } else {
+                for (p, mk) in mask.iter_mut().enumerate() {
+                    // SAFETY: as above.
+                    *mk |= unsafe { *row.add(p * a.ks) }.to_bits() << 1;
+                }
+            }
+        }
+        // The p's of nonzero masks, compacted in place: index number c lands in slot c ≤ p.
+        let mut count = 0;
+        for p in 0..k {
+            if lists[start + p] != 0 {
+                lists[start + count] = p as u32;
+                count += 1;
+            }
+        }
+        lists.truncate(start + count);
+    }
+    let total = lists.len() - first;
+    lists[base + blocks] = total as u32;
+    total < blocks * k
+}
+
 /// The index range of piece `t` of `pieces` over 0..len, boundaries rounded to `align`.
 fn piece(len: usize, pieces: usize, t: usize, align: usize) -> std::ops::Range<usize> {
     let edge = |t: usize| ((len * t / pieces).div_ceil(align) * align).min(len);
@@ -151,9 +249,11 @@ pub(super) fn takes(s: GemmSpec, k2: usize) -> bool {
 }
 
 /// C [m, n] = α·(op(A₁)·op(B₁) [+ op(A₂)·op(B₂)]) + β·C, then `finish` on every element, for
-/// a spec `takes` accepted; `second` is (A₂, B₂, k₂). β = 0 never reads C.
+/// a spec `takes` accepted; `second` is (A₂, B₂, k₂). β = 0 never reads C. With `skip_zeros`,
+/// a broadcast product adds only the terms of A's nonzero elements (`NonZeros`: the same
+/// bits).
 pub(super) fn gemm(
-    isa: Isa,
+    (isa, skip_zeros): (Isa, bool),
     c: &mut [f32],
     (a, b): (&[f32], &[f32]),
     second: Option<(&[f32], &[f32], usize)>,
@@ -180,34 +280,83 @@ pub(super) fn gemm(
             b: b[..k * n].as_ptr(),
             ldb: n,
             k,
+            nonzeros: None,
         };
-        let first = pair(a, b, k);
-        let (second, npairs) = match second {
-            Some((a2, b2, k2)) => (pair(a2, b2, k2), 2),
-            None => (first, 1),
-        };
-        let job = BcastJob {
-            pairs: [first, second],
-            npairs,
-            m,
-            c: Dst { ptr: c.as_mut_ptr(), ld: n },
-            alpha: s.alpha,
-            beta: s.beta,
-            pieces: threads,
-        };
-        let kernel = bcast_kernel(isa);
-        let task = |t: usize| {
-            let cols = piece(n, job.pieces, t, ALIGN);
-            if cols.is_empty() {
-                return;
+        let mut pairs = [pair(a, b, k), pair(a, b, k)];
+        let npairs = match second {
+            Some((a2, b2, k2)) => {
+                pairs[1] = pair(a2, b2, k2);
+                2
             }
-            // SAFETY: `kernel` matches an instruction set the processor has (`Isa`), and task
-            // t writes only columns `cols` of C, which no other task writes.
-            unsafe { kernel(&job, cols.clone()) };
-            finish_cols(job.c, 0..m, cols, finish);
+            None => 1,
         };
-        pool.run(threads, &task);
+        let rows = skip_zeros.then(|| tile_rows(isa, m));
+        with_nonzero_lists(rows, (pairs, npairs), m, |pairs| {
+            let job = BcastJob {
+                pairs,
+                npairs,
+                m,
+                c: Dst { ptr: c.as_mut_ptr(), ld: n },
+                alpha: s.alpha,
+                beta: s.beta,
+                pieces: threads,
+                list_rows: tile_rows(isa, m),
+            };
+            let kernel = bcast_kernel(isa);
+            let task = |t: usize| {
+                let cols = piece(n, job.pieces, t, ALIGN);
+                if cols.is_empty() {
+                    return;
+                }
+                // SAFETY: `kernel` matches an instruction set the processor has (`Isa`), and
+                // task t writes only columns `cols` of C, which no other task writes; the
+                // pairs' lists were made for the kernel's tile height and outlive `run`.
+                unsafe { kernel(&job, cols.clone()) };
+                finish_cols(job.c, 0..m, cols, finish);
+            };
+            pool.run(threads, &task);
+        });
     }
+}
+
+/// Runs `f` on the first `npairs` of `pairs`, each pair's `nonzeros` set to its lists in
+/// blocks of `rows` rows (m rows in all) where that skips a term, and left `None` where it
+/// would not or `rows` is None.
+fn with_nonzero_lists(
+    rows: Option<usize>,
+    (mut pairs, npairs): ([Pair; 2], usize),
+    m: usize,
+    f: impl FnOnce([Pair; 2]),
+) {
+    let Some(rows) = rows else { return f(pairs) };
+    let mut fresh = Vec::new();
+    NONZERO_LISTS.with(|cell| {
+        // A re-entrant call (which the kernels never make) gets fresh storage.
+        let mut held = cell.try_borrow_mut();
+        let lists = match held.as_deref_mut() {
+            Ok(lists) => lists,
+            Err(_) => &mut fresh,
+        };
+        lists.clear();
+        let mut starts = [None; 2];
+        for (pair, start) in pairs[..npairs].iter().zip(&mut starts) {
+            let base = lists.len();
+            if find_nonzeros(lists, pair.a, m, pair.k, rows) {
+                *start = Some(base);
+            } else {
+                lists.truncate(base);
+            }
+        }
+        // The pointers are taken once `lists` has stopped growing.
+        let blocks = m.div_ceil(rows);
+        for (pair, start) in pairs.iter_mut().zip(starts) {
+            pair.nonzeros = start.map(|base| NonZeros {
+                starts: lists[base..].as_ptr(),
+                idx: lists[base + blocks + 1..].as_ptr(),
+            });
+        }
+        f(pairs)
+    })
 }
 
 /// Calls `finish` on rows `rows`, columns `cols` of `c`.
@@ -596,6 +745,12 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
 ) {
     let width = NV * L::N;
     let pairs = &job.pairs[..job.npairs];
+    let listed = pairs.iter().any(|p| p.nonzeros.is_some());
+    assert!(
+        !listed || job.list_rows == MR,
+        "nonzero lists of {} rows for tiles of {MR}",
+        job.list_rows
+    );
     let mut j0 = cols.start;
     while j0 < cols.end {
         let w = (cols.end - j0).min(width);
@@ -604,10 +759,11 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
             let rows = (job.m - i0).min(MR);
             // SAFETY: forwarded; the tile lies inside C and the operands.
             unsafe {
+                let tile = (i0 / MR, i0, j0, w);
                 if w == width {
-                    by_rows!(rows, bcast_tile::<L; NV, true>(job, pairs, i0, j0, w))
+                    by_rows!(rows, bcast_tile::<L; NV, true>(job, pairs, tile))
                 } else {
-                    by_rows!(rows, bcast_tile::<L; NV, false>(job, pairs, i0, j0, w))
+                    by_rows!(rows, bcast_tile::<L; NV, false>(job, pairs, tile))
                 }
             }
             i0 += rows;
@@ -617,18 +773,24 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
 }
 
 /// Rows i0..i0 + R, columns j0..j0 + w of C = α·Σ_pairs Σₚ A(i, p)·B[p, j] + β·C, each
-/// element one multiply-add chain over the pairs and p in order. FULL: w = NV·N.
+/// element one multiply-add chain over the pairs and p in order (over a pair's `NonZeros` of
+/// register tile `block` only, where it has them). FULL: w = NV·N. A tile with no term left
+/// that would add α·(+0) = −0 to C (β = 1, α negative: an SGD update) leaves C untouched,
+/// which is what that addition does to every value.
 #[inline(always)]
 unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool>(
     job: &BcastJob,
     pairs: &[Pair],
-    i0: usize,
-    j0: usize,
-    w: usize,
+    (block, i0, j0, w): (usize, usize, usize, usize),
 ) {
-    // SAFETY: the caller keeps rows i0..i0 + R < m and columns j0..j0 + w ≤ n; vectors past w
-    // are read and written with zero-length masks.
+    // SAFETY: the caller keeps rows i0..i0 + R < m and columns j0..j0 + w ≤ n, and block is
+    // the tile's block of the pairs' lists; vectors past w are read and written with
+    // zero-length masks.
     unsafe {
+        let no_terms = |pair: &Pair| pair.nonzeros.is_some_and(|nz| nz.block(block).is_empty());
+        if job.beta == 1.0 && job.alpha.is_sign_negative() && pairs.iter().all(no_terms) {
+            return;
+        }
         let mut lens = [L::N; NV];
         for (v, len) in lens.iter_mut().enumerate() {
             *len = w.saturating_sub(v * L::N).min(L::N);
@@ -644,27 +806,28 @@ unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool
         }
         let mut acc = [[L::zero(); NV]; R];
         for pair in pairs {
-            let mut a = pair.a.ptr.wrapping_add(i0 * pair.a.rs);
-            let mut b = pair.b.wrapping_add(j0);
-            for _ in 0..pair.k {
-                // No closures here: they would not inherit the caller's target features.
-                let mut bv = [L::zero(); NV];
-                let ahead = b.wrapping_add(PREFETCH * pair.ldb);
-                for v in 0..NV {
-                    L::prefetch(ahead.wrapping_add(v * L::N));
-                }
-                for (v, bv) in bv.iter_mut().enumerate() {
-                    let p = b.wrapping_add(v * L::N);
-                    *bv = if FULL { L::load(p) } else { L::load_n(p, lens[v]) };
-                }
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = L::splat(*a.wrapping_add(r * pair.a.rs));
-                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                        *acc = L::mul_add(av, bv, *acc);
+            let a = pair.a.ptr.wrapping_add(i0 * pair.a.rs);
+            let b = pair.b.wrapping_add(j0);
+            // Term p: A(i0.., p) at a + p·ks, B[p, j0..] at b + p·ldb.
+            let (ks, ldb) = (pair.a.ks, pair.ldb);
+            match pair.nonzeros {
+                None => {
+                    for p in 0..pair.k {
+                        let (a, b) = (a.wrapping_add(p * ks), b.wrapping_add(p * ldb));
+                        let ahead = b.wrapping_add(PREFETCH * ldb);
+                        bcast_term::<L, R, NV, FULL>(&mut acc, (a, pair.a.rs), b, ahead, &lens);
                     }
                 }
-                a = a.wrapping_add(pair.a.ks);
-                b = b.wrapping_add(pair.ldb);
+                Some(nz) => {
+                    let terms = nz.block(block);
+                    for (t, &p) in terms.iter().enumerate() {
+                        let p = p as usize;
+                        let (a, b) = (a.wrapping_add(p * ks), b.wrapping_add(p * ldb));
+                        let next = terms[(t + PREFETCH).min(terms.len() - 1)] as usize;
+                        let ahead = pair.b.wrapping_add(j0 + next * ldb);
+                        bcast_term::<L, R, NV, FULL>(&mut acc, (a, pair.a.rs), b, ahead, &lens);
+                    }
+                }
             }
         }
         let (alpha, beta) = (L::splat(job.alpha), L::splat(job.beta));
@@ -678,6 +841,36 @@ unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool
                     out = L::mul_add(beta, L::load_n(p, len), out);
                 }
                 out.store_n(p, len);
+            }
+        }
+    }
+}
+
+/// One term of `bcast_tile`'s chains: acc[r][v] += A(r)·B[v·N..], with A's R elements at
+/// `a.0 + r·a.1` and B's row at `b` (`lens[v]` lanes of vector v), asking the cache for the
+/// row at `ahead`. A function, not a closure, so it inherits the caller's target features.
+#[inline(always)]
+unsafe fn bcast_term<L: Lanes, const R: usize, const NV: usize, const FULL: bool>(
+    acc: &mut [[L; NV]; R],
+    (a, rs): (*const f32, usize),
+    b: *const f32,
+    ahead: *const f32,
+    lens: &[usize; NV],
+) {
+    // SAFETY: the caller keeps A's R elements and B's row's `lens` lanes in bounds.
+    unsafe {
+        for v in 0..NV {
+            L::prefetch(ahead.wrapping_add(v * L::N));
+        }
+        let mut bv = [L::zero(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            let p = b.wrapping_add(v * L::N);
+            *bv = if FULL { L::load(p) } else { L::load_n(p, lens[v]) };
+        }
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let av = L::splat(*a.wrapping_add(r * rs));
+            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                *acc = L::mul_add(av, bv, *acc);
             }
         }
     }
