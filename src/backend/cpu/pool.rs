@@ -22,6 +22,7 @@ type Task = dyn Fn(usize) + Sync;
 struct Job {
     task: *const Task,
     parts: usize,
+    reverse: bool,
 }
 
 /// What the caller and the workers share.
@@ -71,6 +72,7 @@ impl Pool {
             job: UnsafeCell::new(Job {
                 task: std::ptr::null::<fn(usize)>() as *const Task,
                 parts: 0,
+                reverse: false,
             }),
             running: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
@@ -101,13 +103,14 @@ impl Pool {
     }
 
     /// Calls `task(p)` for every part p in 0..parts, part ranges spread over the threads by
-    /// `owned`, and returns when all have finished. Runs everything on the caller's thread
-    /// when there is one part, one thread, or another job is running.
-    pub fn run(&self, parts: usize, task: &(dyn Fn(usize) + Sync)) {
+    /// `owned`, and returns when all have finished; each thread runs its parts in increasing
+    /// order, or decreasing when `reverse`. Runs everything on the caller's thread when there
+    /// is one part, one thread, or another job is running.
+    pub fn run(&self, parts: usize, reverse: bool, task: &(dyn Fn(usize) + Sync)) {
         let sh = &*self.shared;
         let guard = if parts > 1 && sh.threads > 1 { self.busy.try_lock().ok() } else { None };
         let Some(_guard) = guard else {
-            (0..parts).for_each(task);
+            in_order(0..parts, reverse, task);
             return;
         };
         // SAFETY: no worker reads `job` now (the previous job's `running` reached 0 before its
@@ -116,7 +119,7 @@ impl Pool {
         unsafe {
             let task: *const Task =
                 std::mem::transmute::<&(dyn Fn(usize) + Sync + '_), &'static Task>(task);
-            *sh.job.get() = Job { task, parts };
+            *sh.job.get() = Job { task, parts, reverse };
         }
         sh.panicked.store(false, Ordering::Relaxed);
         sh.running.store(sh.threads - 1, Ordering::Relaxed);
@@ -127,12 +130,17 @@ impl Pool {
         }
         {
             let _wait = WaitForWorkers(sh);
-            Pool::owned(parts, sh.threads, 0).for_each(task);
+            in_order(Pool::owned(parts, sh.threads, 0), reverse, task);
         }
         if sh.panicked.load(Ordering::Acquire) {
             panic!("gpu-dae: a CPU worker thread panicked");
         }
     }
+}
+
+/// Calls `task` on each part of `parts`, in increasing order or decreasing when `reverse`.
+fn in_order(parts: std::ops::Range<usize>, reverse: bool, task: &(dyn Fn(usize) + Sync + '_)) {
+    if reverse { parts.rev().for_each(task) } else { parts.for_each(task) }
 }
 
 /// Waits, when dropped, until every worker has finished the current job.
@@ -159,12 +167,12 @@ fn worker(sh: &Shared, t: usize) {
         seen = wait_for_job(sh, seen);
         // SAFETY: the caller wrote `job` before bumping `generation` (SeqCst, seen above) and
         // will not touch it or drop the task until `running` reaches 0.
-        let (task, parts) = unsafe {
+        let (task, parts, reverse) = unsafe {
             let job = &*sh.job.get();
-            (&*job.task, job.parts)
+            (&*job.task, job.parts, job.reverse)
         };
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Pool::owned(parts, sh.threads, t).for_each(task);
+            in_order(Pool::owned(parts, sh.threads, t), reverse, task);
         }));
         if ran.is_err() {
             sh.panicked.store(true, Ordering::Release);

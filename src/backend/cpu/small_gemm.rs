@@ -19,6 +19,12 @@
 //! columns again) into parts whose partial products are then added in part order. The parts
 //! are a function of k alone (`SPLIT_K`), never of the thread count, so a run's bits do not
 //! depend on how many threads it has.
+//!
+//! A thread's slice of the SdA's W (784 or 1000 rows × 500 columns) is larger than its core's
+//! L2, and a batch-1 step sweeps it four or five times. To keep those sweeps cheap without
+//! changing a bit, every other product runs its independent blocks (the broadcast
+//! kernel's column blocks, the dot kernel's parts) last to first (`next_direction`), so that
+//! it starts on the lines the previous sweep left in L2.
 
 use super::pool::Pool;
 #[cfg(target_arch = "x86_64")]
@@ -128,6 +134,8 @@ struct BcastJob {
     /// The rows per block of the pairs' `NonZeros` (the kernel's tile height), where any has
     /// them.
     list_rows: usize,
+    /// Whether the tiles run last to first (`next_direction`).
+    reverse: bool,
 }
 
 /// A dot GEMM: out_p [m, n] = A[:, part p]·B[:, part p]ᵀ (A [m, k], B [n, k] row-major), for
@@ -230,6 +238,36 @@ fn find_nonzeros(lists: &mut Vec<u32>, a: Src, m: usize, k: usize, rows: usize) 
     total < blocks * k
 }
 
+thread_local! {
+    /// Whether the calling thread's next product runs its blocks last to first.
+    static REVERSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the product the calling thread starts now sweeps its blocks last to first: every
+/// other one does. A step sweeps each W several times (the encoder, the decoder, the backward
+/// product, the update), and W is larger than a core's L2 at the SdA's sizes: a sweep that
+/// starts where the last one ended meets the lines that one left in L2 first, where one in the
+/// same direction would meet the lines it evicted longest ago. The blocks are independent, so
+/// their order changes no bit.
+fn next_direction() -> bool {
+    REVERSED.with(|r| r.replace(!r.get()))
+}
+
+/// The blocks of `step` elements of `range` (the last one shorter), first to last, or last to
+/// first when `reverse`.
+fn blocks(
+    range: std::ops::Range<usize>,
+    step: usize,
+    reverse: bool,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let count = range.len().div_ceil(step);
+    (0..count).map(move |b| {
+        let b = if reverse { count - 1 - b } else { b };
+        let start = range.start + b * step;
+        start..(start + step).min(range.end)
+    })
+}
+
 /// The index range of piece `t` of `pieces` over 0..len, boundaries rounded to `align`.
 fn piece(len: usize, pieces: usize, t: usize, align: usize) -> std::ops::Range<usize> {
     let edge = |t: usize| ((len * t / pieces).div_ceil(align) * align).min(len);
@@ -268,8 +306,9 @@ pub(super) fn gemm(
     let pool = Pool::global();
     let work = m * n * (k + second.map_or(0, |(_, _, k2)| k2));
     let threads = if work < PAR_MIN { 1 } else { pool.threads() };
+    let reverse = next_direction();
     if s.trans_b {
-        dot(isa, pool, threads, c, (&a[..m * k], &b[..n * k]), s, finish);
+        dot(isa, (pool, threads, reverse), c, (&a[..m * k], &b[..n * k]), s, finish);
     } else {
         let pair = |a: &[f32], b: &[f32], k: usize| Pair {
             a: if s.trans_a {
@@ -301,6 +340,7 @@ pub(super) fn gemm(
                 beta: s.beta,
                 pieces: threads,
                 list_rows: tile_rows(isa, m),
+                reverse,
             };
             let kernel = bcast_kernel(isa);
             let task = |t: usize| {
@@ -314,7 +354,7 @@ pub(super) fn gemm(
                 unsafe { kernel(&job, cols.clone()) };
                 finish_cols(job.c, 0..m, cols, finish);
             };
-            pool.run(threads, &task);
+            pool.run(threads, reverse, &task);
         });
     }
 }
@@ -371,8 +411,7 @@ fn finish_cols(c: Dst, rows: std::ops::Range<usize>, cols: std::ops::Range<usize
 /// when k is one part.
 fn dot(
     isa: Isa,
-    pool: &Pool,
-    threads: usize,
+    (pool, threads, reverse): (&Pool, usize, bool),
     c: &mut [f32],
     (a, b): (&[f32], &[f32]),
     s: GemmSpec,
@@ -403,7 +442,7 @@ fn dot(
             unsafe { kernel(&job, 0, cols.clone()) };
             finish_cols(job.out, 0..m, cols, finish);
         };
-        pool.run(pieces, &task);
+        pool.run(pieces, reverse, &task);
         return;
     }
     // The caller's per-thread scratch; the workers write their parts through `job.out`.
@@ -418,7 +457,7 @@ fn dot(
                 unsafe { kernel(&job, p, cols) };
             }
         };
-        pool.run(parts * pieces, &task);
+        pool.run(parts * pieces, reverse, &task);
         sum_parts(pool, threads, c, partials, (m, n, parts), (alpha, beta), finish);
     });
 }
@@ -458,7 +497,7 @@ fn sum_parts(
             finish(i, cols.start, row);
         }
     };
-    pool.run(threads, &sum);
+    pool.run(threads, false, &sum);
 }
 
 /// W's rows a fused task takes at a time: the dot reads them, then the update rewrites them
@@ -486,6 +525,7 @@ pub(super) fn dense_update(
     let threads = if 2 * m * n * k < PAR_MIN { 1 } else { pool.threads() };
     let parts = k.div_ceil(SPLIT_K);
     let pieces = threads.div_ceil(parts);
+    let reverse = next_direction();
     // One pointer to W for both the dot's reads and the update's writes.
     let wp = w.as_mut_ptr();
     super::with_scratch(parts * m * n, |partials| {
@@ -523,7 +563,7 @@ pub(super) fn dense_update(
                 unsafe { kernel(&job, parts, rows) };
             }
         };
-        pool.run(tasks, &task);
+        pool.run(tasks, reverse, &task);
         sum_parts(pool, threads, dx, partials, (m, n, parts), (1.0, 0.0), finish);
     });
 }
@@ -631,12 +671,10 @@ unsafe fn fused_rows<L: Lanes>(
     rows: std::ops::Range<usize>,
 ) {
     let dot = &job.dot;
+    let alpha = unsafe { L::splat(job.alpha) };
     let cols = piece(dot.k, dot.parts, parts.start, ALIGN).start
         ..piece(dot.k, dot.parts, parts.end - 1, ALIGN).end;
-    let alpha = unsafe { L::splat(job.alpha) };
-    let mut i0 = rows.start;
-    while i0 < rows.end {
-        let block = i0..(i0 + FUSED_ROWS).min(rows.end);
+    for block in blocks(rows, FUSED_ROWS, false) {
         // SAFETY: forwarded; the block lies in W's rows and the task owns its parts' columns.
         unsafe {
             for part in parts.clone() {
@@ -650,7 +688,6 @@ unsafe fn fused_rows<L: Lanes>(
                 }
             }
         }
-        i0 = block.end;
     }
 }
 
@@ -751,12 +788,10 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
         "nonzero lists of {} rows for tiles of {MR}",
         job.list_rows
     );
-    let mut j0 = cols.start;
-    while j0 < cols.end {
-        let w = (cols.end - j0).min(width);
-        let mut i0 = 0;
-        while i0 < job.m {
-            let rows = (job.m - i0).min(MR);
+    for col_block in blocks(cols, width, job.reverse) {
+        let (j0, w) = (col_block.start, col_block.len());
+        for row_block in blocks(0..job.m, MR, false) {
+            let (i0, rows) = (row_block.start, row_block.len());
             // SAFETY: forwarded; the tile lies inside C and the operands.
             unsafe {
                 let tile = (i0 / MR, i0, j0, w);
@@ -766,9 +801,7 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
                     by_rows!(rows, bcast_tile::<L; NV, false>(job, pairs, tile))
                 }
             }
-            i0 += rows;
         }
-        j0 += width;
     }
 }
 
@@ -914,9 +947,8 @@ unsafe fn dot_blocks<L: Lanes, const MR: usize, const NR: usize>(
 ) {
     let ks = piece(job.k, job.parts, part, ALIGN);
     let out = Dst { ptr: job.out.ptr.wrapping_add(part * job.part_stride), ld: job.out.ld };
-    let mut j0 = cols.start;
-    while j0 < cols.end {
-        let nr = (cols.end - j0).min(NR);
+    for b_rows in blocks(cols, NR, false) {
+        let (j0, nr) = (b_rows.start, b_rows.len());
         let mut i0 = 0;
         while i0 < job.m {
             let rows = (job.m - i0).min(MR);
@@ -935,7 +967,6 @@ unsafe fn dot_blocks<L: Lanes, const MR: usize, const NR: usize>(
             }
             i0 += rows;
         }
-        j0 += nr;
     }
 }
 
