@@ -21,10 +21,12 @@
 //! depend on how many threads it has.
 //!
 //! A thread's slice of the SdA's W (784 or 1000 rows × 500 columns) is larger than its core's
-//! L2, and a batch-1 step sweeps it four or five times. To keep those sweeps cheap without
-//! changing a bit, every other product runs its independent blocks (the broadcast
+//! L2, and a batch-1 step sweeps it four or five times. Two habits keep those sweeps cheap,
+//! neither changing a bit: every other product runs its independent blocks (the broadcast
 //! kernel's column blocks, the dot kernel's parts) last to first (`next_direction`), so that
-//! it starts on the lines the previous sweep left in L2.
+//! it starts on the lines the previous sweep left in L2; and `dense_update` for one row walks
+//! W by narrow column blocks down all its rows (`fused_sweep`), a pattern the hardware
+//! prefetchers follow.
 
 use super::pool::Pool;
 #[cfg(target_arch = "x86_64")]
@@ -152,6 +154,9 @@ struct DotJob {
     part_stride: usize,
     alpha: f32,
     beta: f32,
+    /// Whether a thread runs its parts, and each part its blocks of B's rows, last to first
+    /// (`next_direction`).
+    reverse: bool,
 }
 
 /// A dense layer's backward product and update in one sweep of W (`dense_update`): `dot`
@@ -431,6 +436,7 @@ fn dot(
         part_stride: 0,
         alpha,
         beta,
+        reverse,
     };
     if parts == 1 {
         let task = |t: usize| {
@@ -540,6 +546,7 @@ pub(super) fn dense_update(
                 part_stride: m * n,
                 alpha: 1.0,
                 beta: 0.0,
+                reverse,
             },
             w: Dst { ptr: wp, ld: k },
             x: x.as_ptr(),
@@ -660,10 +667,11 @@ unsafe fn fused_portable(
     unsafe { fused_rows::<Portable>(job, parts, rows) }
 }
 
-/// The columns of parts `parts` of W's rows `rows`, FUSED_ROWS rows at a time: the dot
-/// kernel's partial sums of dx for those rows, part by part (W as it was), then W[i, cols] +=
-/// α·Σᵣ x[r, i]·d[r, cols] over the parts' columns, each element one multiply-add chain over r
-/// in order, scaled by α and added to W (`bcast_tile`'s arithmetic with β = 1).
+/// The columns of parts `parts` of W's rows `rows`: for one row of d (m = 1) `fused_sweep`
+/// on each part; otherwise FUSED_ROWS rows at a time, the dot kernel's partial sums of dx for
+/// those rows, part by part (W as it was), then W[i, cols] += α·Σᵣ x[r, i]·d[r, cols] over the
+/// parts' columns, each element one multiply-add chain over r in order, scaled by α and added
+/// to W (`bcast_tile`'s arithmetic with β = 1).
 #[inline(always)]
 unsafe fn fused_rows<L: Lanes>(
     job: &FusedJob,
@@ -672,6 +680,13 @@ unsafe fn fused_rows<L: Lanes>(
 ) {
     let dot = &job.dot;
     let alpha = unsafe { L::splat(job.alpha) };
+    if dot.m == 1 {
+        for part in blocks(parts, 1, dot.reverse) {
+            // SAFETY: forwarded; the task owns these parts' columns of W's rows `rows`.
+            unsafe { fused_sweep::<L>(job, part.start, rows.clone(), alpha) };
+        }
+        return;
+    }
     let cols = piece(dot.k, dot.parts, parts.start, ALIGN).start
         ..piece(dot.k, dot.parts, parts.end - 1, ALIGN).end;
     for block in blocks(rows, FUSED_ROWS, false) {
@@ -687,6 +702,112 @@ unsafe fn fused_rows<L: Lanes>(
                     update_rows::<L, 1>(job, i, &cols, alpha);
                 }
             }
+        }
+    }
+}
+
+/// Columns of W `fused_sweep` takes at a time. For a single row of d it walks W by blocks of
+/// SWEEP_COLS columns down all the rows it owns: one constant-stride pattern, which the
+/// hardware prefetchers follow, where blocks of a few whole rows start a short stream in
+/// every row and leave most of W to demand misses.
+const SWEEP_COLS: usize = 64;
+
+thread_local! {
+    /// The calling thread's lane accumulators for a sweep: row r of its task at [r·N, (r + 1)·N).
+    static SWEEP_LANES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `len` floats of the calling thread's `SWEEP_LANES` (contents unspecified), grown if needed.
+/// The pointer is valid until this thread's next call, and only this thread uses it.
+fn sweep_lanes(len: usize) -> *mut f32 {
+    SWEEP_LANES.with(|cell| {
+        let mut lanes = cell.borrow_mut();
+        if lanes.len() < len {
+            lanes.resize(len, 0.0);
+        }
+        lanes.as_mut_ptr()
+    })
+}
+
+/// Rows of W a sweep takes together in each block, so their independent multiply-add chains
+/// hide each other's latency.
+const SWEEP_ROWS: usize = 4;
+
+/// `fused_sweep`'s work on rows i0..i0 + R of W and one block of columns: each row's dx lanes,
+/// R vectors from `acc`, take d·W in order, and W steps by α·x[i]·d.
+#[inline(always)]
+unsafe fn fused_sweep_rows<L: Lanes, const R: usize>(
+    job: &FusedJob,
+    block: &std::ops::Range<usize>,
+    i0: usize,
+    acc: *mut f32,
+    alpha: L,
+) {
+    let dot = &job.dot;
+    // SAFETY: the caller keeps the rows and the block inside W, x and d, and R vectors at
+    // `acc`.
+    unsafe {
+        let mut sums = [L::zero(); R];
+        let mut xs = [L::zero(); R];
+        for r in 0..R {
+            sums[r] = L::load(acc.wrapping_add(r * L::N));
+            xs[r] = L::splat(*job.x.wrapping_add(i0 + r));
+        }
+        let mut j = block.start;
+        while j < block.end {
+            let len = (block.end - j).min(L::N);
+            let dv = L::load_n(dot.a.wrapping_add(j), len);
+            for r in 0..R {
+                let w = job.w.ptr.wrapping_add((i0 + r) * job.w.ld + j);
+                let wv = L::load_n(w, len);
+                sums[r] = L::mul_add(dv, wv, sums[r]);
+                let step = L::mul(alpha, L::mul_add(xs[r], dv, L::zero()));
+                L::mul_add(L::splat(1.0), wv, step).store_n(w, len);
+            }
+            j += L::N;
+        }
+        for (r, sum) in sums.iter().enumerate() {
+            sum.store(acc.wrapping_add(r * L::N));
+        }
+    }
+}
+
+/// `fused_rows` for one row of d (m = 1) on part `part` of W's rows `rows`, swept by blocks of
+/// SWEEP_COLS columns: each row's block is read once for both products. Row i's dx lanes (in
+/// `sweep_lanes` between blocks) take d·W[i, block], so lane l sums the part's p ≡ l (mod N)
+/// in order as `dot_tile`'s does, and `Lanes::sum` adds them with its tree; W[i, block] steps
+/// by α·x[i]·d[block] with `update_vector`'s arithmetic. The bits are the two GEMMs'.
+#[inline(always)]
+unsafe fn fused_sweep<L: Lanes>(
+    job: &FusedJob,
+    part: usize,
+    rows: std::ops::Range<usize>,
+    alpha: L,
+) {
+    let dot = &job.dot;
+    let ks = piece(dot.k, dot.parts, part, ALIGN);
+    let lanes = sweep_lanes(rows.len() * L::N);
+    let first = rows.start;
+    let acc_of = move |i: usize| lanes.wrapping_add((i - first) * L::N);
+    // SAFETY: the caller keeps `rows` inside W, x and dx, and owns the part's columns of
+    // them; the lanes hold rows.len() vectors.
+    unsafe {
+        for i in rows.clone() {
+            L::zero().store(acc_of(i));
+        }
+        for block in blocks(ks, SWEEP_COLS, false) {
+            let mut i = rows.start;
+            while i + SWEEP_ROWS <= rows.end {
+                fused_sweep_rows::<L, SWEEP_ROWS>(job, &block, i, acc_of(i), alpha);
+                i += SWEEP_ROWS;
+            }
+            for i in i..rows.end {
+                fused_sweep_rows::<L, 1>(job, &block, i, acc_of(i), alpha);
+            }
+        }
+        let out = dot.out.ptr.wrapping_add(part * dot.part_stride);
+        for i in rows {
+            *out.wrapping_add(i) = L::load(acc_of(i)).sum();
         }
     }
 }
