@@ -916,10 +916,19 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
             // SAFETY: forwarded; the tile lies inside C and the operands.
             unsafe {
                 let tile = (i0 / MR, i0, j0, w);
-                if w == width {
-                    by_rows!(rows, bcast_tile::<L; NV, true>(job, pairs, tile))
-                } else {
-                    by_rows!(rows, bcast_tile::<L; NV, false>(job, pairs, tile))
+                match (w == width, listed) {
+                    (true, false) => {
+                        by_rows!(rows, bcast_tile::<L; NV, true, false>(job, pairs, tile))
+                    }
+                    (false, false) => {
+                        by_rows!(rows, bcast_tile::<L; NV, false, false>(job, pairs, tile))
+                    }
+                    (true, true) => {
+                        by_rows!(rows, bcast_tile::<L; NV, true, true>(job, pairs, tile))
+                    }
+                    (false, true) => {
+                        by_rows!(rows, bcast_tile::<L; NV, false, true>(job, pairs, tile))
+                    }
                 }
             }
         }
@@ -932,7 +941,13 @@ unsafe fn bcast_blocks<L: Lanes, const MR: usize, const NV: usize>(
 /// that would add α·(+0) = −0 to C (β = 1, α negative: an SGD update) leaves C untouched,
 /// which is what that addition does to every value.
 #[inline(always)]
-unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool>(
+unsafe fn bcast_tile<
+    L: Lanes,
+    const R: usize,
+    const NV: usize,
+    const FULL: bool,
+    const LISTED: bool,
+>(
     job: &BcastJob,
     pairs: &[Pair],
     (block, i0, j0, w): (usize, usize, usize, usize),
@@ -942,7 +957,7 @@ unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool
     // zero-length masks.
     unsafe {
         let no_terms = |pair: &Pair| pair.nonzeros.is_some_and(|nz| nz.block(block).is_empty());
-        if job.beta == 1.0 && job.alpha.is_sign_negative() && pairs.iter().all(no_terms) {
+        if LISTED && job.beta == 1.0 && job.alpha.is_sign_negative() && pairs.iter().all(no_terms) {
             return;
         }
         let mut lens = [L::N; NV];
@@ -964,12 +979,28 @@ unsafe fn bcast_tile<L: Lanes, const R: usize, const NV: usize, const FULL: bool
             let b = pair.b.wrapping_add(j0);
             // Term p: A(i0.., p) at a + p·ks, B[p, j0..] at b + p·ldb.
             let (ks, ldb) = (pair.a.ks, pair.ldb);
-            match pair.nonzeros {
+            match pair.nonzeros.filter(|_| LISTED) {
                 None => {
-                    for p in 0..pair.k {
-                        let (a, b) = (a.wrapping_add(p * ks), b.wrapping_add(p * ldb));
+                    let (mut a, mut b) = (a, b);
+                    for _ in 0..pair.k {
+                        // No closures here: they would not inherit the caller's target features.
+                        let mut bv = [L::zero(); NV];
                         let ahead = b.wrapping_add(PREFETCH * ldb);
-                        bcast_term::<L, R, NV, FULL>(&mut acc, (a, pair.a.rs), b, ahead, &lens);
+                        for v in 0..NV {
+                            L::prefetch(ahead.wrapping_add(v * L::N));
+                        }
+                        for (v, bv) in bv.iter_mut().enumerate() {
+                            let p = b.wrapping_add(v * L::N);
+                            *bv = if FULL { L::load(p) } else { L::load_n(p, lens[v]) };
+                        }
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            let av = L::splat(*a.wrapping_add(r * pair.a.rs));
+                            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                                *acc = L::mul_add(av, bv, *acc);
+                            }
+                        }
+                        a = a.wrapping_add(ks);
+                        b = b.wrapping_add(ldb);
                     }
                 }
                 Some(nz) => {
