@@ -198,12 +198,25 @@ fn tile_rows(isa: Isa, m: usize) -> usize {
     }
 }
 
+/// The least share of a product's terms its `NonZeros` must skip to be used: walking a list
+/// costs a few instructions per term more than the whole chain does, which a dense
+/// minibatch's tiles (the ReLU-DAE's units, a quarter or fewer of them off) do not win back.
+const SKIP_MIN: f64 = 0.4;
+
 /// Appends to `lists` the `NonZeros` of op(A) (element (i, p) at `a`, m rows, inner length k)
 /// in blocks of `rows` rows: ⌈m / rows⌉ + 1 starts (offsets into the indices that follow
-/// them), then the indices. Returns whether any term is skipped; if none is, the caller
-/// truncates `lists` back and runs the whole chains.
+/// them), then the indices. Returns whether the lists skip at least `SKIP_MIN` of the terms;
+/// if not, the caller truncates `lists` back and runs the whole chains.
 fn find_nonzeros(lists: &mut Vec<u32>, a: Src, m: usize, k: usize, rows: usize) -> bool {
     let blocks = m.div_ceil(rows);
+    // A skipped term takes at least one zero of A: too few zeros end the search at once (the
+    // ReLU-DAE's standardised inputs have none).
+    // SAFETY: op(A)'s m·k elements are the caller's contiguous slice, either way it is stored.
+    let elements = unsafe { std::slice::from_raw_parts(a.ptr, m * k) };
+    let zeros = elements.iter().filter(|&&v| v == 0.0).count();
+    if (zeros as f64) < SKIP_MIN * (blocks * k) as f64 {
+        return false;
+    }
     let base = lists.len();
     let first = base + blocks + 1;
     lists.resize(first, 0);
@@ -240,7 +253,7 @@ fn find_nonzeros(lists: &mut Vec<u32>, a: Src, m: usize, k: usize, rows: usize) 
     }
     let total = lists.len() - first;
     lists[base + blocks] = total as u32;
-    total < blocks * k
+    (blocks * k - total) as f64 >= SKIP_MIN * (blocks * k) as f64
 }
 
 thread_local! {
@@ -365,8 +378,8 @@ pub(super) fn gemm(
 }
 
 /// Runs `f` on the first `npairs` of `pairs`, each pair's `nonzeros` set to its lists in
-/// blocks of `rows` rows (m rows in all) where that skips a term, and left `None` where it
-/// would not or `rows` is None.
+/// blocks of `rows` rows (m rows in all) where they skip at least `SKIP_MIN` of its terms,
+/// and left `None` where they would not or `rows` is None.
 fn with_nonzero_lists(
     rows: Option<usize>,
     (mut pairs, npairs): ([Pair; 2], usize),
