@@ -287,9 +287,10 @@ impl Storage for Cpu {
     type Labels = Vec<u8>;
 
     fn describe(&self) -> String {
+        let zeros = if self.skip_zeros { "" } else { ", zero inputs not skipped" };
         match rayon::current_num_threads() {
-            1 => format!("cpu (1 thread, {})", self.isa.name()),
-            n => format!("cpu ({n} threads, {})", self.isa.name()),
+            1 => format!("cpu (1 thread, {}{zeros})", self.isa.name()),
+            n => format!("cpu ({n} threads, {}{zeros})", self.isa.name()),
         }
     }
 
