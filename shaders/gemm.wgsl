@@ -8,7 +8,7 @@
 //                                   (z + 1)·kc), the raw sums into part [splits, m, n]
 //   gemm_reduce, gemm_reduce_epilogue: C from part, the splits added in order (one thread an
 //                                   element)
-//   gemm_rows, gemm_rows_epilogue:  m ≤ 64: MR rows × 4·CT columns a workgroup, K split across
+//   gemm_rows, gemm_rows_epilogue:  m ≤ 128: MR rows × 4·CT columns a workgroup, K split across
 //                                   its threads (gemm_small.wgsl)
 //   gemm_outer:                     small k, no epilogue: one thread four elements of C
 //   gemm_outer_bias:                the same and `Epilogue::BiasUpdate` (B stored [k, n]): the

@@ -2,7 +2,7 @@
 // the fused minibatch kernels (load_gemm, gemm_xent, gemm_sq_err, gemm_corrupt);
 // needs gemm_tiles.wgsl (TRANS_A, TRANS_B, VEC_A, VEC_B, a_at, b_at, a_vec, b_vec) and
 // rows_shuffle.wgsl or rows_shuffle_subgroup.wgsl (the rows kernel's tree's last levels).
-//   rows:  few rows (m ≤ 64, a minibatch). A workgroup of 256 threads computes MR rows × 4·CT
+//   rows:  few rows (m ≤ 128, a minibatch). A workgroup of 256 threads computes MR rows × 4·CT
 //          columns of C (CT = 256 / KL): CT column threads, four columns each, times KL lanes
 //          along K. Lane l takes K's quads 4l, 4l + 4·KL, …; the KL partial sums are then added
 //          in workgroup memory in a fixed tree (lane l += lane l + s for s = KL/2, …, 1), so the

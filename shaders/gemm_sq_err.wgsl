@@ -39,7 +39,7 @@ fn b_vec(second: bool, i: u32) -> vec4<f32> {
     return b[i];
 }
 
-// m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the epilogue on its sums.
+// m ≤ 128: the rows kernel (MR rows × 4·CT columns a workgroup), then the epilogue on its sums.
 @compute @workgroup_size(256)
 fn gemm_sq_err(
     @builtin(workgroup_id) wid: vec3<u32>,

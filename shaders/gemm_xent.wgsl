@@ -7,7 +7,7 @@
 // own in order, then the 256 threads in sums.wgsl's tree) and writes the total to the step's
 // record of the cost log (log_records.wgsl, factor scale), which log_finish.wgsl adds up when
 // the host reads the costs. Entry points:
-//   gemm_xent:       m ≤ 64: the rows kernel (MR rows × 4·CT columns a workgroup), then the
+//   gemm_xent:       m ≤ 128: the rows kernel (MR rows × 4·CT columns a workgroup), then the
 //                    epilogue on its sums
 //   gemm_xent_reduce: after a split product's gemm_part (gemm.wgsl): each element's parts added
 //                    in order (gemm_reduce's sum), α, the bias, then the epilogue, one thread an

@@ -6,7 +6,7 @@
 // A's words are not read from a buffer: each is decoded from the pixels and corrupted where
 // the kernel loads it, and the threads that load every word once write x and x̃ on the way,
 // for the ops after it (the loss's target, the update's x̃). Entry points:
-//   load_gemm:      m ≤ 64 (by shape): the rows kernel, epilogue included; column thread 0 of the
+//   load_gemm:      m ≤ 128 (by shape): the rows kernel, epilogue included; column thread 0 of the
 //                   workgroups of column block 0 (one lane per quad of each row) writes x, x̃
 //   load_gemm_part: a split product's first pass (gemm.wgsl's gemm_part on the 64×64 tiles:
 //                   the raw sums of part z of K into `part`); every thread of the workgroups of

@@ -1367,52 +1367,60 @@ fn da_and_sda_pretraining_steps_take_at_most_4_and_6_dispatches() {
         assert_bit_identical(&format!("W fused and not, batch {rows}"), &fused.0, &apart.0);
         assert_bit_identical(&format!("b′ fused and not, batch {rows}"), &fused.2, &apart.2);
     }
-    // At batch 128 the encoder is split along K, its first pass loading the batch
-    // (`load_gemm_part`), and the update (k + k2 = 256) is the tiled `gemm_sum`, which adds the
-    // bias sums in its own pass: no load of its own, no column sums after the update.
-    let big_px = pixels(8, 128 * vis);
-    let big = gpu.upload_images(&big_px, vis);
-    let config = AutoencoderConfig {
-        n_vis: vis,
-        n_hid: 8,
-        noise: Noise::Mask { p: 0.3 },
-        ..Default::default()
-    };
-    let step0 = Step { first: 0, key: RngKey::new(3, 0), lr: 0.1, slot: 0 };
-    let mut da = Autoencoder::new(&gpu, config.clone(), 1);
-    let mut ws = da.workspace_with_slots(&gpu, 128, 1);
-    gpu.log_dispatches(true);
-    da.train_step(&gpu, &mut ws, &big, step0);
-    let entries: Vec<_> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
-    gpu.log_dispatches(false);
-    // At this toy size (k = 8) the decoder's product is too short to split: the tiles, then
-    // the loss pass.
-    let want = [
-        "load_gemm_part",
-        "gemm_reduce_epilogue",
-        "gemm_epilogue",
-        "gemm_xent_loss",
-        "gemm_part",
-        "gemm_reduce_epilogue",
-        "gemm_sum_bias",
+    // At batch 128 (`ROWS_MAX_M`) the rows kernel still takes every product and the update
+    // (k + k2 = 256) is the tiled `gemm_sum`, whose tiles of W's first tile row and column add
+    // the bias sums: four dispatches. At 200 rows the encoder is split along K, its first pass
+    // loading the batch (`load_gemm_part`), and so is the backprop; at this toy size (k = 8)
+    // the decoder's product is too short to split: the tiles, then the loss pass.
+    let cases: [(usize, &[&str]); 2] = [
+        (128, &["load_gemm", "gemm_xent", "gemm_rows_epilogue", "gemm_sum_bias"]),
+        (
+            200,
+            &[
+                "load_gemm_part",
+                "gemm_reduce_epilogue",
+                "gemm_epilogue",
+                "gemm_xent_loss",
+                "gemm_part",
+                "gemm_reduce_epilogue",
+                "gemm_sum_bias",
+            ],
+        ),
     ];
-    assert_eq!(entries, want, "dA at batch 128");
-    // Unfused, the same parameters to the bit.
-    gpu.use_fused(false);
-    let mut unfused = Autoencoder::new(&gpu, config.clone(), 1);
-    let mut ws = unfused.workspace_with_slots(&gpu, 128, 1);
-    unfused.train_step(&gpu, &mut ws, &big, step0);
-    gpu.use_fused(true);
-    let (fused, apart) = (da.download(&gpu), unfused.download(&gpu));
-    assert_bit_identical("W fused and not, batch 128", &fused.0, &apart.0);
-    assert_bit_identical("b′ fused and not, batch 128", &fused.2, &apart.2);
-    let cpu = Cpu::new();
-    let mut da_cpu = Autoencoder::new(&cpu, config, 1);
-    let mut ws_cpu = da_cpu.workspace_with_slots(&cpu, 128, 1);
-    da_cpu.train_step(&cpu, &mut ws_cpu, &cpu.upload_images(&big_px, vis), step0);
-    let (got, want) = (da.download(&gpu), da_cpu.download(&cpu));
-    assert_close("W after a batch-128 step", &got.0, &want.0, Tol::STEPS);
-    assert_close("b′ after a batch-128 step", &got.2, &want.2, Tol::STEPS);
+    for (rows, want) in cases {
+        let big_px = pixels(8, rows * vis);
+        let big = gpu.upload_images(&big_px, vis);
+        let config = AutoencoderConfig {
+            n_vis: vis,
+            n_hid: 8,
+            noise: Noise::Mask { p: 0.3 },
+            ..Default::default()
+        };
+        let step0 = Step { first: 0, key: RngKey::new(3, 0), lr: 0.1, slot: 0 };
+        let mut da = Autoencoder::new(&gpu, config.clone(), 1);
+        let mut ws = da.workspace_with_slots(&gpu, rows, 1);
+        gpu.log_dispatches(true);
+        da.train_step(&gpu, &mut ws, &big, step0);
+        let entries: Vec<_> = gpu.dispatch_log().iter().map(|d| d.entry).collect();
+        gpu.log_dispatches(false);
+        assert_eq!(entries, want, "dA at batch {rows}");
+        // Unfused, the same parameters to the bit.
+        gpu.use_fused(false);
+        let mut unfused = Autoencoder::new(&gpu, config.clone(), 1);
+        let mut ws = unfused.workspace_with_slots(&gpu, rows, 1);
+        unfused.train_step(&gpu, &mut ws, &big, step0);
+        gpu.use_fused(true);
+        let (fused, apart) = (da.download(&gpu), unfused.download(&gpu));
+        assert_bit_identical(&format!("W fused and not, batch {rows}"), &fused.0, &apart.0);
+        assert_bit_identical(&format!("b′ fused and not, batch {rows}"), &fused.2, &apart.2);
+        let cpu = Cpu::new();
+        let mut da_cpu = Autoencoder::new(&cpu, config, 1);
+        let mut ws_cpu = da_cpu.workspace_with_slots(&cpu, rows, 1);
+        da_cpu.train_step(&cpu, &mut ws_cpu, &cpu.upload_images(&big_px, vis), step0);
+        let (got, want) = (da.download(&gpu), da_cpu.download(&cpu));
+        assert_close(&format!("W after a batch-{rows} step"), &got.0, &want.0, Tol::STEPS);
+        assert_close(&format!("b′ after a batch-{rows} step"), &got.2, &want.2, Tol::STEPS);
+    }
     let config = SdaConfig {
         n_in: vis,
         hidden: vec![8, 12, 4],
@@ -1447,7 +1455,7 @@ fn cae_and_relu_dae_steps_take_at_most_6_dispatches() {
         return;
     };
     // 36 pixels: a multiple of 4, as 784 is, so the load rides in the encoder's loader.
-    let (vis, n) = (36, 40);
+    let (vis, n) = (36, 130);
     let px = pixels(7, n * vis);
     let images = gpu.upload_images(&px, vis);
     let step = |slot: usize| Step { first: slot, key: RngKey::new(4, slot as u64), lr: 0.01, slot };
@@ -1495,6 +1503,12 @@ fn cae_and_relu_dae_steps_take_at_most_6_dispatches() {
             &cae,
             10,
             &["load_gemm", "gemm_xent", "gemm_rows_epilogue", "contractive", "gemm_sum_outer_bias"],
+        ),
+        // At 128 rows the update (k + k2 = 256) is the tiled `gemm_sum`.
+        (
+            &cae,
+            128,
+            &["load_gemm", "gemm_xent", "gemm_rows_epilogue", "contractive", "gemm_sum_bias"],
         ),
         (
             &relu_dae,

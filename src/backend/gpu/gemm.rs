@@ -4,8 +4,8 @@
 //! - `Tiled`: 64×64 tiles, one workgroup each, for products of many rows.
 //! - `Split`: the same tiles over parts of K (grid z), the raw sums into the scratch buffer,
 //!   then `gemm_reduce` adds the parts in order and applies α, β and the epilogue: for a grid of
-//!   few tiles and a long K (a batch of 128 through a 784-wide layer).
-//! - `Rows`: m ≤ `ROWS_MAX_M` (a minibatch): MR ≤ 4 rows × 4·CT columns a workgroup, K split
+//!   few tiles and a long K (a batch of 200 through a 784-wide layer).
+//! - `Rows`: m ≤ `ROWS_MAX_M` (a minibatch, up to the tutorial's largest): MR ≤ 4 rows × 4·CT columns a workgroup, K split
 //!   across its KL lanes (KL·CT = 256) and added in a fixed tree; CT narrows until the grid
 //!   has `FILL` workgroups or the lanes would outnumber K's quads. One pass, epilogue included.
 //! - `Outer`: a short K and no epilogue (the weight update, K = the batch): one thread per four
@@ -31,8 +31,11 @@ pub(super) const TILE: usize = 64;
 /// Workgroups a GEMM's grid aims for: two or more per compute unit of a GPU with 100+.
 pub const FILL: usize = 256;
 
-/// The most rows the `Rows` kernel is chosen for.
-pub const ROWS_MAX_M: usize = 64;
+/// The most rows the `Rows` kernel is chosen for: a batch of 128, the largest of the tutorial's,
+/// still takes one pass with its epilogue (⌈128/4⌉ = 32 row blocks, each re-reading B, which a
+/// GPU's L2 serves), where a `Split` takes a second pass for the parts' sum: the dA step stays at
+/// four dispatches. The hardware benchmark times both (`GPU_DAE_GEMM=split`).
+pub const ROWS_MAX_M: usize = 128;
 
 /// The longest inner dimension (both pairs' for `GemmSum`) the `Outer` kernel is chosen for.
 pub const OUTER_MAX_K: usize = 64;

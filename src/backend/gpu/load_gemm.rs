@@ -2,8 +2,8 @@
 //! the tiles of shaders/gemm_tiles.wgsl): a minibatch's load, corruption and encoder product
 //! where A's words are whole quads of a row (k a multiple of 4) and the epilogue is `BiasAct`:
 //! one dispatch where the rows kernel takes the shape, and where the product is split along K
-//! (a batch of 128) the split's first pass with the load in its loader (`load_gemm_part`), then
-//! its reduction pass. Otherwise the op's `LoadBatch` and `Gemm`.
+//! (more than `ROWS_MAX_M` rows) the split's first pass with the load in its loader
+//! (`load_gemm_part`), then its reduction pass. Otherwise the op's `LoadBatch` and `Gemm`.
 
 use std::marker::PhantomData;
 
