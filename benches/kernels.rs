@@ -364,7 +364,8 @@ fn ops<B: Backend>(c: &mut Criterion, name: &str, be: &B, b: usize, wait: &dyn F
 
 /// Every GEMM kernel of the GPU backend on the dA's products at batch `b`, each forced
 /// (`Gpu::force_gemm`) whatever the shape would choose: the encoder x̃W + b with σ (tiles, split
-/// tiles, rows) and the update W −= lr·x̃ᵀdH, no epilogue (tiles, split tiles, rows, outer).
+/// tiles, rows; with the batch's load in the loader, split tiles and rows) and the update
+/// W −= lr·x̃ᵀdH, no epilogue (tiles, split tiles, rows, outer).
 fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
     let mut g = c.benchmark_group(format!("gpu/b{b}"));
     g.sample_size(10)
@@ -374,6 +375,9 @@ fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
         (gpu.upload(&seeded(b * V, 1)), gpu.upload(&seeded(V * H, 2)), gpu.upload(&seeded(H, 3)));
     let dh = gpu.upload(&seeded(b * H, 4));
     let (mut h, mut w_upd) = (gpu.zeros(b * H), gpu.upload(&seeded(V * H, 5)));
+    let pixels: Vec<u8> = (0..b * V).map(|i| (i * 37 % 256) as u8).collect();
+    let images = gpu.upload_images(&pixels, V);
+    let (mut x, mut x_tilde) = (gpu.zeros(b * V), gpu.zeros(b * V));
     let paths = [GemmPath::Tiled, GemmPath::Split, GemmPath::Rows, GemmPath::Outer];
     for path in paths {
         gpu.force_gemm(Some(path));
@@ -383,6 +387,28 @@ fn gemm_kernels(c: &mut Criterion, gpu: &Gpu, b: usize) {
                     let epilogue = Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid };
                     let (c, a, b_) = (&mut h, &xt, &w);
                     gpu.run(Gemm { c, a, b: b_, spec: GemmSpec::new(b, H, V), epilogue });
+                    gpu.sync()
+                })
+            });
+        }
+        // The encoder with the batch's load and corruption in its loader: `load_gemm` on the
+        // rows kernel, `load_gemm_part` and the reduction for a split product.
+        if matches!(path, GemmPath::Split | GemmPath::Rows) {
+            g.bench_function(format!("load_gemm {path:?} +mask x̃W+b σ"), |it| {
+                it.iter(|| {
+                    gpu.run(LoadGemm {
+                        c: &mut h,
+                        x: &mut x,
+                        x_tilde: &mut x_tilde,
+                        images: &images,
+                        b: &w,
+                        first: 0,
+                        spec: GemmSpec::new(b, H, V),
+                        epilogue: Epilogue::BiasAct { bias: &bias, act: Activation::Sigmoid },
+                        noise: Noise::Mask { p: 0.3 },
+                        key: RngKey::new(1, 2),
+                        standardise: None,
+                    });
                     gpu.sync()
                 })
             });

@@ -90,17 +90,22 @@ fn b_col(second: bool, kd: u32, kend: u32, k: u32, j: u32) -> vec4<f32> {
     return v;
 }
 
-// acc[r] += Σ_k op(A)[i0 + r, k] · op(B)[k, j .. j + 4] over lane `lane`'s quads of k < kd, for
-// the rows of C below m.
+// acc[r] += Σ_k op(A)[i0 + r, k] · op(B)[k, j .. j + 4] over lane `lane`'s quads of k in
+// kbeg .. kend (kbeg a multiple of 4·KL, so that quad q is lane q mod KL's in every range) of
+// the inner dimension kd, for the rows of C below m. With `staged`, A's quads come from `red`:
+// row r's quad at k is red[r · stage_quads() + (k − kbeg) / 4] (`rows_tile_staged`).
 fn rows_accumulate(
     acc: ptr<function, array<vec4<f32>, 4>>,
     second: bool,
     kd: u32,
+    kbeg: u32,
+    kend: u32,
     i0: u32,
     j: u32,
     lane: u32,
+    staged: bool,
 ) {
-    for (var k = 4u * lane; k < kd; k += 4u * KL) {
+    for (var k = kbeg + 4u * lane; k < kend; k += 4u * KL) {
         var bq: array<vec4<f32>, 4>;
         for (var q = 0u; q < 4u; q++) {
             if TRANS_B {
@@ -115,7 +120,12 @@ fn rows_accumulate(
         }
         for (var r = 0u; r < MR; r++) {
             if i0 + r < p.m {
-                let aq = a_quad(second, kd, kd, i0 + r, k);
+                var aq: vec4<f32>;
+                if staged {
+                    aq = red[r * stage_quads() + (k - kbeg) / 4u];
+                } else {
+                    aq = a_quad(second, kd, kd, i0 + r, k);
+                }
                 if TRANS_B {
                     let d = vec4<f32>(dot(aq, bq[0]), dot(aq, bq[1]), dot(aq, bq[2]), dot(aq, bq[3]));
                     (*acc)[r] += d;
@@ -242,7 +252,45 @@ fn rows_tile(wid: vec3<u32>, t: u32) -> RowsTile {
     let i0 = wid.y * MR;
     let j = (wid.x * rows_cts() + lc.y) * 4u;
     var acc: array<vec4<f32>, 4>;
-    rows_accumulate(&acc, false, p.k, i0, j, lc.x);
+    rows_accumulate(&acc, false, p.k, 0u, p.k, i0, j, lc.x, false);
+    rows_reduce(&acc, lc.x, lc.y, t);
+    return RowsTile(lc.x, lc.y, i0, j);
+}
+
+// Quads of each of the MR rows of A that one stage of `rows_tile_staged` holds in `red`: the
+// largest power of two that MR rows of them fit in (a multiple of KL ≤ 256).
+fn stage_quads() -> u32 {
+    return 1u << firstLeadingBit(1024u / MR);
+}
+
+// rows_tile with A's rows staged in workgroup memory, stage_quads() quads of each row at a
+// time: each word of A is loaded once by the workgroup (`a_vec`, which in load_gemm.wgsl
+// decodes and corrupts four pixels) instead of once by each of its CT column threads, then
+// every lane reads its quads from `red`. The same lanes add the same products in the same order
+// as rows_tile: the same bits. For A stored [m, k] in whole words (!TRANS_A, VEC_A; k a
+// multiple of 4). Call in uniform control flow (it has barriers).
+fn rows_tile_staged(wid: vec3<u32>, t: u32) -> RowsTile {
+    let lc = rows_lane(t);
+    let i0 = wid.y * MR;
+    let j = (wid.x * rows_cts() + lc.y) * 4u;
+    let sq = stage_quads();
+    let kq = p.k / 4u;
+    var acc: array<vec4<f32>, 4>;
+    for (var q0 = 0u; q0 < kq; q0 += sq) {
+        let quads = min(sq, kq - q0);
+        for (var e = t; e < MR * sq; e += 256u) {
+            let r = e / sq;
+            let q = e % sq;
+            if i0 + r < p.m && q < quads {
+                red[e] = a_vec(false, (i0 + r) * kq + q0 + q);
+            }
+        }
+        workgroupBarrier();
+        rows_accumulate(&acc, false, p.k, 4u * q0, 4u * (q0 + quads), i0, j, lc.x, true);
+        // Every lane has read this stage before the next overwrites it (or rows_reduce
+        // writes its sums).
+        workgroupBarrier();
+    }
     rows_reduce(&acc, lc.x, lc.y, t);
     return RowsTile(lc.x, lc.y, i0, j);
 }

@@ -6,8 +6,9 @@
 // A's words are not read from a buffer: each is decoded from the pixels and corrupted where
 // the kernel loads it, and the threads that load every word once write x and x̃ on the way,
 // for the ops after it (the loss's target, the update's x̃). Entry points:
-//   load_gemm:      m ≤ 128 (by shape): the rows kernel, epilogue included; column thread 0 of the
-//                   workgroups of column block 0 (one lane per quad of each row) writes x, x̃
+//   load_gemm:      m ≤ 128 (by shape): the rows kernel, epilogue included, with A's rows staged
+//                   in workgroup memory (rows_tile_staged: each word decoded once a workgroup);
+//                   the workgroups of column block 0 write x, x̃ as they stage them
 //   load_gemm_part: a split product's first pass (gemm.wgsl's gemm_part on the 64×64 tiles:
 //                   the raw sums of part z of K into `part`); every thread of the workgroups of
 //                   column tile 0 writes x, x̃ (each loads one word of A's tile per K step).
@@ -71,8 +72,8 @@ fn b_vec(second: bool, i: u32) -> vec4<f32> {
 
 @compute @workgroup_size(256)
 fn load_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    writes_batch = wid.x == 0u && rows_lane(t).y == 0u;
-    let w = rows_tile(wid, t);
+    writes_batch = wid.x == 0u;
+    let w = rows_tile_staged(wid, t);
     for (var e = 0u; e < 4u * MR && w.lane == 0u; e++) {
         let idx = rows_index(w, e);
         if idx != OUTSIDE {

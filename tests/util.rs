@@ -372,11 +372,15 @@ pub fn gemm_sq_err_on<B: Backend>(
 }
 
 /// (m, n, k) of the `LoadGemm` tests: k (the images' dim) a multiple of 4 (the GPU's fused
-/// kernels) and not (its two ops), one row to more than the rows kernel's 64, and a product
-/// that `plan` splits along K (130 × 66 × 300: six tiles; 130 × 66 × 100: parts of 28, the last
-/// ending within a 16-deep K step).
+/// kernels) and not (its two ops), one row to more than the rows kernel's 128, rows staged in
+/// more than one stage of the rows kernel's workgroup memory (5 × 9 × 1100: three rows a
+/// workgroup, 256 quads a stage, the last stage part full; 1 × 3 × 4104: one row, 1024 quads a
+/// stage), and a product that `plan` splits along K (130 × 66 × 300: six tiles; 130 × 66 × 100:
+/// parts of 28, the last ending within a 16-deep K step).
 pub const LOAD_GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 4),
+    (5, 9, 1100),
+    (1, 3, 4104),
     (1, 7, 33),
     (7, 33, 784),
     (33, 7, 12),
