@@ -52,6 +52,9 @@ def parse_args():
     ap.add_argument("--adapter", help="gpu-dae's --adapter NAME")
     ap.add_argument("--peak-tflops", type=float, help="FP32 peak, TFLOP/s (default: by device name)")
     ap.add_argument("--peak-tbs", type=float, help="memory bandwidth, TB/s (default: by device name)")
+    ap.add_argument("--train-limit", type=int,
+                    help="the train epochs on the first N images only (gpu-dae train --limit N), "
+                         "to check the script on a slow adapter; default: all 60 000")
     return ap.parse_args()
 
 
@@ -163,6 +166,8 @@ def train_epochs(args):
                "--out", run_dir]
         if args.adapter:
             cmd += ["--adapter", args.adapter]
+        if args.train_limit:
+            cmd += ["--limit", str(args.train_limit)]
         run(cmd)
         with open(os.path.join(run_dir, "metrics.csv")) as f:
             rows = [line.strip().split(",") for line in f if line.strip()]
@@ -170,8 +175,23 @@ def train_epochs(args):
     return out
 
 
+def train_images(args):
+    """Training images of an epoch: train --limit N keeps N − ⌊N/6⌋ (the rest validates)."""
+    n = args.train_limit
+    return 50_000 if not n else n - n // 6
+
+
 def fmt(v, spec):
     return "—" if v is None else format(v, spec)
+
+
+def save(args, lines, devices, doc):
+    """Writes OUT/hw_bench.md and OUT/hw_bench.json with what is measured so far, so a run
+    stopped at a time limit leaves every table it finished."""
+    with open(os.path.join(args.out, "hw_bench.md"), "w") as f:
+        f.write("\n".join(lines) + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
+    with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
+        json.dump(dict(doc, devices=devices), f, indent=1)
 
 
 def main():
@@ -181,6 +201,8 @@ def main():
     devices = run([args.gpu_dae, "devices"])
     print(devices, file=sys.stderr)
     ours, raw = gpu_dae_cases(args)
+    save(args, ["gpu-dae's cases measured (hw_bench.json); PyTorch's not yet."], devices,
+         {"gpu_dae": raw})
     torch_doc = json.loads(run([sys.executable, os.path.join(HERE, "torch_reference.py"),
                                 "--device", args.torch_device, "--seconds", str(args.seconds)]))
     name = torch_doc["device"]
@@ -222,13 +244,19 @@ def main():
             f"| {fmt(row['fp32_peak_pct'], '.2f')} | {fmt(row['bandwidth_pct'], '.2f')} "
             f"| {fmt(dispatches, '.0f')} |"
         )
+    doc = {"rows": rows, "gpu_dae": raw, "torch": torch_doc}
+    save(args, lines, devices, doc)
     epochs = train_epochs(args)
-    lines += ["", "One real `gpu-dae train` epoch (its checkpoint and outputs included), s:", ""]
+    images = train_images(args)
+    lines += ["", f"One real `gpu-dae train` epoch of {images} images (its checkpoint and outputs "
+              "included), s:", ""]
     lines += ["| model | batch | train epoch s | bench ms/step × steps, s |", "|---|---:|---:|---:|"]
     for model, batch in (("da", 20), ("cae", 10)):
         mine = ours.get((model, batch, "step"))
-        est = mine["ms_per_step"] * (50_000 // batch) / 1e3 if mine else None
+        est = mine["ms_per_step"] * (images // batch) / 1e3 if mine else None
         lines.append(f"| {model} | {batch} | {epochs[model]:.2f} | {fmt(est, '.2f')} |")
+    doc["train_epoch_seconds"] = epochs
+    save(args, lines, devices, doc)
     families = kernel_families(args)
     lines += [
         "",
@@ -240,18 +268,22 @@ def main():
     for family, by_batch in families.items():
         cells = " | ".join(fmt(by_batch.get(b), ".4f") for b in (1, 20, 128))
         lines.append(f"| {family} | {cells} |")
+    doc["kernel_families"] = families
+    save(args, lines, devices, doc)
     subgroups = subgroup_paths(args)
     steps = list(next(iter(subgroups.values())))
     lines += [
         "",
         "SdA step at batch 1, ms, with the adapter's subgroups (where it has them) and with their",
-        "workgroup-memory fallback (GPU_DAE_SUBGROUPS=off; only fine-tuning's dense_update uses them):",
+        "workgroup-memory fallback (GPU_DAE_SUBGROUPS=off: dense_update's row sums, the rows kernel's last K-lane levels):",
         "",
         "| row sums | " + " | ".join(steps) + " |",
         "|---|" + "---:|" * len(steps),
     ]
     for setting, by_step in subgroups.items():
         lines.append(f"| {setting} | " + " | ".join(fmt(by_step.get(k), ".4f") for k in steps) + " |")
+    doc["subgroup_paths"] = subgroups
+    save(args, lines, devices, doc)
     fused = fused_paths(args)
     steps = list(next(iter(fused.values())))
     lines += [
@@ -269,15 +301,9 @@ def main():
             cells.append(f"{fmt(ms, '.4f')} ({fmt(dispatches, '.2f')})")
         lines.append(f"| {setting} | " + " | ".join(cells) + " |")
     lines += ["", f"{len(rows)} cases in {time.time() - t0:.0f} s."]
-    table = "\n".join(lines)
-    print(table)
-    with open(os.path.join(args.out, "hw_bench.md"), "w") as f:
-        f.write(table + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
-    with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
-        doc = {"devices": devices, "rows": rows, "gpu_dae": raw, "torch": torch_doc,
-               "kernel_families": families, "subgroup_paths": subgroups, "fused_paths": fused,
-               "train_epoch_seconds": epochs}
-        json.dump(doc, f, indent=1)
+    doc["fused_paths"] = fused
+    save(args, lines, devices, doc)
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -526,8 +526,8 @@ fn still_working(be: &impl Storage) -> anyhow::Result<()> {
 /// single readback) of the same model with 8 hidden units at the same batch, which runs an epoch quickly. Its readbacks
 /// and data bytes are the real model's (they depend on the steps and the batch only); its
 /// submits and parameter bytes follow its dispatches per step, which are the real model's only
-/// where the GEMM kernels chosen by shape are the same (batch 20: yes; batch 128: not), so the
-/// line names the model it counted.
+/// where the GEMM kernels chosen by shape are the same (at the tutorial batches they are), so
+/// the line names the model it counted.
 fn gpu_epoch_counts(
     gpu: &Gpu,
     images: &Images,
