@@ -31,20 +31,29 @@ prepare)
 run)
     out="${OUT:-runs/hw-bench}"
     mkdir -p "$out"
+    # The GPU and its driver first: wanted most when what follows fails.
+    nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv \
+        >"$out/nvidia-smi.csv" 2>&1 || true
     test -x .bin/gpu-dae || { echo "device_bench: .bin/gpu-dae is missing: run 'prepare' and carry .bin"; exit 1; }
-    if ! ldconfig -p | grep -q libvulkan; then
+    # Outputs are captured before grep reads them: under pipefail a writer cut off by grep -q
+    # would fail the test.
+    libs="$(ldconfig -p)"
+    if ! grep -q libvulkan <<<"$libs"; then
+        compgen -G '.gl/*.deb' >/dev/null || { echo "device_bench: no Vulkan loader here and no .gl/*.deb: run 'prepare' and carry .gl"; exit 1; }
         for f in .gl/*.deb; do dpkg -x "$f" /; done
         ldconfig
     fi
-    if ! .bin/gpu-dae devices | grep -qi nvidia; then
+    adapters="$(.bin/gpu-dae devices 2>&1 || true)"
+    if ! grep -qi nvidia <<<"$adapters"; then
         export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
         export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
     fi
-    .bin/gpu-dae devices | tee "$out/devices.txt"
-    nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv \
-        >"$out/nvidia-smi.csv" 2>&1 || true
+    .bin/gpu-dae devices >"$out/devices.txt" 2>&1 || true
+    cat "$out/devices.txt"
     # hw_bench.py writes its tables into /tmp/hw-bench after each section (its train runs'
-    # directories too, which stay there); a copier brings them to $OUT as they change.
+    # directories too, which stay there); a copier brings them to $OUT as they change. A
+    # machine kept warm between calls may hold a previous run's: cleared first.
+    rm -rf /tmp/hw-bench
     mkdir -p /tmp/hw-bench
     (while sleep 5; do cp /tmp/hw-bench/hw_bench.md /tmp/hw-bench/hw_bench.json "$out/" 2>/dev/null || true; done) &
     copier=$!

@@ -53,8 +53,9 @@ def parse_args():
     ap.add_argument("--peak-tflops", type=float, help="FP32 peak, TFLOP/s (default: by device name)")
     ap.add_argument("--peak-tbs", type=float, help="memory bandwidth, TB/s (default: by device name)")
     ap.add_argument("--train-limit", type=int,
-                    help="the train epochs on the first N images only (gpu-dae train --limit N), "
-                         "to check the script on a slow adapter; default: all 60 000")
+                    help="the train epochs on the first N images only (gpu-dae train --limit N, "
+                         "which cuts the 10 000-image test file too: N ≤ 10 000), to check the "
+                         "script on a slow adapter; default: all")
     return ap.parse_args()
 
 
@@ -187,11 +188,14 @@ def fmt(v, spec):
 
 def save(args, lines, devices, doc):
     """Writes OUT/hw_bench.md and OUT/hw_bench.json with what is measured so far, so a run
-    stopped at a time limit leaves every table it finished."""
-    with open(os.path.join(args.out, "hw_bench.md"), "w") as f:
-        f.write("\n".join(lines) + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n")
-    with open(os.path.join(args.out, "hw_bench.json"), "w") as f:
-        json.dump(dict(doc, devices=devices), f, indent=1)
+    stopped at a time limit leaves every table it finished (each file whole: written beside,
+    then renamed over the last)."""
+    md = "\n".join(lines) + "\n\n`gpu-dae devices`:\n\n```\n" + devices + "```\n"
+    for name, text in (("hw_bench.md", md), ("hw_bench.json", json.dumps(dict(doc, devices=devices), indent=1))):
+        path = os.path.join(args.out, name)
+        with open(path + ".part", "w") as f:
+            f.write(text)
+        os.replace(path + ".part", path)
 
 
 def main():

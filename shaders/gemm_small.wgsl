@@ -18,7 +18,8 @@
 override MR: u32 = 4u;
 override KL: u32 = 16u;
 
-// The lanes' partial sums: red[(lane · MR + r) · CT + ct] is row r, columns 4·ct .. 4·ct + 4.
+// The lanes' partial sums: red[(lane · MR + r) · CT + ct] is row r, columns 4·ct .. 4·ct + 4;
+// before them, in rows_tile_staged, a stage of A's rows (red[r · stage_quads() + q]).
 var<workgroup> red: array<vec4<f32>, 1024>;
 
 // Column threads of a rows workgroup.

@@ -5,9 +5,10 @@
 //! - `Split`: the same tiles over parts of K (grid z), the raw sums into the scratch buffer,
 //!   then `gemm_reduce` adds the parts in order and applies α, β and the epilogue: for a grid of
 //!   few tiles and a long K (a batch of 200 through a 784-wide layer).
-//! - `Rows`: m ≤ `ROWS_MAX_M` (a minibatch, up to the tutorial's largest): MR ≤ 4 rows × 4·CT columns a workgroup, K split
-//!   across its KL lanes (KL·CT = 256) and added in a fixed tree; CT narrows until the grid
-//!   has `FILL` workgroups or the lanes would outnumber K's quads. One pass, epilogue included.
+//! - `Rows`: m ≤ `ROWS_MAX_M` (a minibatch, up to the tutorial's largest): MR ≤ 4 rows × 4·CT
+//!   columns a workgroup, K split across its KL lanes (KL·CT = 256) and added in a fixed tree;
+//!   CT narrows until the grid has `FILL` workgroups or the lanes would outnumber K's quads. One
+//!   pass, epilogue included.
 //! - `Outer`: a short K and no epilogue (the weight update, K = the batch): one thread per four
 //!   elements of C.
 //!
