@@ -154,8 +154,8 @@ struct DotJob {
     part_stride: usize,
     alpha: f32,
     beta: f32,
-    /// Whether a thread runs its parts, and each part its blocks of B's rows, last to first
-    /// (`next_direction`).
+    /// Whether a thread runs its parts last to first (`next_direction`): `Pool::run` orders the
+    /// dot's tasks by it, `fused_rows` the parts of each of its tasks.
     reverse: bool,
 }
 
@@ -347,8 +347,8 @@ pub(super) fn gemm(
             }
             None => 1,
         };
-        let rows = skip_zeros.then(|| tile_rows(isa, m));
-        with_nonzero_lists(rows, (pairs, npairs), m, |pairs| {
+        let list_rows = tile_rows(isa, m);
+        with_nonzero_lists(skip_zeros.then_some(list_rows), (pairs, npairs), m, |pairs| {
             let job = BcastJob {
                 pairs,
                 npairs,
@@ -357,7 +357,7 @@ pub(super) fn gemm(
                 alpha: s.alpha,
                 beta: s.beta,
                 pieces: threads,
-                list_rows: tile_rows(isa, m),
+                list_rows,
                 reverse,
             };
             let kernel = bcast_kernel(isa);
@@ -996,22 +996,8 @@ unsafe fn bcast_tile<
                 None => {
                     let (mut a, mut b) = (a, b);
                     for _ in 0..pair.k {
-                        // No closures here: they would not inherit the caller's target features.
-                        let mut bv = [L::zero(); NV];
                         let ahead = b.wrapping_add(PREFETCH * ldb);
-                        for v in 0..NV {
-                            L::prefetch(ahead.wrapping_add(v * L::N));
-                        }
-                        for (v, bv) in bv.iter_mut().enumerate() {
-                            let p = b.wrapping_add(v * L::N);
-                            *bv = if FULL { L::load(p) } else { L::load_n(p, lens[v]) };
-                        }
-                        for (r, acc) in acc.iter_mut().enumerate() {
-                            let av = L::splat(*a.wrapping_add(r * pair.a.rs));
-                            for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                                *acc = L::mul_add(av, bv, *acc);
-                            }
-                        }
+                        bcast_term::<L, R, NV, FULL>(&mut acc, (a, pair.a.rs), b, ahead, &lens);
                         a = a.wrapping_add(ks);
                         b = b.wrapping_add(ldb);
                     }
@@ -1114,9 +1100,8 @@ unsafe fn dot_blocks<L: Lanes, const MR: usize, const NR: usize>(
     let out = Dst { ptr: job.out.ptr.wrapping_add(part * job.part_stride), ld: job.out.ld };
     for b_rows in blocks(cols, NR, false) {
         let (j0, nr) = (b_rows.start, b_rows.len());
-        let mut i0 = 0;
-        while i0 < job.m {
-            let rows = (job.m - i0).min(MR);
+        for a_rows in blocks(0..job.m, MR, false) {
+            let (i0, rows) = (a_rows.start, a_rows.len());
             // SAFETY: forwarded; the tile lies inside the operands and the output.
             unsafe {
                 match nr {
@@ -1130,7 +1115,6 @@ unsafe fn dot_blocks<L: Lanes, const MR: usize, const NR: usize>(
                     _ => by_rows4!(rows, dot_tile::<L; 8>(job, &ks, out, i0, j0)),
                 }
             }
-            i0 += rows;
         }
     }
 }
